@@ -1,0 +1,113 @@
+# One entry point for people and CI. The README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv-rasa
+BOT_VENV := .venv-bot
+RASA_PY := $(RASA_VENV)/bin/python
+BOT_PY := $(BOT_VENV)/bin/python
+# Rasa otherwise sends usage data and crash reports to a third party, from every command.
+export RASA_TELEMETRY_ENABLED := false
+# pip reads these; the quiet flags keep `make run` readable on a fresh machine.
+PIP_FLAGS := --disable-pip-version-check --no-input -q
+
+# $(call find_python,3.10): an interpreter of exactly that version, or a message saying how to get one.
+define find_python
+for p in "$${PYTHON$(subst .,,$(1)):-}" "$$(command -v python$(1) || true)" \
+	$$HOME/.pyenv/versions/$(1).*/bin/python$(1) /usr/local/bin/python$(1) /usr/bin/python$(1); do \
+	if [ -n "$$p" ] && [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' 2>/dev/null; then \
+		echo "$$p"; exit 0; fi; \
+done; \
+echo "Python $(1) was not found. $(2)" >&2; \
+echo "Install it (Debian/Ubuntu: 'apt-get install python$(1) python$(1)-venv'; with pyenv: 'pyenv install $(1)')," >&2; \
+echo "or point PYTHON$(subst .,,$(1)) at it: 'make $(MAKECMDGOALS) PYTHON$(subst .,,$(1))=/path/to/python$(1)'." >&2; \
+exit 1
+endef
+comma := ,
+
+.PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
+	eval-nlu eval-handoff bench-rasa clean
+
+help:
+	@echo "make run    start the whole system (installs and trains first if needed)"
+	@echo "make test   run every check and test"
+	@echo "other: setup model shell lint format validate eval-nlu eval-handoff bench-rasa clean"
+
+## --- the two commands ---------------------------------------------------------------------------
+
+run: setup
+	@$(BOT_PY) -m bot.launcher run
+
+test: setup lint validate model test-actions test-rasa test-bot
+	@echo "All checks and tests passed."
+
+## --- environments -------------------------------------------------------------------------------
+
+setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed
+
+# Rasa 3.6 needs Python 3.10, and setuptools 67.8.0 in place before it installs (its randomname
+# dependency does not build with newer ones).
+$(RASA_VENV)/.installed: actions/requirements.lock
+	@py=$$($(call find_python,3.10,Rasa Open Source 3.6 and rasa-sdk 3.6 run only on Python 3.10.)); \
+	echo "Creating $(RASA_VENV) with $$py (Rasa, action server; takes a few minutes once) ..."; \
+	[ -x $(RASA_PY) ] || "$$py" -m venv $(RASA_VENV); \
+	$(RASA_PY) -m pip install $(PIP_FLAGS) pip==24.2 setuptools==67.8.0 wheel; \
+	$(RASA_PY) -m pip install $(PIP_FLAGS) -r actions/requirements.lock
+	@touch $@
+
+$(BOT_VENV)/.installed: bot/requirements.lock
+	@py=$$($(call find_python,3.11,The bot service runs on Python 3.11.)); \
+	echo "Creating $(BOT_VENV) with $$py (bot service, lint and test tools) ..."; \
+	[ -x $(BOT_PY) ] || "$$py" -m venv $(BOT_VENV); \
+	$(BOT_PY) -m pip install $(PIP_FLAGS) --upgrade pip; \
+	$(BOT_PY) -m pip install $(PIP_FLAGS) -r bot/requirements.lock
+	@touch $@
+
+## --- model --------------------------------------------------------------------------------------
+
+model: setup
+	@$(BOT_PY) -m bot.launcher train
+
+# Chat with the bot in this terminal (needs `make run` in another shell for the action server).
+shell: setup
+	@$(BOT_PY) -m bot.launcher shell
+
+## --- checks -------------------------------------------------------------------------------------
+
+lint: $(BOT_VENV)/.installed
+	$(BOT_VENV)/bin/ruff format --check .
+	$(BOT_VENV)/bin/ruff check .
+	$(BOT_VENV)/bin/mypy
+
+format: $(BOT_VENV)/.installed
+	$(BOT_VENV)/bin/ruff format .
+	$(BOT_VENV)/bin/ruff check --fix .
+
+validate: $(RASA_VENV)/.installed
+	$(RASA_VENV)/bin/rasa data validate --fail-on-warnings
+
+test-actions: $(RASA_VENV)/.installed
+	$(RASA_PY) -m pytest tests/actions
+
+# Held-out NLU accuracy and test stories against the trained model.
+test-rasa: model
+	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m pytest tests/nlu tests/stories
+
+# The service, and end-to-end tests against real Rasa and action servers.
+test-bot: model
+	$(BOT_PY) -m pytest tests/bot tests/e2e
+
+## --- measurements (not tests) -------------------------------------------------------------------
+
+eval-nlu: model
+	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.nlu.evaluate
+
+eval-handoff: model
+	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.handoff.evaluate
+
+bench-rasa: model
+	$(BOT_PY) -m tests.bench.rasa_latency
+
+clean:
+	rm -rf $(RASA_VENV) $(BOT_VENV) results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Fetch & Home bot service: the only public face of the virtual agent."""

@@ -1,0 +1,109 @@
+"""The one place that reads configuration.
+
+`.env` is loaded once (python-dotenv, never overriding the real environment), then every setting is
+read into a frozen, typed `Settings`. Defaults are safe for a single development machine: everything
+binds to loopback and stores in SQLite under `var/`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable and what was expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    database_url: str
+    rasa_url: str
+    rasa_port: int
+    rasa_jwt_secret: str
+    action_port: int
+    rasa_tracker_store_url: str
+    rasa_lock_store_type: str
+    rasa_lock_store_redis_host: str
+    rasa_lock_store_redis_port: int
+    policy_file: Path
+
+    @property
+    def rasa_action_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    def rasa_environment(self) -> dict[str, str]:
+        """What endpoints.yml interpolates; given to the Rasa and action server processes."""
+        return {
+            "RASA_ACTION_ENDPOINT": self.rasa_action_endpoint,
+            "RASA_TRACKER_STORE_URL": self.rasa_tracker_store_url,
+            "RASA_LOCK_STORE_TYPE": self.rasa_lock_store_type,
+            "RASA_LOCK_STORE_REDIS_HOST": self.rasa_lock_store_redis_host,
+            "RASA_LOCK_STORE_REDIS_PORT": str(self.rasa_lock_store_redis_port),
+            "POLICY_FILE": str(self.policy_file),
+            # rasa-sdk binds to SANIC_HOST; the action server has no auth, so loopback only.
+            "SANIC_HOST": "127.0.0.1",
+            # Rasa otherwise sends usage and crash reports (with tracebacks) to a third party.
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
+    if not 0 < value < 65536 and name.endswith("PORT"):
+        raise SettingsError(f"{name}={raw!r}: expected a TCP port between 1 and 65535")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build settings from `env` (default: the process environment after loading `.env`)."""
+    if env is None:
+        if dotenv:
+            load_dotenv(ROOT / ".env", override=False)
+        env = os.environ
+    var = ROOT / "var"
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    secret = env.get("RASA_JWT_SECRET", "").strip()
+    if len(secret) < 32:
+        raise SettingsError(
+            "RASA_JWT_SECRET is missing or shorter than 32 characters: expected a long random "
+            "secret that signs the tokens for Rasa's HTTP API (`make run` writes one into .env)"
+        )
+    return Settings(
+        host=env.get("BOT_HOST", "").strip() or "127.0.0.1",
+        port=_int(env, "BOT_PORT", 8000),
+        database_url=env.get("DATABASE_URL", "").strip() or f"sqlite+aiosqlite:///{var}/bot.db",
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        rasa_port=rasa_port,
+        rasa_jwt_secret=secret,
+        action_port=_int(env, "ACTION_PORT", 5055),
+        rasa_tracker_store_url=env.get("RASA_TRACKER_STORE_URL", "").strip()
+        or f"sqlite:///{var}/rasa_tracker.db",
+        rasa_lock_store_type=_choice(
+            env, "RASA_LOCK_STORE_TYPE", "in_memory", ("in_memory", "redis")
+        ),
+        rasa_lock_store_redis_host=env.get("RASA_LOCK_STORE_REDIS_HOST", "").strip() or "127.0.0.1",
+        rasa_lock_store_redis_port=_int(env, "RASA_LOCK_STORE_REDIS_PORT", 6379),
+        policy_file=Path(env.get("POLICY_FILE", "").strip() or ROOT / "policy.yml"),
+    )

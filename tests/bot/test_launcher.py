@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import launcher
+from bot.settings import ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    (tmp_path / "actions").mkdir()
+    shutil.copy(ROOT / "actions" / "nlu_linear.py", tmp_path / "actions" / "nlu_linear.py")
+    return tmp_path
+
+
+def test_fingerprint_is_stable_and_changes_with_any_training_input(project: Path) -> None:
+    first = launcher.fingerprint(project)
+    assert launcher.fingerprint(project) == first
+    (project / "data" / "nlu" / "chitchat.yml").write_text(
+        (project / "data" / "nlu" / "chitchat.yml").read_text() + "\n"
+    )
+    second = launcher.fingerprint(project)
+    assert second != first
+    (project / "data" / "rules" / "new.yml").write_text('version: "3.1"\n')
+    third = launcher.fingerprint(project)
+    assert third not in (first, second)
+    # the NLU component's code is a training input too
+    component = project / "actions" / "nlu_linear.py"
+    component.write_text(component.read_text() + "\n")
+    assert launcher.fingerprint(project) not in (first, second, third)
+
+
+def test_fingerprint_ignores_files_rasa_does_not_train_on(project: Path) -> None:
+    first = launcher.fingerprint(project)
+    (project / "README.md").write_text("notes")
+    assert launcher.fingerprint(project) == first
+
+
+def test_model_is_named_after_the_fingerprint(project: Path) -> None:
+    assert (
+        launcher.model_path(project).name
+        == f"fetch-and-home-{launcher.fingerprint(project)}.tar.gz"
+    )
+
+
+def test_first_start_writes_dotenv_with_a_fresh_token(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text())
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    launcher.ensure_dotenv()
+    text = (tmp_path / ".env").read_text()
+    [token_line] = [line for line in text.splitlines() if line.startswith("RASA_JWT_SECRET=")]
+    assert len(token_line.removeprefix("RASA_JWT_SECRET=")) >= 48
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    launcher.ensure_dotenv()  # never overwritten once there
+    assert (tmp_path / ".env").read_text() == text

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ROOT, SettingsError, load_settings
+
+BASE = {"RASA_JWT_SECRET": "t" * 40}
+
+
+def test_defaults_are_safe_for_one_machine() -> None:
+    settings = load_settings(BASE)
+    assert settings.host == "127.0.0.1"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.rasa_lock_store_type == "in_memory"
+    assert settings.policy_file == ROOT / "policy.yml"
+    env = settings.rasa_environment()
+    assert env["SANIC_HOST"] == "127.0.0.1"
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["RASA_ACTION_ENDPOINT"] == "http://127.0.0.1:5055/webhook"
+
+
+def test_production_values_are_taken_as_given() -> None:
+    settings = load_settings(
+        BASE
+        | {
+            "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/bot",
+            "RASA_TRACKER_STORE_URL": "postgresql://postgres@127.0.0.1/rasa",
+            "RASA_LOCK_STORE_TYPE": "redis",
+            "POLICY_FILE": "/etc/fetch/policy.yml",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://postgres@127.0.0.1/bot"
+    assert settings.rasa_environment()["RASA_LOCK_STORE_TYPE"] == "redis"
+    assert settings.policy_file == Path("/etc/fetch/policy.yml")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "RASA_JWT_SECRET is missing"),
+        ({"RASA_JWT_SECRET": "short"}, "shorter than 32 characters"),
+        (BASE | {"BOT_PORT": "eighty"}, "BOT_PORT='eighty': expected a whole number"),
+        (BASE | {"RASA_PORT": "70000"}, "RASA_PORT='70000': expected a TCP port"),
+        (BASE | {"RASA_LOCK_STORE_TYPE": "memcached"}, "expected one of in_memory, redis"),
+    ],
+)
+def test_bad_settings_name_the_variable_and_expectation(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
