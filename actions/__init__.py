@@ -1,0 +1,1 @@
+"""Custom actions for the Fetch & Home bot (rasa-sdk)."""

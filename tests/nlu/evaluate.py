@@ -1,0 +1,130 @@
+"""Held-out NLU evaluation: `python -m tests.nlu.evaluate [--model PATH] [--data FILE]`.
+
+Scores the full label, so an FAQ question counts as right only when the intent is `faq` *and* the
+response selector picked the right topic (`faq/order_status`). Prints accuracy, macro-F1, the
+confusions, and the parse latency; writes results/nlu_heldout.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.rasa_model import ROOT, model_path
+
+DEFAULT_DATA = ROOT / "tests" / "nlu" / "test_nlu.yml"
+
+
+@dataclass
+class Report:
+    accuracy: float
+    macro_f1: float
+    examples: int
+    labels: int
+    confusions: list[tuple[str, str, str]]  # (expected, predicted, text)
+    per_label_f1: dict[str, float]
+    median_parse_ms: float
+    load_seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return self.__dict__ | {"confusions": [list(c) for c in self.confusions]}
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(str(m.get("text")), str(m.get_full_intent())) for m in data.intent_examples]
+
+
+def predicted_label(parse: dict[str, object]) -> str:
+    intent = str((parse.get("intent") or {}).get("name"))  # type: ignore[union-attr]
+    selector = (parse.get("response_selector") or {}).get(intent)  # type: ignore[union-attr]
+    if selector:
+        key = selector.get("response", {}).get("intent_response_key")
+        if key:
+            return str(key)
+    return intent
+
+
+def f1_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    labels = sorted({expected for expected, _ in pairs})
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for expected, predicted in pairs:
+        if expected == predicted:
+            tp[expected] += 1
+        else:
+            fn[expected] += 1
+            fp[predicted] += 1
+    scores = {}
+    for label in labels:
+        precision = tp[label] / (tp[label] + fp[label]) if tp[label] + fp[label] else 0.0
+        recall = tp[label] / (tp[label] + fn[label]) if tp[label] + fn[label] else 0.0
+        scores[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return scores
+
+
+async def evaluate(model: Path, data: Path = DEFAULT_DATA) -> Report:
+    from rasa.core.agent import Agent
+
+    started = time.monotonic()
+    agent = Agent.load(str(model))
+    load_seconds = time.monotonic() - started
+    examples = load_examples(data)
+    pairs, confusions, latencies = [], [], []
+    for text, expected in examples:
+        t0 = time.perf_counter()
+        parse = await agent.parse_message(text)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        predicted = predicted_label(parse)
+        pairs.append((expected, predicted))
+        if predicted != expected:
+            confusions.append((expected, predicted, text))
+    per_label = f1_scores(pairs)
+    return Report(
+        accuracy=sum(e == p for e, p in pairs) / len(pairs),
+        macro_f1=statistics.fmean(per_label.values()),
+        examples=len(pairs),
+        labels=len(per_label),
+        confusions=confusions,
+        per_label_f1=per_label,
+        median_parse_ms=statistics.median(latencies),
+        load_seconds=load_seconds,
+    )
+
+
+def print_report(report: Report, model: Path) -> None:
+    print(f"model            {model.name}")
+    print(f"examples         {report.examples} over {report.labels} labels")
+    print(f"accuracy         {report.accuracy:.3f}")
+    print(f"macro-F1         {report.macro_f1:.3f}")
+    print(f"model load       {report.load_seconds:.1f} s (in process)")
+    print(f"parse latency    {report.median_parse_ms:.1f} ms median (in process)")
+    weakest = sorted(report.per_label_f1.items(), key=lambda kv: kv[1])[:8]
+    print("weakest labels   " + ", ".join(f"{k} {v:.2f}" for k, v in weakest))
+    print(f"confusions ({len(report.confusions)}):")
+    for expected, predicted, text in report.confusions:
+        print(f"  {expected:32} -> {predicted:32} {text[:70]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    model = args.model or model_path()
+    report = asyncio.run(evaluate(model, args.data))
+    print_report(report, model)
+    out = ROOT / "results" / "nlu_heldout.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report.as_dict(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
