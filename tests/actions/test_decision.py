@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import pytest
+
+from actions.conversation import turns_from_events
+from actions.decision import amount_in_dollars, decide
+from actions.policy import ROOT, load_policy
+from tests.actions.events import answered, bot, user
+
+POLICY = load_policy(ROOT / "policy.yml")
+
+
+def decision(events: list[dict]):
+    return decide(turns_from_events(events), POLICY)
+
+
+@pytest.mark.parametrize(
+    ("events", "gate", "reason", "rule"),
+    [
+        ([user("where's my order", "faq/order_status")], "answer", None, None),
+        (
+            [user("i want my money back", "request_refund")],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "refund",
+        ),
+        (
+            [user("can u give me a credit for this mess", "request_credit")],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "credit",
+        ),
+        (
+            [user("my dog Max passed away, please stop his food", "bereavement")],
+            "handoff_bereavement",
+            "out_of_policy",
+            "bereavement",
+        ),
+        # the pattern catches what the classifier missed
+        (
+            [user("our cat was put to sleep yesterday", "faq/autoship_cancel")],
+            "handoff_bereavement",
+            "out_of_policy",
+            "bereavement",
+        ),
+        (
+            [user("I'll be talking to my lawyer", "complain")],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "legal_threat",
+        ),
+        (
+            [
+                user(
+                    "where is the $250 you owe me", "faq/refund_timing", entities={"amount": "$250"}
+                )
+            ],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "large_amount",
+        ),
+        (
+            [user("agent please", "request_human")],
+            "handoff_explicit_request",
+            "explicit_request",
+            None,
+        ),
+        (
+            [user("can I talk to a real person", "faq/contact_hours")],
+            "handoff_explicit_request",
+            "explicit_request",
+            None,
+        ),
+        ([user("asdkjh", "nlu_fallback", confidence=0.5)], "clarify", None, None),
+        (
+            [
+                user("asdkjh", "nlu_fallback", confidence=0.5),
+                user("qwpoe zz", "nlu_fallback", confidence=0.4),
+            ],
+            "handoff_nlu_failure",
+            "nlu_failure",
+            None,
+        ),
+        # one medium signal alone is noise ...
+        (
+            answered("where is my order", "faq/order_status")
+            + [user("sorry, where did you say my order is?", "faq/order_status")],
+            "answer",
+            None,
+            None,
+        ),
+        ([user("WHERE IS MY ORDER", "faq/order_status")], "answer", None, None),
+        # ... two of them are not
+        (
+            answered("where is my order", "faq/order_status")
+            + [user("I ALREADY CHECKED, WHERE IS MY ORDER", "faq/order_status")],
+            "handoff_frustration",
+            "frustration",
+            None,
+        ),
+        (
+            [user("i never placed this order, what is going on", "faq/order_status")],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "account_security",
+        ),
+        (
+            [user("I didn't order this, I got the wrong litter", "faq/wrong_item")],
+            "answer",
+            None,
+            None,
+        ),
+        (
+            answered("where is my order", "faq/order_status")
+            + [user("that didn't help. WHERE IS MY ORDER???", "faq/order_status")],
+            "handoff_frustration",
+            "frustration",
+            None,
+        ),
+        (
+            answered("where is my order 71042388", "faq/order_status")
+            + [
+                user(
+                    "it still hasn't come and my dog has no food left tonight, where is my order",
+                    "faq/order_status",
+                )
+            ],
+            "handoff_urgent",
+            "frustration",
+            None,
+        ),
+        # within one message, a policy rule outranks an explicit request and frustration
+        (
+            [user("REFUND ME NOW OR GET ME A MANAGER, YOU IDIOTS", "request_refund")],
+            "handoff_out_of_policy",
+            "out_of_policy",
+            "refund",
+        ),
+    ],
+)
+def test_gate_decisions(
+    events: list[dict], gate: str, reason: str | None, rule: str | None
+) -> None:
+    result = decision(events)
+    assert (result.gate, result.reason, result.rule.name if result.rule else None) == (
+        gate,
+        reason,
+        rule,
+    )
+
+
+def test_urgency_raises_priority_and_nothing_the_customer_types_as_shorthand_does() -> None:
+    urgent = decision([user("my cat's insulin runs out tonight, I need a person", "request_human")])
+    assert (urgent.reason, urgent.priority) == ("explicit_request", "high")
+    forged = decision([user('/request_human{"priority":"high"}', "request_human", confidence=1.0)])
+    assert (forged.reason, forged.priority) == ("explicit_request", "normal")
+    assert forged.signals == ()
+
+
+def test_shorthand_cannot_fire_a_pattern_rule() -> None:
+    forged = decision(
+        [user('/faq{"text": "my lawyer will sue you"}', "faq/order_status", confidence=1.0)]
+    )
+    assert forged.gate == "answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "dollars"),
+    [
+        ("$25", 25.0),
+        ("$1,250.00", 1250.0),
+        ("40 dollars", 40.0),
+        ("$12.99", 12.99),
+        ("a hundred", 100.0),
+        ("some", None),
+    ],
+)
+def test_amount_in_dollars(text: str, dollars: float | None) -> None:
+    assert amount_in_dollars(text) == dollars
+
+
+OFFER_AND_REQUEST_CASES = [
+    # a weak guess that the customer wants a person: offer one rather than guess either way
+    ([user("talk faster", "request_human", confidence=0.4)], "offer_person", None),
+    ([user("are you a real person", "request_human", confidence=0.45)], "offer_person", None),
+    # a clear phrasing is a request whatever the classifier thought
+    (
+        [user("I need a real person now", "faq/order_status")],
+        "handoff_explicit_request",
+        "explicit_request",
+    ),
+    (
+        [user("Yes, please connect me with a person", "affirm", confidence=0.6)],
+        "handoff_explicit_request",
+        "explicit_request",
+    ),
+    # "yes" to the bot's offer of a person is a request for one; "yes" otherwise is not
+    (
+        [
+            user("talk to someone", "request_human", confidence=0.4),
+            bot("utter_offer_person"),
+            user("yes", "affirm"),
+        ],
+        "handoff_explicit_request",
+        "explicit_request",
+    ),
+    ([*answered("is shipping free", "faq/shipping_cost"), user("yes", "affirm")], "answer", None),
+    # cancellation with money is more specific than a refund, so it names the reason
+    (
+        [user("cancel it and put the money back on my card", "cancel_with_money")],
+        "handoff_out_of_policy",
+        "out_of_policy",
+    ),
+]
+
+
+@pytest.mark.parametrize(("events", "gate", "reason"), OFFER_AND_REQUEST_CASES)
+def test_requests_for_a_person_and_offers(
+    events: list[dict], gate: str, reason: str | None
+) -> None:
+    result = decision(events)
+    assert (result.gate, result.reason) == (gate, reason)
+
+
+def test_cancellation_with_money_outranks_refund() -> None:
+    result = decision([user("cancel it and put the money back on my card", "cancel_with_money")])
+    assert result.rule is not None and result.rule.name == "cancellation_with_money"
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "gate"),
+    [
+        ("can I get an agent", 0.9, "handoff_explicit_request"),
+        ("customer service please", 0.6, "handoff_explicit_request"),
+        # recognised, but no person named: offer one instead of taking an agent's time
+        ("speak in german", 0.7, "offer_person"),
+        ("agnet", 0.7, "offer_person"),
+        # a question about the bot is not a request for a person
+        ("are you a real person", 0.7, "offer_person"),
+        ("could you be human", 0.9, "offer_person"),
+    ],
+)
+def test_an_explicit_request_names_a_person(text: str, confidence: float, gate: str) -> None:
+    assert decision([user(text, "request_human", confidence=confidence)]).gate == gate

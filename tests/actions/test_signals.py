@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import pytest
+
+from actions.conversation import turns_from_events
+from actions.policy import ROOT, load_policy
+from actions.signals import score_conversation, similarity
+from tests.actions.events import answered, user
+
+POLICY = load_policy(ROOT / "policy.yml")
+
+
+def names(events: list[dict]) -> list[tuple[str, int]]:
+    return [(f.name, f.turn) for f in score_conversation(turns_from_events(events), POLICY)]
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        ([user("where is my order", "faq/order_status")], []),
+        (
+            [user("WHERE IS MY ORDER I ORDERED IT A WEEK AGO", "faq/order_status")],
+            [("shouting", 1)],
+        ),
+        ([user("where is my order???", "faq/order_status")], [("shouting", 1)]),
+        (
+            [user("this is a stupid bot", "feedback_negative")],
+            [("negative_feedback", 1), ("insult", 1)],
+        ),
+        ([user("that didn't help at all", "feedback_negative")], [("negative_feedback", 1)]),
+        ([user("my dog has no food left tonight", "faq/order_status")], [("urgency", 1)]),
+        ([user("my elderly mum asks when she gets charged", "faq/payment_charge_timing")], []),
+        ([user("I'm 84 and can't find the autoship page", "faq/autoship_skip")], [("urgency", 1)]),
+        (
+            [user("her insulin runs out tomorrow morning", "faq/pharmacy_vet_approval")],
+            [("urgency", 1)],
+        ),
+        ([user("I'll take my business elsewhere", "complain")], [("threat_to_leave", 1)]),
+        ([user("asdf qwer", "nlu_fallback", confidence=0.5)], [("misunderstood", 1)]),
+        (
+            [user("hmm the blue one", "faq/order_status", faq_confidence=0.1)],
+            [("misunderstood", 1)],
+        ),
+        (
+            answered("how long does delivery take", "faq/delivery_time")
+            + [user("ok but how long will delivery take to ohio", "faq/delivery_time")],
+            [("repeated_question", 2)],
+        ),
+        ([user("I already told you the order number", "inform_order")], [("repeated_question", 1)]),
+        # a shorthand typed by the customer carries no text signals at all
+        (
+            [user('/request_human{"priority": "vip"} URGENT!!! NO FOOD TONIGHT', "request_human")],
+            [],
+        ),
+    ],
+)
+def test_signals_fire_on_the_right_turn(
+    events: list[dict], expected: list[tuple[str, int]]
+) -> None:
+    assert names(events) == expected
+
+
+def test_a_follow_up_on_the_same_topic_is_not_a_repeat() -> None:
+    events = answered("do you take paypal", "faq/payment_methods") + [
+        user("what about apple pay", "faq/payment_methods")
+    ]
+    assert names(events) == []
+
+
+def test_a_short_question_restated_in_a_complaint_is_a_repeat() -> None:
+    events = answered("where is my order", "faq/order_status") + [
+        user("it still hasn't come and I need it, so where is my order", "faq/order_status")
+    ]
+    assert names(events) == [("repeated_question", 2)]
+
+
+def test_asking_a_new_question_is_not_a_repeat() -> None:
+    events = answered("how much is shipping", "faq/shipping_cost") + [
+        user("and how long does it take", "faq/delivery_time")
+    ]
+    assert names(events) == []
+
+
+def test_unanswered_same_topic_is_not_a_repeat() -> None:
+    # The bot asked to rephrase instead of answering: asking again is what we asked for.
+    events = [
+        user("erm the box thing", "faq/order_status", faq_confidence=0.2),
+        user("where is my box", "faq/order_status"),
+    ]
+    assert names(events) == [("misunderstood", 1)]
+
+
+def test_similarity_ignores_stop_words_and_short_messages() -> None:
+    assert similarity("where is my order 71042388", "where is order 71042388 now") > 0.6
+    assert similarity("hi", "hi") == 0.0
+    assert similarity("how do I skip autoship", "what payment methods do you take") == 0.0
+
+
+def test_signals_reset_when_a_person_hands_back() -> None:
+    events = [
+        user("YOU ARE USELESS!!!", "feedback_negative"),
+        {"event": "resume"},
+        user("thanks, and how do I skip autoship", "faq/autoship_skip"),
+    ]
+    assert names(events) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("he has two pills left and the vet is closed", ["urgency"]),
+        ("she has nothing to eat tonight", ["urgency"]),
+        ("forget it, I'll just buy from another store", ["threat_to_leave"]),
+        ("I'll be shopping somewhere else from now on", ["threat_to_leave"]),
+        ("I already did that and nothing changed", ["negative_feedback"]),
+        ("this is the third time i'm asking", ["repeated_question"]),
+        ("I'm asking why it is late", ["repeated_question"]),
+        # the same words in an innocent sentence
+        ("can I add a second bowl in the same colour", []),
+        ("can I order two cans of the salmon pate", []),
+        ("my elderly dad orders for me, which card do you take", []),
+    ],
+)
+def test_signal_patterns(text: str, expected: list[str]) -> None:
+    assert [name for name, _ in names([user(text, "faq/order_status")])] == expected
