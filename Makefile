@@ -9,6 +9,9 @@ RASA_PY := $(RASA_VENV)/bin/python
 BOT_PY := $(BOT_VENV)/bin/python
 # Rasa otherwise sends usage data and crash reports to a third party, from every command.
 export RASA_TELEMETRY_ENABLED := false
+# PostgreSQL and Redis for the production half of the end-to-end tests (set empty to skip it).
+export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # pip reads these; the quiet flags keep `make run` readable on a fresh machine.
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 
@@ -20,7 +23,8 @@ for p in "$${PYTHON$(subst .,,$(1)):-}" "$$(command -v python$(1) || true)" \
 		echo "$$p"; exit 0; fi; \
 done; \
 echo "Python $(1) was not found. $(2)" >&2; \
-echo "Install it (Debian/Ubuntu: 'apt-get install python$(1) python$(1)-venv'; with pyenv: 'pyenv install $(1)')," >&2; \
+echo "Install it with pyenv ('pyenv install $(1)'), uv ('uv python install $(1)') or your system's packages" >&2; \
+echo "(Ubuntu 22.04: 'apt-get install python$(1) python$(1)-venv')," >&2; \
 echo "or point PYTHON$(subst .,,$(1)) at it: 'make $(MAKECMDGOALS) PYTHON$(subst .,,$(1))=/path/to/python$(1)'." >&2; \
 exit 1
 endef

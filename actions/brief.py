@@ -15,11 +15,32 @@ from actions.policy import Policy
 BRIEF_VERSION = 1
 HANDOFF_MESSAGE = "utter_handoff_"  # what the customer is told when handed over: not an answer
 MAX_STEPS = 5
+# Not something the customer wanted help with, so left out of the summary.
+SMALL_TALK = frozenset(
+    {"greet", "goodbye", "thank", "affirm", "deny", "acknowledge", "bot_challenge", "nlu_fallback"}
+)
+
+
+# How the summary names what the customer wanted; FAQ topics are named after their key.
+INTENT_LABELS = {
+    "request_human": "talking to a person",
+    "request_refund": "a refund",
+    "request_credit": "a credit or compensation",
+    "cancel_with_money": "cancelling with money back",
+    "legal_threat": "legal action",
+    "bereavement": "their pet's death",
+    "account_security": "account security",
+    "complain": "a complaint",
+    "complain_staff": "a complaint about staff",
+    "feedback_negative": "an answer that did not help",
+    "out_of_scope": "something outside the shop",
+    "inform_order": "an order number",
+}
 
 
 def label(intent: str) -> str:
-    """'faq/order_status' -> 'order status'."""
-    return intent.split("/")[-1].replace("_", " ")
+    """'faq/order_status' -> 'order status'; 'request_refund' -> 'a refund'."""
+    return INTENT_LABELS.get(intent, intent.split("/")[-1].replace("_", " "))
 
 
 def _quote(text: str, limit: int = 160) -> str:
@@ -46,7 +67,7 @@ def summarize(
     wanted = []
     for turn in turns:
         name = label(turn.intent)
-        if turn.intent not in ("nlu_fallback",) and name not in wanted and not turn.shorthand:
+        if turn.intent not in SMALL_TALK and name not in wanted and not turn.shorthand:
             wanted.append(name)
     answered = [
         label(t.answered_with) for t in turns if t.answered_with and "faq/" in t.answered_with

@@ -271,6 +271,8 @@ def shell() -> int:
         str(model),
         "--endpoints",
         "endpoints.yml",
+        "--interface",
+        "127.0.0.1",
         "--port",
         str(settings.rasa_port + 1),
     ]

@@ -53,6 +53,8 @@ class Settings:
             "SANIC_HOST": "127.0.0.1",
             # Rasa otherwise sends usage and crash reports (with tracebacks) to a third party.
             "RASA_TELEMETRY_ENABLED": "false",
+            # Rasa 3.6 pins SQLAlchemy 1.4, which warns about 2.0 on every start.
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         }
 
 

@@ -91,3 +91,16 @@ def test_shorthand_is_flagged_and_its_entities_are_not_trusted() -> None:
     assert brief["shorthand_used"] is True
     assert brief["entities"] == {}
     assert brief["priority"] == "normal"
+
+
+def test_summary_leaves_out_small_talk() -> None:
+    brief = brief_for(
+        [
+            *answered("hi", "greet"),
+            *answered("do you ship to alaska", "faq/delivery_areas"),
+            user("get me a person", "request_human"),
+        ]
+    )
+    assert brief["summary"].startswith(
+        "Customer wrote 3 messages about: delivery areas, talking to a person."
+    )

@@ -1,11 +1,19 @@
-"""A real action server, Rasa server and bot service on free loopback ports, for the session."""
+"""A real action server, Rasa server and bot service on free loopback ports.
+
+The whole suite runs twice: on SQLite with Rasa's in-memory lock store (one machine), and on
+PostgreSQL with the Redis lock store (production). TEST_POSTGRES_URL and TEST_REDIS_URL say where
+those are (`make test` sets both for the local servers); set them empty to skip that half.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
 import socket
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -19,43 +27,66 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def production_stores() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database for Rasa's tracker store, and Redis for its lock store."""
+    postgres, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
+    if not postgres or not redis:
+        pytest.skip("TEST_POSTGRES_URL and TEST_REDIS_URL not set: PostgreSQL/Redis half skipped")
+    database = f"rasa_e2e_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(postgres, f'CREATE DATABASE "{database}"'))
+    redis_parts = urlsplit(redis)
+    try:
+        yield {
+            "RASA_TRACKER_STORE_URL": _with_database(postgres, database),
+            "RASA_LOCK_STORE_TYPE": "redis",
+            "RASA_LOCK_STORE_REDIS_HOST": redis_parts.hostname or "127.0.0.1",
+            "RASA_LOCK_STORE_REDIS_PORT": str(redis_parts.port or 6379),
+        }
+    finally:
+        asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres+redis"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     model = launcher.model_path()
     if not model.exists():
         pytest.fail(f"no model for the current data ({model.name}): run `make model` first")
     var = tmp_path_factory.mktemp("var")
-    settings = load_settings(
-        {
-            "BOT_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "RASA_JWT_SECRET": secrets.token_urlsafe(24),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-            "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
-            "POLICY_FILE": str(ROOT / "policy.yml"),
-        }
-    )
+    env = {
+        "BOT_PORT": str(free_port()),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
+    }
+    if request.param == "postgres+redis":
+        env |= request.getfixturevalue("production_stores")
+    settings = load_settings(env)
     services = launcher.services(settings, model)
     try:
-        launcher.start(
-            services, settings, timeout=180, env_overrides=_env_for(settings), logs=var / "log"
-        )
+        launcher.start(services, settings, timeout=180, env_overrides=env, logs=var / "log")
         yield settings
     finally:
         launcher.stop(services)
-
-
-def _env_for(settings: Settings) -> dict[str, str]:
-    """The bot service process reads its own settings from the environment."""
-    return {
-        "BOT_PORT": str(settings.port),
-        "RASA_PORT": str(settings.rasa_port),
-        "ACTION_PORT": str(settings.action_port),
-        "RASA_JWT_SECRET": settings.rasa_jwt_secret,
-        "DATABASE_URL": settings.database_url,
-        "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url,
-    }
 
 
 def domain_text(response: str) -> str:
@@ -63,6 +94,3 @@ def domain_text(response: str) -> str:
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     return str(domain["responses"][response][0]["text"])
-
-
-__all__ = ["Path", "domain_text", "free_port", "stack"]
