@@ -14,7 +14,7 @@ This module runs inside the Rasa server (config.yml names it); the action server
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import joblib
@@ -112,10 +112,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples if m.get("text")]
         texts = [masked_text(m) for m in examples]
         labels = [str(m.get_full_intent()) for m in examples]
-        counts: dict[str, int] = defaultdict(int)
-        for label in labels:
-            counts[label] += 1
-        self.pipeline = build_pipeline(self.config, min(counts.values()))
+        self.pipeline = build_pipeline(self.config, min(Counter(labels).values()))
         # an array, not a list: sklearn 1.1's calibration counts classes with `y == label`
         self.pipeline.fit(texts, np.asarray(labels))
         self.responses = dict(training_data.responses)
