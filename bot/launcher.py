@@ -77,19 +77,22 @@ def train_if_changed() -> Path:
     return model
 
 
+SECRETS = ("RASA_JWT_SECRET", "BOT_SECRET")
+
+
 def ensure_dotenv() -> None:
-    """On first start, write .env from .env.example with a fresh random RASA_JWT_SECRET."""
+    """Write .env from .env.example on first start; give every empty secret a random value."""
     dotenv, example = ROOT / ".env", ROOT / ".env.example"
-    if dotenv.exists():
+    lines = (dotenv if dotenv.exists() else example).read_text().splitlines()
+    present = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in lines if "=" in line}
+    missing = [name for name in SECRETS if not present.get(name, "").strip()]
+    if dotenv.exists() and not missing:
         return
-    secret = secrets.token_urlsafe(48)
-    lines = [
-        f"RASA_JWT_SECRET={secret}" if line.startswith("RASA_JWT_SECRET=") else line
-        for line in example.read_text().splitlines()
-    ]
+    lines = [line for line in lines if line.split("=", 1)[0] not in missing]
+    lines += [f"{name}={secrets.token_urlsafe(48)}" for name in missing]
     dotenv.write_text("\n".join(lines) + "\n")
     dotenv.chmod(0o600)
-    print("Wrote .env with a new random RASA_JWT_SECRET (edit .env to change any setting).")
+    print(f"Wrote {', '.join(missing)} to .env (random; edit .env to change any setting).")
 
 
 @dataclass

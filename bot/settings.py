@@ -35,6 +35,10 @@ class Settings:
     rasa_lock_store_redis_host: str
     rasa_lock_store_redis_port: int
     policy_file: Path
+    secret: str
+    allowed_origins: tuple[str, ...]
+    max_message_chars: int
+    rasa_timeout_seconds: float
 
     @property
     def rasa_action_endpoint(self) -> str:
@@ -71,6 +75,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _secret(env: Mapping[str, str], name: str, purpose: str) -> str:
+    value = env.get(name, "").strip()
+    if len(value) < 32:
+        raise SettingsError(
+            f"{name} is missing or shorter than 32 characters: expected a long random secret that "
+            f"{purpose} (`make run` writes one into .env on first start)"
+        )
+    return value
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name, "").strip() or default
     if value not in allowed:
@@ -86,19 +100,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         env = os.environ
     var = ROOT / "var"
     rasa_port = _int(env, "RASA_PORT", 5005)
-    secret = env.get("RASA_JWT_SECRET", "").strip()
-    if len(secret) < 32:
-        raise SettingsError(
-            "RASA_JWT_SECRET is missing or shorter than 32 characters: expected a long random "
-            "secret that signs the tokens for Rasa's HTTP API (`make run` writes one into .env)"
-        )
+    port = _int(env, "BOT_PORT", 8000)
     return Settings(
         host=env.get("BOT_HOST", "").strip() or "127.0.0.1",
-        port=_int(env, "BOT_PORT", 8000),
+        port=port,
         database_url=env.get("DATABASE_URL", "").strip() or f"sqlite+aiosqlite:///{var}/bot.db",
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         rasa_port=rasa_port,
-        rasa_jwt_secret=secret,
+        rasa_jwt_secret=_secret(env, "RASA_JWT_SECRET", "signs the tokens for Rasa's HTTP API"),
         action_port=_int(env, "ACTION_PORT", 5055),
         rasa_tracker_store_url=env.get("RASA_TRACKER_STORE_URL", "").strip()
         or f"sqlite:///{var}/rasa_tracker.db",
@@ -108,4 +117,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rasa_lock_store_redis_host=env.get("RASA_LOCK_STORE_REDIS_HOST", "").strip() or "127.0.0.1",
         rasa_lock_store_redis_port=_int(env, "RASA_LOCK_STORE_REDIS_PORT", 6379),
         policy_file=Path(env.get("POLICY_FILE", "").strip() or ROOT / "policy.yml"),
+        secret=_secret(env, "BOT_SECRET", "signs the website's conversation tokens"),
+        allowed_origins=tuple(
+            o.strip().rstrip("/")
+            for o in (
+                env.get("ALLOWED_ORIGINS", "") or f"http://127.0.0.1:{port},http://localhost:{port}"
+            ).split(",")
+            if o.strip()
+        ),
+        max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
+        rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 10)),
     )

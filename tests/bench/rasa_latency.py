@@ -62,7 +62,8 @@ def main() -> None:
         {
             "RASA_PORT": str(free_port()),
             "ACTION_PORT": str(free_port()),
-            "RASA_JWT_SECRET": secrets.token_urlsafe(24),
+            "RASA_JWT_SECRET": secrets.token_urlsafe(32),
+            "BOT_SECRET": secrets.token_urlsafe(32),
             "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
         }
     )

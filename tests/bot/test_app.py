@@ -14,8 +14,15 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client) -> None:
-    settings = load_settings({"RASA_JWT_SECRET": "x" * 40, "RASA_PORT": str(unused_port())})
+async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -> None:
+    settings = load_settings(
+        {
+            "RASA_JWT_SECRET": "x" * 40,
+            "BOT_SECRET": "b" * 40,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            "RASA_PORT": str(unused_port()),
+        }
+    )
     client: TestClient = await aiohttp_client(create_app(settings))
     response = await client.get("/healthz")
     assert response.status == 503

@@ -54,8 +54,20 @@ def test_first_start_writes_dotenv_with_a_fresh_token(tmp_path: Path, monkeypatc
     monkeypatch.setattr(launcher, "ROOT", tmp_path)
     launcher.ensure_dotenv()
     text = (tmp_path / ".env").read_text()
-    [token_line] = [line for line in text.splitlines() if line.startswith("RASA_JWT_SECRET=")]
-    assert len(token_line.removeprefix("RASA_JWT_SECRET=")) >= 48
+    secrets = dict(line.split("=", 1) for line in text.splitlines() if "SECRET=" in line)
+    assert set(secrets) == {"RASA_JWT_SECRET", "BOT_SECRET"}
+    assert all(len(value) >= 48 for value in secrets.values())
+    assert secrets["RASA_JWT_SECRET"] != secrets["BOT_SECRET"]
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     launcher.ensure_dotenv()  # never overwritten once there
     assert (tmp_path / ".env").read_text() == text
+
+
+def test_a_secret_missing_from_an_existing_dotenv_is_added(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".env").write_text("BOT_PORT=9000\nRASA_JWT_SECRET=" + "k" * 40 + "\n")
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    launcher.ensure_dotenv()
+    lines = (tmp_path / ".env").read_text().splitlines()
+    assert "BOT_PORT=9000" in lines and "RASA_JWT_SECRET=" + "k" * 40 in lines
+    [bot_secret] = [line for line in lines if line.startswith("BOT_SECRET=")]
+    assert len(bot_secret) > len("BOT_SECRET=") + 32

@@ -6,7 +6,7 @@ import pytest
 
 from bot.settings import ROOT, SettingsError, load_settings
 
-BASE = {"RASA_JWT_SECRET": "t" * 40}
+BASE = {"RASA_JWT_SECRET": "t" * 40, "BOT_SECRET": "b" * 40}
 
 
 def test_defaults_are_safe_for_one_machine() -> None:
@@ -42,6 +42,7 @@ def test_production_values_are_taken_as_given() -> None:
     [
         ({}, "RASA_JWT_SECRET is missing"),
         ({"RASA_JWT_SECRET": "short"}, "shorter than 32 characters"),
+        ({"RASA_JWT_SECRET": "t" * 40}, "BOT_SECRET is missing"),
         (BASE | {"BOT_PORT": "eighty"}, "BOT_PORT='eighty': expected a whole number"),
         (BASE | {"RASA_PORT": "70000"}, "RASA_PORT='70000': expected a TCP port"),
         (BASE | {"RASA_LOCK_STORE_TYPE": "memcached"}, "expected one of in_memory, redis"),

@@ -1,0 +1,197 @@
+"""Conversations, messages and handoff tickets: the rules every channel goes through.
+
+Data functions take a session; the caller owns the transaction (begins and commits). Races are
+settled by the database: seqs come from a conditional UPDATE in the same transaction as the insert,
+duplicates by unique constraints, mode changes by conditional UPDATEs checked by row count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Conversation, Event, Message, Mode, Role, Ticket, TicketStatus
+
+# Who may add a message in which mode: the bot only while it owns the conversation (N6).
+WRITABLE_MODES: dict[str, tuple[str, ...]] = {
+    Role.CUSTOMER: (Mode.BOT, Mode.QUEUED, Mode.ASSIGNED),
+    Role.BOT: (Mode.BOT,),
+    Role.AGENT: (Mode.ASSIGNED,),
+    Role.SYSTEM: (Mode.BOT, Mode.QUEUED, Mode.ASSIGNED),
+}
+
+
+class NotFound(Exception):
+    pass
+
+
+class Closed(Exception):
+    """The conversation does not take messages from this sender in its current mode."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    seq: int
+    role: str
+    text: str
+    payload: dict[str, Any] | None
+    client_msg_id: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, message: Message) -> StoredMessage:
+        return cls(
+            id=message.id,
+            seq=message.seq,
+            role=message.role,
+            text=message.text,
+            payload=message.payload,
+            client_msg_id=message.client_msg_id,
+            created_at=message.created_at.isoformat(),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        body = {
+            "type": "message",
+            "id": self.id,
+            "seq": self.seq,
+            "role": self.role,
+            "text": self.text,
+            "created_at": self.created_at,
+        }
+        if self.payload:
+            body |= self.payload
+        if self.client_msg_id:
+            body["client_msg_id"] = self.client_msg_id
+        return body
+
+
+async def start_conversation(
+    session: AsyncSession, *, language: str, customer_id: str | None
+) -> Conversation:
+    conversation = Conversation(
+        id=str(uuid.uuid4()), mode=Mode.BOT, language=language, customer_id=customer_id
+    )
+    session.add(conversation)
+    session.add(
+        Event(conversation_id=conversation.id, kind="started", actor="customer", to_mode=Mode.BOT)
+    )
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(conversation_id)
+    return conversation
+
+
+async def find_by_client_id(
+    session: AsyncSession, conversation_id: str, client_msg_id: str
+) -> StoredMessage | None:
+    message = await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+        )
+    )
+    return StoredMessage.of(message) if message else None
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation_id: str,
+    role: Role,
+    text: str,
+    *,
+    client_msg_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> StoredMessage:
+    """Append a message with the next seq. Raises Closed if `role` may not write in this mode.
+
+    The seq increment and the insert share the caller's transaction: if the insert fails (a
+    concurrent duplicate client_msg_id), the rollback takes the increment with it, so seqs stay
+    gapless (N3).
+    """
+    seq = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.mode.in_(WRITABLE_MODES[role]))
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.last_seq)
+    )
+    if seq is None:
+        await get_conversation(session, conversation_id)  # NotFound if it does not exist
+        raise Closed(f"{role} cannot write to conversation {conversation_id} in its current mode")
+    message = Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        role=role,
+        text=text,
+        client_msg_id=client_msg_id,
+        payload=payload,
+    )
+    session.add(message)
+    await session.flush()
+    return StoredMessage.of(message)
+
+
+async def messages_since(
+    session: AsyncSession, conversation_id: str, since_seq: int, limit: int = 500
+) -> list[StoredMessage]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > since_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return [StoredMessage.of(m) for m in rows]
+
+
+async def open_handoff(
+    session: AsyncSession,
+    conversation_id: str,
+    brief: dict[str, Any],
+    *,
+    actor: str,
+    policy_version: int | None,
+) -> Ticket | None:
+    """Queue the conversation for a person and open its ticket; None if it already left the bot.
+
+    The conditional UPDATE decides: a second handoff for the same conversation changes no row and
+    opens no second ticket (N2, N5).
+    """
+    moved = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.mode == Mode.BOT)
+        .values(mode=Mode.QUEUED)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    reason = str(brief.get("reason") or "unknown")
+    priority = "high" if brief.get("priority") == "high" else "normal"
+    ticket = Ticket(
+        conversation_id=conversation_id,
+        status=TicketStatus.WAITING,
+        reason=reason[:32],
+        priority=priority,
+        brief=brief,
+    )
+    session.add(ticket)
+    session.add(
+        Event(
+            conversation_id=conversation_id,
+            kind="handoff",
+            actor=actor,
+            from_mode=Mode.BOT,
+            to_mode=Mode.QUEUED,
+            policy_version=policy_version,
+            data={"reason": reason, "priority": priority},
+        )
+    )
+    await session.flush()
+    return ticket

@@ -1,0 +1,116 @@
+"""The real bot service app on SQLite and on PostgreSQL, with a scripted stand-in for Rasa's REST
+channel (the real Rasa server is used in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import ROOT, Settings, load_settings
+
+HANDOFF_BRIEF = {"version": 1, "reason": "frustration", "priority": "high", "summary": "test"}
+
+
+class FakeRasa:
+    """Answers like Rasa's REST channel; what it does depends on the text it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        text = body["message"]
+        if "please fail" in text:
+            return web.Response(status=500, text="action server error")
+        if "please hang" in text:
+            await asyncio.sleep(30)
+        if "hand me over" in text:
+            return web.json_response(
+                [
+                    {"recipient_id": body["sender"], "text": "A person will take over."},
+                    {"recipient_id": body["sender"], "custom": {"handoff": HANDOFF_BRIEF}},
+                ]
+            )
+        answer = {"recipient_id": body["sender"], "text": f"echo: {text}"}
+        if "buttons" in text:
+            answer["buttons"] = [{"title": "Yes", "payload": "yes"}]
+        return web.json_response([answer])
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        return app
+
+
+def _fresh_postgres_database() -> Iterator[str]:
+    admin = os.environ.get("TEST_POSTGRES_URL")
+    if not admin:
+        pytest.skip("TEST_POSTGRES_URL not set: PostgreSQL tests skipped")
+    import asyncpg
+
+    name = f"bot_test_{uuid.uuid4().hex[:10]}"
+
+    async def run(statement: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    parts = urlsplit(admin)
+    try:
+        yield urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{name}"))
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    else:
+        yield from _fresh_postgres_database()
+
+
+@pytest.fixture
+async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, int]]:
+    fake = FakeRasa()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    yield fake, int(server.port or 0)
+    await server.close()
+
+
+def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
+    return load_settings(
+        {
+            "RASA_JWT_SECRET": "r" * 40,
+            "BOT_SECRET": "s" * 40,
+            "DATABASE_URL": database_url,
+            "RASA_PORT": str(rasa_port),
+            "RASA_TIMEOUT_SECONDS": "2",
+            "MAX_MESSAGE_CHARS": "500",
+            "ALLOWED_ORIGINS": "https://shop.example",
+            "POLICY_FILE": str(ROOT / "policy.yml"),
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Any, database_url: str, fake_rasa: tuple[FakeRasa, int]
+) -> TestClient:
+    return await aiohttp_client(create_app(settings_for(database_url, fake_rasa[1])))
