@@ -44,22 +44,28 @@ async def _admin(url: str, statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def production_stores() -> Iterator[dict[str, str]]:
-    """A fresh PostgreSQL database for Rasa's tracker store, and Redis for its lock store."""
+    """Fresh PostgreSQL databases for Rasa's tracker store and the service; Redis for locks."""
     postgres, redis = os.environ.get("TEST_POSTGRES_URL"), os.environ.get("TEST_REDIS_URL")
     if not postgres or not redis:
         pytest.skip("TEST_POSTGRES_URL and TEST_REDIS_URL not set: PostgreSQL/Redis half skipped")
     database = f"rasa_e2e_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(postgres, f'CREATE DATABASE "{database}"'))
+    service_database = f"{database}_service"
+    for name in (database, service_database):
+        asyncio.run(_admin(postgres, f'CREATE DATABASE "{name}"'))
     redis_parts = urlsplit(redis)
     try:
         yield {
+            "DATABASE_URL": _with_database(postgres, service_database).replace(
+                "postgresql://", "postgresql+asyncpg://", 1
+            ),
             "RASA_TRACKER_STORE_URL": _with_database(postgres, database),
             "RASA_LOCK_STORE_TYPE": "redis",
             "RASA_LOCK_STORE_REDIS_HOST": redis_parts.hostname or "127.0.0.1",
             "RASA_LOCK_STORE_REDIS_PORT": str(redis_parts.port or 6379),
         }
     finally:
-        asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        for name in (database, service_database):
+            asyncio.run(_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres+redis"])
