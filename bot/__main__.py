@@ -1,20 +1,91 @@
-"""`python -m bot`: serve the bot service."""
+"""`python -m bot`: serve; `python -m bot users create ...`: add a desk account; `... migrate`."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import getpass
 import logging
+import sys
 
 from aiohttp import web
 
 from bot.app import create_app
-from bot.settings import load_settings
+from bot.db.engine import create_engine, session_factory
+from bot.db.migrate import upgrade
+from bot.settings import Settings, SettingsError, load_settings
+from bot.staff import StaffError, create_user
 
 
-def main() -> None:
+async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine).begin() as session:
+            user = await create_user(
+                session,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=args.role,
+                password=password,
+                max_concurrent=args.max_concurrent,
+            )
+        print(f"Created {user.role} {user.username!r} ({user.display_name}).")
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (12+ characters): ")
+    if first != getpass.getpass("Again: "):
+        raise StaffError("the two passwords differ")
+    return first
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    users = commands.add_parser("users", help="desk accounts").add_subparsers(dest="action")
+    create = users.add_parser("create", help="create a desk account")
+    create.add_argument("--username", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["agent", "senior", "supervisor", "designer"]
+    )
+    create.add_argument("--name", help="the name customers and colleagues see")
+    create.add_argument("--max-concurrent", type=int, default=3)
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = load_settings()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    try:
+        settings = load_settings()
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("Database schema is up to date.")
+        elif args.command == "users" and args.action == "create":
+            asyncio.run(_create_user(settings, args, _password(args.password_stdin)))
+        elif args.command is None:
+            web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        else:
+            parser.print_help()
+            return 2
+    except (SettingsError, StaffError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

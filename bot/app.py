@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
-from bot import channel
-from bot.chat import Chat
+from bot import channel, desk
+from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.hub import Hub
 from bot.policy import load_service_policy
+from bot.queue import release_expired_leases
 from bot.rasa_auth import authorization
 from bot.settings import Settings
 
@@ -28,11 +32,33 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     hub = Hub()
     async with aiohttp.ClientSession(settings.rasa_url) as http:
         app[RASA_HTTP] = http
-        app[channel.CHAT] = Chat(settings, policy, session_factory(engine), hub, http)
+        chat = Chat(settings, policy, session_factory(engine), hub, http)
+        app[channel.CHAT] = chat
+        reaper = asyncio.create_task(_release_expired_leases(chat))
         yield
-        await app[channel.CHAT].drain()
+        reaper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reaper
+        await chat.drain()
         await hub.close_all()
     await engine.dispose()
+
+
+async def _release_expired_leases(chat: Chat) -> None:
+    """Return claimed conversations whose agent went silent to the queue, every few seconds."""
+    interval = max(1.0, min(30.0, chat.settings.lease_seconds / 4))
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with chat.sessions.begin() as session:
+                released = await release_expired_leases(session)
+        except Exception:
+            logging.getLogger(__name__).exception("releasing expired leases failed")
+            continue
+        for conversation_id in released:
+            await chat.hub.publish(conversation_id, {"type": "mode", "mode": "queued"})
+        if released:
+            await chat.hub.publish(DESK_FEED, {"type": "queue"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -51,10 +77,11 @@ async def healthz(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     channel.setup_routes(app)
+    desk.setup_routes(app)
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[channel.errors], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[channel.errors, desk.desk_auth], client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
     setup_routes(app)

@@ -33,6 +33,7 @@ from bot.policy import ServicePolicy
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
 # What a Rasa answer may carry besides text, relayed to the customer as sent.
 RELAYED = ("buttons", "image", "attachment", "custom")
 
@@ -129,6 +130,7 @@ class Chat:
             await self._hand_over_unavailable(conversation_id, message, str(error), language)
             return
         published: list[dict[str, Any]] = []
+        queue_changed = False
         async with self.sessions.begin() as session:
             for answer in answers:
                 brief = (answer.get("custom") or {}).get("handoff")
@@ -142,6 +144,7 @@ class Chat:
                     )
                     if ticket is not None:
                         published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
+                        queue_changed = True
                     continue
                 payload = {key: answer[key] for key in RELAYED if key in answer} or None
                 try:
@@ -157,6 +160,8 @@ class Chat:
                 published.append(stored.as_dict())
         for body in published:
             await self.hub.publish(conversation_id, body)
+        if queue_changed:
+            await self.hub.publish(DESK_FEED, {"type": "queue"})
 
     async def _hand_over_unavailable(
         self, conversation_id: str, message: StoredMessage, error: str, language: str
@@ -190,6 +195,7 @@ class Chat:
                 published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
         for body in published:
             await self.hub.publish(conversation_id, body)
+        await self.hub.publish(DESK_FEED, {"type": "queue"})
 
     async def drain(self) -> None:
         """Let bot turns in flight finish (on shutdown)."""

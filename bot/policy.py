@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-SERVICE_MESSAGES = ("bot_unavailable",)
+SERVICE_MESSAGES = ("bot_unavailable", "satisfaction_question")
 
 
 class PolicyError(ValueError):

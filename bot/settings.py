@@ -39,6 +39,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     max_message_chars: int
     rasa_timeout_seconds: float
+    lease_seconds: int
 
     @property
     def rasa_action_endpoint(self) -> str:
@@ -127,4 +128,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 10)),
+        lease_seconds=_int(env, "LEASE_SECONDS", 300),
     )

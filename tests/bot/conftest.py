@@ -26,6 +26,13 @@ class FakeRasa:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.tracker_events: dict[str, list[dict[str, Any]]] = {}
+
+    async def tracker_event(self, request: web.Request) -> web.Response:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.Response(status=401)
+        self.tracker_events[request.match_info["id"]] = await request.json()
+        return web.json_response({"events": []})
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -50,6 +57,7 @@ class FakeRasa:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        app.router.add_post("/conversations/{id}/tracker/events", self.tracker_event)
         return app
 
 

@@ -248,7 +248,7 @@ async def test_ws_reconnect_replays_exactly_the_missed_messages(client: TestClie
     token = auth["Authorization"].removeprefix("Bearer ")
     for i in range(2):
         await send(client, cid, auth, f"q{i}", f"m{i}")
-    await wait_for(client, cid, auth, 4)
+        await wait_for(client, cid, auth, 2 * (i + 1))  # the answer, before the next question
     async with client.ws_connect(f"/api/conversations/{cid}/ws") as ws:
         await ws.send_json({"type": "hello", "token": token, "since_seq": 2})
         frames = [await ws.receive_json(timeout=5) for _ in range(3)]
