@@ -77,17 +77,18 @@ def summarize(
         parts[0] += f" about: {', '.join(wanted)}"
     if answered:
         parts.append(f"Bot already answered: {', '.join(dict.fromkeys(answered))}")
-    if "order_id" in entities:
-        parts.append(f"Order {entities['order_id']}")
-    if "amount" in entities:
-        parts.append(f"Amount mentioned: {entities['amount']}")
+    if entities.get("order_id"):
+        orders = entities["order_id"]
+        parts.append(f"Order{'s' * (len(orders) > 1)} {', '.join(orders)}")
+    if entities.get("amount"):
+        parts.append(f"Amount mentioned: {', '.join(entities['amount'])}")
     parts.append(f"Handed over because {_why(decision, policy)}")
     parts.append(f"Last message: {_quote(turns[-1].text)}" if turns else "No messages")
     return ". ".join(parts) + "."
 
 
 def next_steps(
-    turns: list[Turn], decision: Decision, entities: Mapping[str, str], policy: Policy
+    turns: list[Turn], decision: Decision, entities: Mapping[str, list[str]], policy: Policy
 ) -> list[str]:
     steps = policy.next_steps
     keys: list[tuple[str, str]] = []
@@ -102,8 +103,8 @@ def next_steps(
         for step in steps.get(group, {}).get(key, ()):
             text = step
             for name in ("order_id", "amount"):
-                if name in entities:
-                    text = text.replace("{" + name + "}", entities[name])
+                if entities.get(name):
+                    text = text.replace("{" + name + "}", ", ".join(entities[name]))
             text = text.replace("order {order_id}", "the order").replace("{order_id}", "the order")
             text = text.replace("{amount}", "the amount")
             if text not in out:
@@ -117,10 +118,14 @@ def build_brief(
     slots: Mapping[str, Any],
     policy: Policy,
 ) -> dict[str, Any]:
-    entities: dict[str, str] = {}
+    # every value the customer gave (two order numbers are both worth a look), never from
+    # shorthand they typed
+    entities: dict[str, list[str]] = {}
     for turn in turns:
         if not turn.shorthand:
-            entities.update(turn.entities)
+            for name, value in turn.entities.items():
+                if value not in entities.setdefault(name, []):
+                    entities[name].append(value)
     return {
         "version": BRIEF_VERSION,
         "policy_version": policy.version,
@@ -148,7 +153,8 @@ def build_brief(
             if t.answered_with and not t.answered_with.startswith(HANDOFF_MESSAGE)
         ],
         "entities": entities,
-        "slots": {k: v for k, v in slots.items() if k in ("order_id", "amount", "language") and v},
+        # slots can carry over from older sessions or be forged by shorthand: only the language
+        "slots": {"language": str(slots.get("language") or "en")},
         "shorthand_used": any(t.shorthand for t in turns),
         "suggested_next_steps": next_steps(turns, decision, entities, policy),
     }

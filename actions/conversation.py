@@ -35,11 +35,26 @@ def _intent(parse: Mapping[str, Any]) -> tuple[str, float, float | None]:
     confidence = float(intent.get("confidence") or 0.0)
     selector = (parse.get("response_selector") or {}).get(name.split("/")[0]) or {}
     response = selector.get("response") or {}
-    if name == "faq" or response.get("intent_response_key", "").startswith(f"{name}/"):
+    if name == "faq" or str(response.get("intent_response_key") or "").startswith(f"{name}/"):
         key = response.get("intent_response_key")
         if key:
             return str(key), confidence, float(response.get("confidence") or 0.0)
     return name, confidence, None
+
+
+def handed_over(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a person owns the conversation: paused, and no person has handed it back since.
+
+    Read from the events, not a slot: a session expiry or a restart clears slots and un-pauses
+    Rasa, but only a person's `resume` ends a handoff.
+    """
+    owned = False
+    for event in events:
+        if event.get("event") == "pause":
+            owned = True
+        elif event.get("event") == "resume":
+            owned = False
+    return owned
 
 
 def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:

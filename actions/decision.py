@@ -45,10 +45,23 @@ def amount_in_dollars(value: str) -> float | None:
     return None
 
 
+def confident_faq(turn: Turn, policy: Policy) -> bool:
+    """The bot is sure this is one of its FAQ questions ("how do I get my money back?")."""
+    return (
+        turn.intent.startswith("faq/")
+        and turn.confidence >= policy.confident_faq
+        and (turn.faq_confidence or 0.0) >= policy.confident_faq
+    )
+
+
 def _rule_fires(rule: Rule, turn: Turn, policy: Policy) -> bool:
     if turn.intent in rule.intents and turn.confidence >= policy.min_intent_confidence:
         return True
     if turn.shorthand:
+        return False
+    # Patterns and amounts back the classifier up; they do not override a confident FAQ answer,
+    # unless the rule says so (a pet's death or a hacked account is never just an FAQ).
+    if confident_faq(turn, policy) and not rule.even_over_faq:
         return False
     if any(pattern.search(turn.text) for pattern in rule.patterns):
         return True
@@ -64,10 +77,10 @@ def _explicit_request(turns: list[Turn], policy: Policy) -> bool:
         return True  # "yes" to "Would you like me to bring in a person?"
     if turn.shorthand:
         return turn.intent in policy.explicit_intents
+    if any(p.search(turn.text) for p in policy.explicit_patterns):
+        return True  # a clear request wins, even beside "are you a bot?"
     if any(p.search(turn.text) for p in policy.explicit_not_a_request):
         return False
-    if any(p.search(turn.text) for p in policy.explicit_patterns):
-        return True
     return (
         turn.intent in policy.explicit_intents
         and turn.confidence >= policy.explicit_min_confidence
@@ -98,6 +111,9 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
             if rule.message == "urgent" or (urgent and gate == "handoff_out_of_policy"):
                 gate = "handoff_urgent"
             rule_priority = "high" if rule.priority == "high" else priority
+            if latest.shorthand:
+                # a command typed by the customer may reach a person, never jump the queue
+                gate, rule_priority = "handoff_out_of_policy", "normal"
             return Decision(gate, "out_of_policy", rule, rule_priority, **common)
     if _explicit_request(turns, policy):
         return Decision("handoff_explicit_request", "explicit_request", None, priority, **common)

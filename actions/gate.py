@@ -14,7 +14,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.brief import build_brief
-from actions.conversation import turns_from_events
+from actions.conversation import handed_over, turns_from_events
 from actions.decision import Decision, decide
 from actions.policy import current_policy
 
@@ -40,7 +40,7 @@ class ActionGate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
+        if handed_over(tracker.events):
             return [SlotSet("gate", "already_handed_off")]
         _, decision = _decision(tracker)
         return [SlotSet("gate", decision.gate)]
@@ -53,7 +53,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
+        if handed_over(tracker.events):
             return []  # already handed over: one conversation, one handoff
         policy = current_policy()
         turns, decision = _decision(tracker)

@@ -132,11 +132,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LinearIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                saved = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            return cls(config, model_storage, resource)  # untrained: classifies nothing
+        # A missing or broken classifier must stop the server loudly: silently classifying
+        # nothing would send every customer to the fallback and then to a person.
+        with model_storage.read_from(resource) as directory:
+            saved = joblib.load(directory / MODEL_FILE)
         return cls(config, model_storage, resource, saved["pipeline"], saved["responses"])
 
     def _probabilities(self, texts: list[str]) -> np.ndarray:

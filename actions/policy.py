@@ -20,6 +20,26 @@ REASONS = ("explicit_request", "frustration", "out_of_policy", "nlu_failure")
 MESSAGES = ("out_of_policy", "bereavement", "urgent")
 PRIORITIES = ("normal", "high")
 TOP = "(top level)"
+RULE_KEYS = {
+    "rule",
+    "why",
+    "intents",
+    "patterns",
+    "min_amount",
+    "message",
+    "priority",
+    "even_over_faq",
+}
+SIGNAL_KEYS = {
+    "weight",
+    "intents",
+    "patterns",
+    "raises_priority",
+    "similarity",
+    "topic_similarity",
+    "caps_ratio",
+    "min_letters",
+}
 SIGNALS = (
     "repeated_question",
     "negative_feedback",
@@ -44,6 +64,7 @@ class Rule:
     min_amount: float | None = None
     message: str = "out_of_policy"
     priority: str = "normal"
+    even_over_faq: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,7 @@ class Policy:
     bot_answers: tuple[str, ...]
     min_intent_confidence: float
     min_faq_confidence: float
+    confident_faq: float
     consecutive_failures_for_handoff: int
     explicit_intents: tuple[str, ...]
     explicit_min_confidence: float
@@ -124,6 +146,17 @@ class _Reader:
                 raise self.fail(f"{_join(path, key)}[{i}]", expected, raw) from None
         return tuple(compiled)
 
+    def flag(self, data: dict[str, Any], key: str, path: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(_join(path, key), "true or false", value)
+        return value
+
+    def known_keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(path, f"only the keys {', '.join(sorted(allowed))}", unknown)
+
     def choice(
         self, data: dict[str, Any], key: str, path: str, allowed: tuple[str, ...], default: str
     ) -> str:
@@ -148,6 +181,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
     for i, raw in enumerate(raw_rules):
         where = f"always_human[{i}]"
         item = r.mapping(raw, where)
+        r.known_keys(item, where, RULE_KEYS)
         name = item.get("rule")
         if not isinstance(name, str) or not re.fullmatch(r"[a-z_]+", name):
             raise r.fail(f"{where}.rule", "a snake_case rule name", name)
@@ -165,6 +199,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
             min_amount=min_amount,
             message=r.choice(item, "message", where, MESSAGES, "out_of_policy"),
             priority=r.choice(item, "priority", where, PRIORITIES, "normal"),
+            even_over_faq=r.flag(item, "even_over_faq", where),
         )
         if not (rule.intents or rule.patterns or rule.min_amount is not None):
             raise r.fail(where, "at least one of intents, patterns or min_amount", item)
@@ -180,12 +215,13 @@ def parse_policy(data: Any, path: Path) -> Policy:
     for name, raw in raw_signals.items():
         where = f"frustration.signals.{name}"
         item = r.mapping(raw, where)
+        r.known_keys(item, where, SIGNAL_KEYS)
         signals[name] = Signal(
             name=name,
             weight=r.integer(item, "weight", where, 0, 100),
             intents=r.names(item, "intents", where),
             patterns=r.patterns(item, "patterns", where),
-            raises_priority=bool(item.get("raises_priority", False)),
+            raises_priority=r.flag(item, "raises_priority", where),
             similarity=r.number({"s": item.get("similarity", 0.6)}, "s", where, 0, 1),
             topic_similarity=r.number({"t": item.get("topic_similarity", 0.5)}, "t", where, 0, 1),
             caps_ratio=r.number({"c": item.get("caps_ratio", 0.7)}, "c", where, 0, 1),
@@ -204,6 +240,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
             understanding, "min_intent_confidence", "understanding", 0, 1
         ),
         min_faq_confidence=r.number(understanding, "min_faq_confidence", "understanding", 0, 1),
+        confident_faq=r.number(understanding, "confident_faq", "understanding", 0, 1),
         consecutive_failures_for_handoff=r.integer(
             understanding, "consecutive_failures_for_handoff", "understanding", 1, 100
         ),

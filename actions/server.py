@@ -5,6 +5,11 @@ component in actions/nlu_linear.py belongs to the Rasa server, not here.
 """
 
 from actions.gate import ActionGate, ActionHandoff
+from actions.policy import current_policy
 from actions.session import ActionSessionStart
+
+# Validate policy.yml now: a broken policy must stop the action server at start, with the
+# error naming the file and key, not fail the first customer's message.
+current_policy()
 
 __all__ = ["ActionGate", "ActionHandoff", "ActionSessionStart"]

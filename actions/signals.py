@@ -81,11 +81,12 @@ def similarity(a: str, b: str) -> float:
 
 def overlap(a: str, b: str) -> float:
     """Shared words over the shorter message's words: a short question restated inside a longer
-    complaint still scores high."""
+    complaint still scores high. One shared word ("order") is coincidence, not a repeat."""
     wa, wb = _words(a), _words(b)
-    if not wa or not wb:
+    shared = len(wa & wb)
+    if shared < 2:
         return 0.0
-    return len(wa & wb) / min(len(wa), len(wb))
+    return shared / min(len(wa), len(wb))
 
 
 def _snippet(text: str, match: re.Match[str] | None = None, limit: int = 120) -> str:
@@ -123,6 +124,9 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
         return []
     fired: list[Fired] = []
     text = turn.text
+    # "that didn't help" and "I already asked" are about an earlier answer; without one,
+    # "my promo code is not working" is a question, not feedback.
+    after_an_answer = any(before.answered_with for before in earlier)
 
     def fire(name: str, snippet: str) -> None:
         signal = policy.signals.get(name)
@@ -137,7 +141,7 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
             if _shouting(signal, text):
                 fire(name, _snippet(text))
         elif name == "repeated_question":
-            match = _search(signal, text)
+            match = _search(signal, text) if after_an_answer else None
             if match:
                 fire(name, _snippet(text, match))
                 continue
@@ -154,6 +158,8 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
                     fire(name, f"turn {before.number} again: {_snippet(text)}")
                     break
         else:
+            if name == "negative_feedback" and not after_an_answer:
+                continue
             by_intent = (
                 turn.intent in signal.intents and turn.confidence >= policy.min_intent_confidence
             )

@@ -40,7 +40,7 @@ def test_frustration_brief_explains_why_and_what_was_tried() -> None:
         {"turn": 1, "response": "utter_faq/order_status"},
         {"turn": 2, "response": "utter_faq/missing_package"},
     ]
-    assert brief["entities"] == {"order_id": "71042388"}
+    assert brief["entities"] == {"order_id": ["71042388"]}
     summary = brief["summary"]
     assert "Bot already answered: order status, missing package" in summary
     assert "Order 71042388" in summary
@@ -90,6 +90,7 @@ def test_shorthand_is_flagged_and_its_entities_are_not_trusted() -> None:
     )
     assert brief["shorthand_used"] is True
     assert brief["entities"] == {}
+    assert brief["slots"] == {"language": "en"}
     assert brief["priority"] == "normal"
 
 
@@ -104,3 +105,14 @@ def test_summary_leaves_out_small_talk() -> None:
     assert brief["summary"].startswith(
         "Customer wrote 3 messages about: delivery areas, talking to a person."
     )
+
+
+def test_every_order_number_the_customer_gave_is_kept() -> None:
+    brief = brief_for(
+        [
+            *answered("where is 71042388", "faq/order_status", entities={"order_id": "71042388"}),
+            user("and 71042399, agent please", "request_human", entities={"order_id": "71042399"}),
+        ]
+    )
+    assert brief["entities"] == {"order_id": ["71042388", "71042399"]}
+    assert "Orders 71042388, 71042399" in brief["summary"]

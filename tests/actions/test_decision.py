@@ -52,7 +52,10 @@ def decision(events: list[dict]):
         (
             [
                 user(
-                    "where is the $250 you owe me", "faq/refund_timing", entities={"amount": "$250"}
+                    "where is the $250 you owe me",
+                    "faq/refund_timing",
+                    faq_confidence=0.4,
+                    entities={"amount": "$250"},
                 )
             ],
             "handoff_out_of_policy",
@@ -242,3 +245,64 @@ def test_cancellation_with_money_outranks_refund() -> None:
 )
 def test_an_explicit_request_names_a_person(text: str, confidence: float, gate: str) -> None:
     assert decision([user(text, "request_human", confidence=confidence)]).gate == gate
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "reason"),
+    [
+        # a confident FAQ question is answered, whatever words or sums it contains ...
+        ("how do I get my money back after I return something", "faq/refund_timing", None),
+        ("is shipping free if my order is $120?", "faq/shipping_cost", None),
+        # ... but a pet's death or a hacked account is never just an FAQ
+        (
+            "our cat was put to sleep, how do I stop her autoship",
+            "faq/autoship_cancel",
+            "out_of_policy",
+        ),
+        ("I've been hacked, how do I change my password", "faq/password_reset", "out_of_policy"),
+    ],
+)
+def test_confident_faq_questions_are_answered_unless_the_rule_is_grave(
+    text: str, intent: str, reason: str | None
+) -> None:
+    entities = {"amount": "$120"} if "$" in text else {}
+    assert decision([user(text, intent, entities=entities)]).reason == reason
+
+
+@pytest.mark.parametrize(
+    "intent", ["legal_threat", "account_security", "bereavement", "request_refund", "complain"]
+)
+def test_shorthand_for_any_rule_never_raises_priority(intent: str) -> None:
+    result = decision([user(f"/{intent}", intent, confidence=1.0)])
+    assert (result.reason, result.priority) == ("out_of_policy", "normal")
+    assert result.gate == "handoff_out_of_policy"
+
+
+@pytest.mark.parametrize(
+    "text", ["let me talk to one of your human agents", "ur a bot, get me a human now"]
+)
+def test_a_clear_request_wins_beside_talk_of_bots(text: str) -> None:
+    assert decision([user(text, "request_human", confidence=0.6)]).reason == "explicit_request"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("I was charged $1,250.00 for one bag", ["$1,250.00"]),
+        ("it was $5, thanks", ["$5"]),
+        ("refund 40 dollars", ["40 dollars"]),
+        ("2,500 bucks", ["2,500 bucks"]),
+        ("order 71042388", []),
+    ],
+)
+def test_amounts_are_found_whole_by_the_shipped_regexes(text: str, found: list[str]) -> None:
+    import re
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "data" / "nlu" / "entities.yml").read_text())
+    [block] = [b for b in data["nlu"] if b.get("regex") == "amount"]
+    patterns = [line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
+    assert [m.group(0) for p in patterns for m in re.finditer(p, text)] == found
+    if found:
+        assert amount_in_dollars(found[0]) is not None

@@ -50,11 +50,26 @@ async def test_gate_sets_exactly_its_decision(events: list[dict], gate: str) -> 
     assert dispatcher.messages == []  # the rules, not the gate, say what the customer hears
 
 
-async def test_gate_after_handoff_does_not_decide_again() -> None:
-    result, _ = await run(ActionGate(), [user("hello??", "greet")], handoff_reason="frustration")
-    assert result == [
-        {"event": "slot", "timestamp": None, "name": "gate", "value": "already_handed_off"}
+@pytest.mark.parametrize(
+    ("after", "gate"),
+    [
+        ([], "already_handed_off"),
+        # a restart or a new session un-pauses Rasa, but the person still owns the conversation
+        ([{"event": "restart"}], "already_handed_off"),
+        ([{"event": "session_started"}], "already_handed_off"),
+        # only a person handing it back ends the handoff
+        ([{"event": "resume"}], "answer"),
+    ],
+)
+async def test_only_a_resume_ends_a_handoff(after: list[dict], gate: str) -> None:
+    events = [
+        user("agent please", "request_human"),
+        {"event": "pause"},
+        *after,
+        user("how much is shipping", "faq/shipping_cost"),
     ]
+    result, _ = await run(ActionGate(), events)
+    assert result == [{"event": "slot", "timestamp": None, "name": "gate", "value": gate}]
 
 
 async def test_handoff_sends_brief_and_pauses() -> None:
@@ -70,7 +85,7 @@ async def test_handoff_sends_brief_and_pauses() -> None:
     [message] = dispatcher.messages
     brief = message["custom"]["handoff"]
     assert brief["reason"] == "frustration"
-    assert brief["entities"] == {"order_id": "71042388"}
+    assert brief["entities"] == {"order_id": ["71042388"]}
 
 
 async def test_handoff_twice_hands_off_once() -> None:
@@ -78,7 +93,7 @@ async def test_handoff_twice_hands_off_once() -> None:
     first, dispatcher = await run(ActionHandoff(), events, gate="handoff_explicit_request")
     assert [e["event"] for e in first] == ["slot", "pause"]
     second, dispatcher = await run(
-        ActionHandoff(), events, gate="handoff_explicit_request", handoff_reason="explicit_request"
+        ActionHandoff(), [*events, *first, {"event": "restart"}], gate="handoff_explicit_request"
     )
     assert second == []
     assert dispatcher.messages == []

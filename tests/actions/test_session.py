@@ -4,7 +4,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.session import ActionSessionStart, language_from
+from actions.session import ActionSessionStart, language_from, supported_languages
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,10 @@ async def test_session_start_carries_order_but_not_the_old_handoff() -> None:
     assert [e["event"] for e in events] == ["session_started", "slot", "slot", "action"]
     assert events[1]["name"] == "order_id" and events[1]["value"] == "71042388"
     assert events[2]["name"] == "language" and events[2]["value"] == "en"
+
+
+def test_supported_languages_come_from_the_domain() -> None:
+    domain = {"slots": {"language": {"type": "categorical", "values": ["en", "es"]}}}
+    assert supported_languages(domain) == ("en", "es")
+    assert language_from({"language": "es-MX"}, supported_languages(domain)) == "es"
+    assert language_from({"language": "es"}) == "en"  # not supported without the domain saying so

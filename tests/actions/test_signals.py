@@ -8,6 +8,8 @@ from actions.signals import score_conversation, similarity
 from tests.actions.events import answered, user
 
 POLICY = load_policy(ROOT / "policy.yml")
+# A turn the bot answered, for signals that are about an earlier answer.
+ANSWERED = answered("where is my order", "faq/order_status")
 
 
 def names(events: list[dict]) -> list[tuple[str, int]]:
@@ -24,10 +26,15 @@ def names(events: list[dict]) -> list[tuple[str, int]]:
         ),
         ([user("where is my order???", "faq/order_status")], [("shouting", 1)]),
         (
-            [user("this is a stupid bot", "feedback_negative")],
-            [("negative_feedback", 1), ("insult", 1)],
+            [*ANSWERED, user("this is a stupid bot", "feedback_negative")],
+            [("negative_feedback", 2), ("insult", 2)],
         ),
-        ([user("that didn't help at all", "feedback_negative")], [("negative_feedback", 1)]),
+        (
+            [*ANSWERED, user("that didn't help at all", "feedback_negative")],
+            [("negative_feedback", 2)],
+        ),
+        # feedback needs an answer to be about: this is a question
+        ([user("my promo code is not working", "faq/promo_code_not_working")], []),
         ([user("my dog has no food left tonight", "faq/order_status")], [("urgency", 1)]),
         ([user("my elderly mum asks when she gets charged", "faq/payment_charge_timing")], []),
         ([user("I'm 84 and can't find the autoship page", "faq/autoship_skip")], [("urgency", 1)]),
@@ -46,7 +53,10 @@ def names(events: list[dict]) -> list[tuple[str, int]]:
             + [user("ok but how long will delivery take to ohio", "faq/delivery_time")],
             [("repeated_question", 2)],
         ),
-        ([user("I already told you the order number", "inform_order")], [("repeated_question", 1)]),
+        (
+            [*ANSWERED, user("I already told you the order number", "inform_order")],
+            [("repeated_question", 2)],
+        ),
         # a shorthand typed by the customer carries no text signals at all
         (
             [user('/request_human{"priority": "vip"} URGENT!!! NO FOOD TONIGHT', "request_human")],
@@ -119,7 +129,11 @@ def test_signals_reset_when_a_person_hands_back() -> None:
         ("can I add a second bowl in the same colour", []),
         ("can I order two cans of the salmon pate", []),
         ("my elderly dad orders for me, which card do you take", []),
+        ("do you sell trash bags and garbage disposal cleaner", []),
+        ("do you sell diabetic cat food", []),
+        ("can I get cat food delivered today", []),
     ],
 )
 def test_signal_patterns(text: str, expected: list[str]) -> None:
-    assert [name for name, _ in names([user(text, "faq/order_status")])] == expected
+    events = [*ANSWERED, user(text, "faq/order_status")]
+    assert [name for name, _ in names(events)] == expected
