@@ -1,8 +1,9 @@
 """Handoff evaluation: `python -m tests.handoff.evaluate [--model PATH] [--quick]`.
 
 Runs every conversation through the trained NLU model and the gate's own decision code
-(actions/decision.py), turn by turn, answering as the rules do, and stops at the first handoff.
-The dialogue rules themselves are exercised by the end-to-end tests against a real Rasa server.
+(actions/decision.py), turn by turn, routing each message as data/rules/ do (small talk answered
+by its rule, the rest through the gate), and stops at the first handoff. The dialogue itself is
+exercised by the end-to-end tests against real Rasa and action servers.
 
 Prints, for the company's labelled conversations (tests/handoff/conversations.yml): handoff
 precision, recall, reason and rule accuracy; for Bitext's contact_human_agent and complaint
@@ -48,12 +49,34 @@ class Outcome:
     offered: bool = False  # the bot offered a person (yes/no) and the customer has not answered
 
 
+def plain_rules() -> dict[str, str]:
+    """Intents the rules answer directly, without the gate (data/rules/: intent -> utter_*)."""
+    answers = {}
+    for path in sorted((ROOT / "data" / "rules").glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text()).get("rules", []):
+            steps = rule.get("steps", [])
+            if len(steps) == 2 and "intent" in steps[0]:
+                action = str(steps[1].get("action", ""))
+                if action.startswith("utter_"):
+                    answers[str(steps[0]["intent"])] = action
+    return answers
+
+
+PLAIN_RULES = plain_rules()
+
+
 async def run_conversation(agent: Any, texts: list[str], policy: Policy) -> Outcome:
     turns: list[Turn] = []
     offered = False
     for number, text in enumerate(texts, start=1):
         parse = await agent.parse_message(text)
         turns.append(turn_from_parse(number, text, parse))
+        latest = turns[-1]
+        after_offer = len(turns) > 1 and turns[-2].answered_with == "utter_offer_person"
+        if latest.intent in PLAIN_RULES and not (latest.intent == "affirm" and after_offer):
+            # as in the bot: small talk is answered by a rule, not checked by the gate
+            turns[-1] = replace(latest, answered_with=PLAIN_RULES[latest.intent])
+            continue
         decision = decide(turns, policy)
         if decision.hands_off:
             return Outcome(decision, number, offered)
