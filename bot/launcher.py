@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 
 from bot.rasa_auth import authorization
@@ -107,12 +108,20 @@ class Service:
 def _http_ok(
     url: str, jwt_secret: str | None = None, predicate: Callable[[bytes], bool] | None = None
 ) -> bool:
+    """Whether `url` answers 200 (and `predicate` likes the body); False while still starting."""
     request = urllib.request.Request(url, headers=authorization(jwt_secret) if jwt_secret else {})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
             body: bytes = response.read()
             return response.status == 200 and (predicate is None or predicate(body))
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code in (401, 403):
+            raise RuntimeError(
+                f"{url} refused our token: is RASA_JWT_SECRET the same for every process?"
+            ) from None
+        return False
+    except (urllib.error.URLError, ConnectionError, TimeoutError, HTTPException, ValueError):
         return False
 
 
