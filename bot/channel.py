@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import tokens
 from bot.chat import Chat
 from bot.conversations import Closed, NotFound, get_conversation, messages_since
 
 CHAT = web.AppKey("chat", Chat)
+log = logging.getLogger(__name__)
+# Nothing was stored, so nothing is acknowledged: the client keeps the message and retries.
+UNAVAILABLE = {"error": "unavailable", "message": "the message could not be stored; please retry"}
 CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2})?")
 HELLO_TIMEOUT = 10
@@ -197,6 +202,10 @@ async def _on_frame(
     except Closed as error:
         await socket.send_json({"type": "error", "error": "closed", "message": str(error)})
         return
+    except (SQLAlchemyError, OSError):
+        log.exception("storage unavailable for conversation %s", conversation_id)
+        await socket.send_json({"type": "error", **UNAVAILABLE})
+        return
     # acknowledged only now: the message is committed (N1)
     await socket.send_json(
         {"type": "ack", "client_msg_id": stored.client_msg_id, "id": stored.id, "seq": stored.seq}
@@ -216,6 +225,9 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         )
     except Closed as error:
         return web.json_response({"error": "closed", "message": str(error)}, status=409)
+    except (SQLAlchemyError, OSError):
+        log.exception("storage unavailable for %s %s", request.method, request.path)
+        return web.json_response(UNAVAILABLE, status=503)
     except asyncio.CancelledError:
         raise
 

@@ -288,3 +288,30 @@ async def test_ws_frame_errors_are_reported_and_nothing_is_stored(client: TestCl
         errors = [await ws.receive_json(timeout=5) for _ in range(2)]
     assert [e["error"] for e in errors] == ["invalid_json", "message_too_long"]
     assert await count(client, Message, conversation_id=cid) == 0
+
+
+async def test_database_down_gives_a_clear_error_and_acknowledges_nothing(
+    client: TestClient,
+) -> None:
+    cid, auth = await start(client)
+    chat = client.app[CHAT]
+    original = chat.sessions
+    # a database nobody listens on, as when the real one goes down
+    broken = create_engine_for_test("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    chat.sessions = broken
+    try:
+        response = await send(client, cid, auth, "is anyone there", "m1")
+        assert response.status == 503
+        assert (await response.json())["error"] == "unavailable"
+    finally:
+        chat.sessions = original
+        await broken.kw["bind"].dispose()
+    assert await count(client, Message, conversation_id=cid) == 0
+    retried = await send(client, cid, auth, "is anyone there", "m1")  # the retry is stored
+    assert retried.status == 201
+
+
+def create_engine_for_test(url: str) -> Any:
+    from bot.db.engine import create_engine, session_factory
+
+    return session_factory(create_engine(url))
