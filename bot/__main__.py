@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.demo import seed
 from bot.settings import Settings, SettingsError, load_settings
 from bot.staff import StaffError, create_user
 
@@ -43,6 +44,16 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _seed_demo(settings: Settings) -> bool:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine).begin() as session:
+            return await seed(session)
+    finally:
+        await engine.dispose()
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -56,6 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bot")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("seed-demo", help="add demo customers, orders and Autoships if none exist")
     users = commands.add_parser("users", help="desk accounts").add_subparsers(dest="action")
     create = users.add_parser("create", help="create a desk account")
     create.add_argument("--username", required=True)
@@ -74,6 +86,9 @@ def main() -> int:
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("Database schema is up to date.")
+        elif args.command == "seed-demo":
+            added = asyncio.run(_seed_demo(settings))
+            print("Added demo customers." if added else "Customers exist already: nothing added.")
         elif args.command == "users" and args.action == "create":
             asyncio.run(_create_user(settings, args, _password(args.password_stdin)))
         elif args.command is None:

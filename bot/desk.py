@@ -10,6 +10,11 @@ GET  /desk/api/conversations/{id}             brief and transcript (its agent or
 POST /desk/api/conversations/{id}/messages    {text}
 POST /desk/api/conversations/{id}/return      {outcome}: back to the bot, which is told
 POST /desk/api/conversations/{id}/resolve     {wrap_up}: closes and asks the satisfaction question
+POST /desk/api/conversations/{id}/grants      {kind, order_id, amount_cents, reason}, in authority
+POST /desk/api/conversations/{id}/approvals   the same, above authority: asks a supervisor
+GET  /desk/api/approvals                      pending approval requests (supervisors)
+POST /desk/api/approvals/{id}/decide          {approve: true|false}, one step (supervisors)
+GET  /desk/api/audit                          grants at or above the audit threshold (supervisors)
 GET  /desk/ws                                 live queue changes; messages of watched conversations
 
 Every route but login needs the session cookie; every state-changing one also the X-CSRF-Token
@@ -24,12 +29,13 @@ from typing import Any
 
 import aiohttp
 from aiohttp import WSMsgType, web
+from sqlalchemy import select
 
-from bot import staff
+from bot import empowerment, staff
 from bot.channel import CHAT, BadRequest, _json_body, _origin_allowed
 from bot.chat import DESK_FEED
 from bot.conversations import get_conversation, messages_since
-from bot.db.models import DeskSession, Ticket, User
+from bot.db.models import Approval, DeskSession, Grant, Ticket, User
 from bot.queue import (
     Forbidden,
     QueueError,
@@ -183,13 +189,20 @@ async def heartbeat(request: web.Request) -> web.Response:
 
 async def conversation(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
-    async with request.app[CHAT].sessions() as session:
+    chat = request.app[CHAT]
+    async with chat.sessions() as session:
         ticket = await owned_ticket(session, conversation_id, _user(request))
         found = await get_conversation(session, conversation_id)
         transcript = await messages_since(session, conversation_id, 0, limit=5000)
+        customer = await empowerment.customer_record(session, found.customer_id)
+        authority = await empowerment.remaining_authority(
+            session, _user(request), conversation_id, chat.policy
+        )
     return web.json_response(
         {
             "conversation_id": conversation_id,
+            "customer": customer,
+            "authority": authority,
             "mode": found.mode,
             "language": found.language,
             "ticket": {"id": ticket.id, "status": ticket.status, "reason": ticket.reason,
@@ -268,6 +281,115 @@ async def resolve_conversation(request: web.Request) -> web.Response:
     return web.json_response({"mode": "closed"})
 
 
+def _remedy(data: Any) -> empowerment.Request:
+    if not isinstance(data, dict):
+        raise BadRequest("invalid_remedy", "expected a JSON object")
+    kind, order_id = data.get("kind"), data.get("order_id")
+    amount, reason = data.get("amount_cents"), data.get("reason")
+    if not isinstance(kind, str) or not isinstance(order_id, str) or not isinstance(reason, str):
+        raise BadRequest("invalid_remedy", "kind, order_id and reason must be strings")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise BadRequest("invalid_remedy", "amount_cents must be a whole number of cents")
+    return empowerment.Request(kind, order_id, amount, reason)
+
+
+def _supervisor(request: web.Request) -> User:
+    user = _user(request)
+    if user.role != "supervisor":
+        raise Forbidden("only supervisors may do this")
+    return user
+
+
+def _grant_body(grant: Grant, applied: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "grant_id": grant.id,
+        "kind": grant.kind,
+        "amount_cents": grant.amount_cents,
+        "order_id": grant.order_id,
+        "flagged_for_audit": grant.flagged_for_audit,
+        "policy_version": grant.policy_version,
+        "applied": applied,
+    }
+
+
+async def give_remedy(request: web.Request) -> web.Response:
+    remedy = _remedy(await _json_body(request))
+    chat, conversation_id = request.app[CHAT], request.match_info["id"]
+    try:
+        async with chat.sessions.begin() as session:
+            await owned_ticket(session, conversation_id, _user(request))
+            made, applied = await empowerment.grant(
+                session, conversation_id, _user(request), remedy, chat.policy
+            )
+    except empowerment.AboveAuthority as error:
+        return web.json_response(
+            {"error": "above_authority", "message": str(error), "remaining": error.remaining},
+            status=403,
+        )
+    return web.json_response(_grant_body(made, applied), status=201)
+
+
+async def ask_approval(request: web.Request) -> web.Response:
+    remedy = _remedy(await _json_body(request))
+    chat, conversation_id = request.app[CHAT], request.match_info["id"]
+    async with chat.sessions.begin() as session:
+        await owned_ticket(session, conversation_id, _user(request))
+        approval = await empowerment.request_approval(
+            session, conversation_id, _user(request), remedy, chat.policy
+        )
+    await chat.hub.publish(DESK_FEED, {"type": "approvals"})
+    return web.json_response({"approval_id": approval.id, "status": approval.status}, status=201)
+
+
+async def approvals(request: web.Request) -> web.Response:
+    _supervisor(request)
+    async with request.app[CHAT].sessions() as session:
+        pending = await session.scalars(
+            select(Approval).where(Approval.status == "pending").order_by(Approval.created_at)
+        )
+        rows = [
+            {"id": a.id, "conversation_id": a.conversation_id, "order_id": a.order_id,
+             "kind": a.kind, "amount_cents": a.amount_cents, "reason": a.reason,
+             "requested_by": a.requested_by, "created_at": a.created_at.isoformat()}
+            for a in pending
+        ]  # fmt: skip
+    return web.json_response({"pending": rows})
+
+
+async def decide_approval(request: web.Request) -> web.Response:
+    supervisor = _supervisor(request)
+    data = await _json_body(request)
+    approve = data.get("approve") if isinstance(data, dict) else None
+    if not isinstance(approve, bool):
+        raise BadRequest("invalid_decision", "approve must be true or false")
+    chat = request.app[CHAT]
+    async with chat.sessions.begin() as session:
+        approval, made = await empowerment.decide(
+            session, _ticket_id(request), supervisor, approve, chat.policy
+        )
+    await chat.hub.publish(DESK_FEED, {"type": "approvals"})
+    body: dict[str, Any] = {"approval_id": approval.id, "status": approval.status}
+    if made is not None:
+        body["grant_id"] = made.id
+    return web.json_response(body)
+
+
+async def audit(request: web.Request) -> web.Response:
+    _supervisor(request)
+    async with request.app[CHAT].sessions() as session:
+        flagged = await session.scalars(
+            select(Grant).where(Grant.flagged_for_audit).order_by(Grant.created_at.desc())
+        )
+        rows = [
+            {"grant_id": g.id, "conversation_id": g.conversation_id, "order_id": g.order_id,
+             "kind": g.kind, "amount_cents": g.amount_cents, "reason": g.reason,
+             "actor_id": g.actor_id, "actor_role": g.actor_role,
+             "policy_version": g.policy_version, "created_at": g.created_at.isoformat()}
+            for g in flagged
+        ]  # fmt: skip
+    return web.json_response({"flagged": rows})
+
+
 async def desk_socket(request: web.Request) -> web.StreamResponse:
     if not _origin_allowed(request):
         raise web.HTTPForbidden(text="origin not allowed")
@@ -315,4 +437,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/desk/api/conversations/{id}/messages", agent_message)
     app.router.add_post("/desk/api/conversations/{id}/return", return_conversation)
     app.router.add_post("/desk/api/conversations/{id}/resolve", resolve_conversation)
+    app.router.add_post("/desk/api/conversations/{id}/grants", give_remedy)
+    app.router.add_post("/desk/api/conversations/{id}/approvals", ask_approval)
+    app.router.add_get("/desk/api/approvals", approvals)
+    app.router.add_post("/desk/api/approvals/{id}/decide", decide_approval)
+    app.router.add_get("/desk/api/audit", audit)
     app.router.add_get("/desk/ws", desk_socket)

@@ -236,6 +236,8 @@ def run() -> int:
     settings = load_settings()
     (ROOT / "var").mkdir(exist_ok=True)
     model = train_if_changed()
+    # demo customers and orders for the desk, on a fresh database only
+    subprocess.run([str(BOT_PYTHON), "-m", "bot", "seed-demo"], cwd=ROOT, check=True)
     all_services = services(settings, model)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("Starting the action server, the Rasa server and the bot service ...", flush=True)
@@ -244,6 +246,8 @@ def run() -> int:
         print(
             f"\nFetch & Home virtual agent is running (logs in {LOGS.relative_to(ROOT)}/).\n"
             f"  bot service  http://{settings.host}:{settings.port}/healthz\n"
+            f"  website API  http://{settings.host}:{settings.port}/api/conversations"
+            f" (README, 'The bot service')\n"
             f"  Rasa server  {settings.rasa_url} (loopback only; API needs a signed token)\n"
             f"  Chat with the bot in a terminal, from another shell:  make shell\n"
             f"Press Ctrl-C to stop.",

@@ -166,6 +166,89 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class Customer(Base):
+    """The shop's customer record (demo data ships with the project: python -m bot seed-demo)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    member_since: Mapped[datetime]
+    pets: Mapped[str | None] = mapped_column(String(200))
+    credit_balance_cents: Mapped[int] = mapped_column(default=0)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    placed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32))
+    items: Mapped[dict[str, Any]]  # {"lines": [{"name", "qty", "price_cents"}]}
+    total_cents: Mapped[int]
+    shipping_cents: Mapped[int] = mapped_column(default=0)
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    fees_waived_cents: Mapped[int] = mapped_column(default=0)
+    replaces_order_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class Subscription(Base):
+    """An Autoship: one product delivered every few weeks."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    every_weeks: Mapped[int]
+    next_delivery: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    price_cents: Mapped[int]
+
+
+class Grant(Base):
+    """Append-only ledger of every remedy given: who, what, how much, for which order, and under
+    which policy version. Never updated or deleted."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(500))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    policy_version: Mapped[int]
+    flagged_for_audit: Mapped[bool] = mapped_column(default=False)
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Approval(Base):
+    """A grant above the agent's authority, waiting for a supervisor's yes or no."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    policy_version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Event(Base):
     """Append-only audit of every mode or ticket transition (N7)."""
 

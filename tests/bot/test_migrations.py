@@ -23,7 +23,7 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(database_url: str)
         await upgrade(engine)
         assert await _tables(engine) == {
             "conversations", "messages", "tickets", "events", "users", "desk_sessions",
-            "login_attempts",
+            "login_attempts", "customers", "orders", "subscriptions", "grants", "approvals",
         }  # fmt: skip
 
         def downgrade(connection: Any) -> None:
