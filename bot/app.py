@@ -14,10 +14,14 @@ from bot import channel, desk
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.desk.socket import SOCKETS, DeskSockets
+from bot.desk.tools import FAQ
+from bot.faq_search import FaqIndex, load_answers
 from bot.hub import Hub
 from bot.policy import load_service_policy
 from bot.queue import release_expired_leases
 from bot.rasa_auth import authorization
+from bot.security import security_headers
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -27,9 +31,14 @@ RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     policy = load_service_policy(settings.policy_file)
+    app[FAQ] = FaqIndex(load_answers(settings.domain_file))
+    app[channel.LIMITS] = channel.Limits.of(settings)
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    hub = Hub()
+    hub = Hub(settings.redis_url)
+    await hub.start()
+    sockets = app[SOCKETS] = DeskSockets()
+    hub.listen(DESK_FEED, sockets.on_desk_feed)
     async with aiohttp.ClientSession(settings.rasa_url) as http:
         app[RASA_HTTP] = http
         chat = Chat(settings, policy, session_factory(engine), hub, http)
@@ -40,7 +49,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await reaper
         await chat.drain()
-        await hub.close_all()
+        await hub.close()
     await engine.dispose()
 
 
@@ -56,9 +65,9 @@ async def _release_expired_leases(chat: Chat) -> None:
             logging.getLogger(__name__).exception("releasing expired leases failed")
             continue
         for conversation_id in released:
-            await chat.hub.publish(conversation_id, {"type": "mode", "mode": "queued"})
+            await chat.publish(conversation_id, {"type": "mode", "mode": "queued"})
         if released:
-            await chat.hub.publish(DESK_FEED, {"type": "queue"})
+            await chat.queue_changed()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -81,7 +90,9 @@ def setup_routes(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[channel.errors, desk.desk_auth], client_max_size=64 * 1024)
+    app = web.Application(
+        middlewares=[security_headers, channel.errors, desk.desk_auth], client_max_size=64 * 1024
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
     setup_routes(app)

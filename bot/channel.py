@@ -1,9 +1,14 @@
 """The website channel: the customer's HTTP and websocket routes.
 
-POST /api/conversations                      start; returns the conversation id and its token
+POST /api/conversations                      start {language, customer?}: id and token
 POST /api/conversations/{id}/messages        send (Authorization: Bearer <token>)
 GET  /api/conversations/{id}/messages        poll: ?since_seq=k returns what came after k
+GET  /api/conversations/{id}/queue           place in the queue and estimated wait
+POST /api/conversations/{id}/back-to-bot     stop waiting for a person
+POST /api/conversations/{id}/callback        {email?, phone?, name?, note?} when nobody can answer
+POST /api/conversations/{id}/satisfaction    {score: 1-5}
 GET  /api/conversations/{id}/ws              websocket; first frame {"type":"hello","token",...}
+                                             then {"type":"message",...} or {"type":"typing"}
 
 Views only parse, validate and map errors; the rules live in bot/chat.py and bot/conversations.py.
 """
@@ -20,12 +25,19 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import tokens
+from bot import identity, tokens
+from bot.callbacks import InvalidContact, parse_contact
 from bot.chat import Chat
 from bot.conversations import Closed, NotFound, get_conversation, messages_since
+from bot.queue import QueueError
+from bot.rasa_client import RasaUnavailable
+from bot.ratelimit import RateLimiter
+from bot.satisfaction import InvalidScore
+from bot.settings import Settings
 
 CHAT = web.AppKey("chat", Chat)
 log = logging.getLogger(__name__)
+TYPING_INTERVAL_SECONDS = 2.0
 # Nothing was stored, so nothing is acknowledged: the client keeps the message and retries.
 UNAVAILABLE = {"error": "unavailable", "message": "the message could not be stored; please retry"}
 CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -38,6 +50,36 @@ class BadRequest(Exception):
     def __init__(self, code: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.body = {"error": code, "message": message, **extra}
+
+
+class TooMany(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Limits:
+    """Flood limits per conversation and per address (see bot/ratelimit.py)."""
+
+    messages: RateLimiter
+    starts: RateLimiter
+    address: RateLimiter
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            RateLimiter(settings.rate_messages_per_conversation, 60),
+            RateLimiter(settings.rate_starts_per_address, 60),
+            RateLimiter(settings.rate_messages_per_address, 60),
+        )
+
+    def check(self, limiter: RateLimiter, key: str) -> None:
+        if not limiter.allow(key):
+            raise TooMany(limiter.retry_after(key))
+
+
+LIMITS = web.AppKey("limits", Limits)
 
 
 @dataclass(frozen=True)
@@ -104,10 +146,23 @@ async def start(request: web.Request) -> web.Response:
     language = data.get("language", "en")
     if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
         raise BadRequest("invalid_language", "language must be a code like 'en' or 'en-GB'")
-    customer_id = data.get("customer_id")
-    if customer_id is not None and (not isinstance(customer_id, str) or len(customer_id) > 64):
-        raise BadRequest("invalid_customer_id", "customer_id must be a string of up to 64 chars")
-    started = await request.app[CHAT].start(language.split("-")[0], customer_id)
+    if "customer_id" in data:
+        raise BadRequest(
+            "unsigned_customer",
+            "customer_id is not accepted from a browser: send `customer`, the identity token "
+            "the shop's site signs for a signed-in customer",
+        )
+    chat = request.app[CHAT]
+    customer_id = None
+    if data.get("customer") is not None:
+        try:
+            customer_id = identity.verify(
+                chat.settings.customer_identity_secret, str(data["customer"])
+            )
+        except identity.InvalidIdentity as error:
+            raise BadRequest("invalid_customer", str(error)) from None
+    request.app[LIMITS].check(request.app[LIMITS].starts, _address(request))
+    started = await chat.start(language.split("-")[0], customer_id)
     return web.json_response(
         {
             "conversation_id": started.conversation_id,
@@ -118,11 +173,22 @@ async def start(request: web.Request) -> web.Response:
     )
 
 
+def _address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _limit_message(request: web.Request, conversation_id: str) -> None:
+    limits = request.app[LIMITS]
+    limits.check(limits.messages, conversation_id)
+    limits.check(limits.address, _address(request))
+
+
 async def send(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     _authorise(request, conversation_id, _bearer(request))
     chat = request.app[CHAT]
     incoming = parse_message(await _json_body(request), chat.settings.max_message_chars)
+    _limit_message(request, conversation_id)
     stored, created = await chat.receive(conversation_id, incoming.client_msg_id, incoming.text)
     return web.json_response(
         {"id": stored.id, "seq": stored.seq, "client_msg_id": stored.client_msg_id},
@@ -139,6 +205,39 @@ async def poll(request: web.Request) -> web.Response:
     return web.json_response(
         {"mode": conversation.mode, "messages": [m.as_dict() for m in messages]}
     )
+
+
+async def queue_status(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    _authorise(request, conversation_id, _bearer(request))
+    status = await request.app[CHAT].queue_status(conversation_id)
+    return web.json_response(status or {"type": "queue", "position": None})
+
+
+async def back_to_bot(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    _authorise(request, conversation_id, _bearer(request))
+    await request.app[CHAT].back_to_bot(conversation_id)
+    return web.json_response({"mode": "bot"})
+
+
+async def callback(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    _authorise(request, conversation_id, _bearer(request))
+    contact = parse_contact(await _json_body(request))
+    await request.app[CHAT].leave_callback(conversation_id, contact)
+    return web.json_response({"saved": True}, status=201)
+
+
+async def rate(request: web.Request) -> web.Response:
+    conversation_id = request.match_info["id"]
+    _authorise(request, conversation_id, _bearer(request))
+    data = await _json_body(request)
+    score = data.get("score") if isinstance(data, dict) else None
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise BadRequest("invalid_score", "score must be a whole number from 1 to 5")
+    saved = await request.app[CHAT].rate(conversation_id, score)
+    return web.json_response({"saved": saved}, status=201 if saved else 200)
 
 
 def _origin_allowed(request: web.Request) -> bool:
@@ -173,10 +272,19 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await socket.send_json({"type": "mode", "mode": conversation.mode})
         for message in backlog:
             await socket.send_json(message.as_dict())
+        if conversation.mode == "queued" and (status := await chat.queue_status(conversation_id)):
+            await socket.send_json(status)
+        last_typing = 0.0
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
-            await _on_frame(chat, socket, conversation_id, frame.data)
+            if _is_typing(frame.data):
+                now = asyncio.get_running_loop().time()
+                if now - last_typing >= TYPING_INTERVAL_SECONDS:
+                    last_typing = now
+                    await chat.typing(conversation_id, "customer")
+                continue
+            await _on_frame(request, socket, conversation_id, frame.data)
     except NotFound:
         await socket.close(code=4404, message=b"no such conversation")
     finally:
@@ -184,17 +292,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return socket
 
 
+def _is_typing(raw: str) -> bool:
+    return len(raw) < 64 and raw.replace(" ", "") == '{"type":"typing"}'
+
+
 async def _on_frame(
-    chat: Chat, socket: web.WebSocketResponse, conversation_id: str, raw: str
+    request: web.Request, socket: web.WebSocketResponse, conversation_id: str, raw: str
 ) -> None:
+    chat = request.app[CHAT]
     try:
         data = json.loads(raw)
         if not isinstance(data, dict) or data.get("type") != "message":
             raise BadRequest("invalid_message", 'expected {"type": "message", ...}')
         incoming = parse_message(data, chat.settings.max_message_chars)
+        _limit_message(request, conversation_id)
         stored, _ = await chat.receive(conversation_id, incoming.client_msg_id, incoming.text)
     except BadRequest as error:
         await socket.send_json({"type": "error", **error.body})
+        return
+    except TooMany as error:
+        await socket.send_json(
+            {"type": "error", "error": "rate_limited", "message": str(error),
+             "retry_after": error.retry_after, "client_msg_id": data.get("client_msg_id")}
+        )  # fmt: skip
         return
     except ValueError:
         await socket.send_json({"type": "error", "error": "invalid_json", "message": "not JSON"})
@@ -217,8 +337,22 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
         return response
-    except BadRequest as error:
-        return web.json_response(error.body, status=400)
+    except (BadRequest, InvalidContact, InvalidScore) as error:
+        body = error.body if isinstance(error, BadRequest) else _invalid(error)
+        return web.json_response(body, status=400)
+    except TooMany as error:
+        return web.json_response(
+            {"error": "rate_limited", "message": str(error), "retry_after": error.retry_after},
+            status=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
+    except QueueError as error:
+        return web.json_response({"error": "conflict", "message": str(error)}, status=409)
+    except RasaUnavailable:
+        return web.json_response(
+            {"error": "bot_unavailable", "message": "the bot can't take the conversation now"},
+            status=502,
+        )
     except NotFound:
         return web.json_response(
             {"error": "not_found", "message": "no such conversation"}, status=404
@@ -232,8 +366,16 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         raise
 
 
+def _invalid(error: Exception) -> dict[str, str]:
+    return {"error": "invalid_request", "message": str(error)}
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/conversations", start)
     app.router.add_post("/api/conversations/{id}/messages", send)
     app.router.add_get("/api/conversations/{id}/messages", poll)
+    app.router.add_get("/api/conversations/{id}/queue", queue_status)
+    app.router.add_post("/api/conversations/{id}/back-to-bot", back_to_bot)
+    app.router.add_post("/api/conversations/{id}/callback", callback)
+    app.router.add_post("/api/conversations/{id}/satisfaction", rate)
     app.router.add_get("/api/conversations/{id}/ws", websocket)

@@ -1,4 +1,5 @@
-"""Units of work for the customer channel: receive a message, let the bot respond, hand over.
+"""Units of work for the customer channel: receive a message, let the bot respond, hand over,
+tell waiting customers where they stand.
 
 Each function begins and commits its own transaction, then publishes what was committed, so a
 client never sees anything the database does not have (N1).
@@ -9,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import aiohttp
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import rasa_client, tokens
+from bot import callbacks, rasa_client, satisfaction, tokens
 from bot.conversations import (
     Closed,
     StoredMessage,
@@ -27,15 +31,21 @@ from bot.conversations import (
     open_handoff,
     start_conversation,
 )
-from bot.db.models import Mode, Role
+from bot.db.models import Conversation, Event, Message, Mode, Role, utcnow
 from bot.hub import Hub
 from bot.policy import ServicePolicy
+from bot.presence import Availability, availability
+from bot.queue import QueueError, average_handle_seconds, customer_back_to_bot, positions
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
 # What a Rasa answer may carry besides text, relayed to the customer as sent.
 RELAYED = ("buttons", "image", "attachment", "custom")
+# Slots the handoff set that must not outlive it when the bot takes the conversation back.
+CLEARED_SLOTS = {"handoff_reason": None, "gate": None}
+# What the service tells Rasa when a person hands a conversation back (domain.yml).
+HANDED_BACK_INTENT = "EXTERNAL_handed_back"
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,17 @@ class Chat:
     sessions: async_sessionmaker[AsyncSession]
     hub: Hub
     rasa: aiohttp.ClientSession
+    # The clock for opening hours; tests move it.
+    now: Callable[[], datetime] = utcnow
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _users: dict[str, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _positions_due: bool = False
+
+    def __post_init__(self) -> None:
+        self.hub.listen(DESK_FEED, self._on_desk_feed)
+
+    # --- customers ------------------------------------------------------------------------
 
     async def start(self, language: str, customer_id: str | None) -> Started:
         async with self.sessions.begin() as session:
@@ -67,12 +85,21 @@ class Chat:
     async def receive(
         self, conversation_id: str, client_msg_id: str, text: str
     ) -> tuple[StoredMessage, bool]:
-        """Store a customer message once; returns it and whether it is new (N1, N2)."""
+        """Store a customer message once; returns it and whether it is new (N1, N2).
+
+        A message to a closed conversation is never refused: a score answers the satisfaction
+        question, anything else reopens the conversation with the bot.
+        """
+        rated = reopened = False
         try:
             async with self.sessions.begin() as session:
                 existing = await find_by_client_id(session, conversation_id, client_msg_id)
                 if existing is not None:
                     return existing, False
+                conversation = await get_conversation(session, conversation_id, for_update=True)
+                if conversation.mode == Mode.CLOSED:
+                    rated = await self._answer_to_survey(session, conversation_id, text)
+                    reopened = not rated and await _reopen(session, conversation_id)
                 stored = await add_message(
                     session, conversation_id, Role.CUSTOMER, text, client_msg_id=client_msg_id
                 )
@@ -83,11 +110,70 @@ class Chat:
             if first is None:
                 raise
             return first, False
-        await self.hub.publish(conversation_id, stored.as_dict())
-        task = asyncio.create_task(self._respond(conversation_id, stored))
+        if reopened:
+            await self.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
+        await self.publish(conversation_id, stored.as_dict())
+        if not rated:
+            self._spawn(self._respond(conversation_id, stored, resume=reopened))
+        return stored, True
+
+    async def _answer_to_survey(
+        self, session: AsyncSession, conversation_id: str, text: str
+    ) -> bool:
+        """A bare 1-5 right after the satisfaction question is the answer to it."""
+        if not text.strip().isdigit() or int(text.strip()) not in satisfaction.SCALE:
+            return False
+        last = await session.scalar(
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.seq.desc())
+            .limit(1)
+        )
+        if last is None or not (last.payload or {}).get("survey"):
+            return False
+        return await satisfaction.record(session, conversation_id, int(text.strip()))
+
+    async def rate(self, conversation_id: str, score: int) -> bool:
+        async with self.sessions.begin() as session:
+            return await satisfaction.record(session, conversation_id, score)
+
+    async def typing(self, conversation_id: str, role: str, name: str | None = None) -> None:
+        """Not stored: a hint that lives only while both sides are connected."""
+        body: dict[str, Any] = {"type": "typing", "role": role}
+        if name:
+            body["name"] = name
+        await self.publish(conversation_id, body)
+
+    async def back_to_bot(self, conversation_id: str) -> None:
+        """The customer stops waiting for a person. Rasa first: if the bot can't take the
+        conversation back, the customer stays in the queue."""
+        async with self.sessions() as session:
+            if (await get_conversation(session, conversation_id)).mode != Mode.QUEUED:
+                raise QueueError("only a conversation waiting in the queue can go back to the bot")
+        await self.resume_bot(conversation_id, {})
+        async with self.sessions.begin() as session:
+            notice = await customer_back_to_bot(
+                session, conversation_id, self.policy.messages["back_to_bot"]
+            )
+        await self.publish(conversation_id, notice.as_dict())
+        await self.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
+        await self.queue_changed()
+
+    async def leave_callback(self, conversation_id: str, contact: callbacks.Contact) -> None:
+        async with self.sessions.begin() as session:
+            await callbacks.request_callback(session, conversation_id, contact)
+            thanks = await add_message(
+                session, conversation_id, Role.SYSTEM, self.policy.messages["callback_saved"]
+            )
+        await self.publish(conversation_id, thanks.as_dict())
+        await self.queue_changed()
+
+    # --- the bot --------------------------------------------------------------------------
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return stored, True
 
     @contextlib.asynccontextmanager
     async def _turn(self, conversation_id: str) -> AsyncIterator[None]:
@@ -102,14 +188,24 @@ class Chat:
             if not self._users[conversation_id]:
                 del self._users[conversation_id], self._locks[conversation_id]
 
-    async def _respond(self, conversation_id: str, message: StoredMessage) -> None:
+    async def _respond(self, conversation_id: str, message: StoredMessage, resume: bool) -> None:
         try:
             async with self._turn(conversation_id):
-                await self._bot_turn(conversation_id, message)
+                await self._bot_turn(conversation_id, message, resume)
         except Exception:
             log.exception("bot turn failed for conversation %s", conversation_id)
 
-    async def _bot_turn(self, conversation_id: str, message: StoredMessage) -> None:
+    async def resume_bot(self, conversation_id: str, slots: dict[str, Any]) -> None:
+        """Un-pause Rasa's side of the conversation (raises RasaUnavailable)."""
+        await rasa_client.resume(
+            self.rasa,
+            self.settings.rasa_jwt_secret,
+            conversation_id,
+            CLEARED_SLOTS | slots,
+            self.settings.rasa_timeout_seconds,
+        )
+
+    async def _bot_turn(self, conversation_id: str, message: StoredMessage, resume: bool) -> None:
         async with self.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             mode, language = conversation.mode, conversation.language
@@ -118,6 +214,8 @@ class Chat:
             return  # a person owns the conversation: nothing goes to the bot (N6)
         metadata = {"language": language, "customer_id": customer_id}
         try:
+            if resume:
+                await self.resume_bot(conversation_id, {})
             answers = await rasa_client.send(
                 self.rasa,
                 conversation_id,
@@ -129,6 +227,10 @@ class Chat:
             log.warning("bot unavailable for %s: %s", conversation_id, error)
             await self._hand_over_unavailable(conversation_id, message, str(error), language)
             return
+        await self.relay(conversation_id, answers)
+
+    async def relay(self, conversation_id: str, answers: list[dict[str, Any]]) -> None:
+        """Store and push what the bot said; a handoff payload queues the conversation."""
         published: list[dict[str, Any]] = []
         queue_changed = False
         async with self.sessions.begin() as session:
@@ -144,6 +246,7 @@ class Chat:
                     )
                     if ticket is not None:
                         published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
+                        published += await self._availability_notice(session, conversation_id)
                         queue_changed = True
                     continue
                 payload = {key: answer[key] for key in RELAYED if key in answer} or None
@@ -159,9 +262,26 @@ class Chat:
                     break  # a person took over meanwhile: the bot stays silent (N6)
                 published.append(stored.as_dict())
         for body in published:
-            await self.hub.publish(conversation_id, body)
+            await self.publish(conversation_id, body)
         if queue_changed:
-            await self.hub.publish(DESK_FEED, {"type": "queue"})
+            await self.queue_changed()
+
+    async def _availability_notice(
+        self, session: AsyncSession, conversation_id: str
+    ) -> list[dict[str, Any]]:
+        """Tell a newly queued customer plainly when nobody can answer now; offer a call back."""
+        status, _ = await availability(session, self.policy.desk.hours, self.now())
+        if status == Availability.OPEN:
+            return []
+        text = self.policy.messages[status].replace("{hours}", self.policy.desk.hours.describe)
+        notice = await add_message(
+            session,
+            conversation_id,
+            Role.SYSTEM,
+            text,
+            payload={"callback": True, "availability": str(status)},
+        )
+        return [notice.as_dict()]
 
     async def _hand_over_unavailable(
         self, conversation_id: str, message: StoredMessage, error: str, language: str
@@ -193,14 +313,112 @@ class Chat:
             published.append(notice.as_dict())
             if ticket is not None:
                 published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
+                published += await self._availability_notice(session, conversation_id)
         for body in published:
-            await self.hub.publish(conversation_id, body)
-        await self.hub.publish(DESK_FEED, {"type": "queue"})
+            await self.publish(conversation_id, body)
+        await self.queue_changed()
+
+    async def confirm_outcome(self, conversation_id: str) -> None:
+        """After a person hands back: the bot confirms to the customer what was done (from the
+        outcome slots). Best effort: the conversation is the bot's again either way."""
+        try:
+            answers = await rasa_client.trigger_intent(
+                self.rasa,
+                self.settings.rasa_jwt_secret,
+                conversation_id,
+                HANDED_BACK_INTENT,
+                self.settings.rasa_timeout_seconds,
+            )
+        except rasa_client.RasaUnavailable as error:
+            log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
+            return
+        async with self._turn(conversation_id):
+            await self.relay(conversation_id, answers)
+
+    # --- live delivery --------------------------------------------------------------------
+
+    async def publish(self, conversation_id: str, body: dict[str, Any]) -> None:
+        """To everyone watching the conversation: its customer, its agent, a supervisor."""
+        await self.hub.publish(conversation_id, body | {"conversation_id": conversation_id})
+
+    async def publish_desk(self, body: dict[str, Any]) -> None:
+        """To every desk socket on every replica."""
+        await self.hub.publish(DESK_FEED, body)
+
+    async def queue_changed(self) -> None:
+        """Desks reload the queue; every replica updates its waiting customers' positions."""
+        await self.publish_desk({"type": "queue"})
+
+    def _on_desk_feed(self, body: dict[str, Any]) -> None:
+        if body.get("type") == "queue" and not self._positions_due:
+            self._positions_due = True  # a burst of changes makes one update
+            self._spawn(self._send_positions())
+
+    async def _send_positions(self) -> None:
+        await asyncio.sleep(0.05)
+        self._positions_due = False
+        watched = self.hub.watched() - {DESK_FEED}
+        if not watched:
+            return
+        try:
+            async with self.sessions() as session:
+                statuses = await self._queue_statuses(session)
+        except Exception:
+            log.exception("computing queue positions failed")
+            return
+        for conversation_id in watched & statuses.keys():
+            status = statuses[conversation_id] | {"conversation_id": conversation_id}
+            await self.hub.deliver(conversation_id, status)
+
+    async def queue_status(self, conversation_id: str) -> dict[str, Any] | None:
+        async with self.sessions() as session:
+            return (await self._queue_statuses(session)).get(conversation_id)
+
+    async def _queue_statuses(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
+        places = await positions(session)
+        if not places:
+            return {}
+        status, online = await availability(session, self.policy.desk.hours, self.now())
+        handle = await average_handle_seconds(session, self.policy.desk.default_handle_seconds)
+        return {
+            conversation_id: {
+                "type": "queue",
+                "position": place,
+                "waiting": len(places),
+                "agents_online": online,
+                "availability": str(status),
+                # a rough guide: each online agent takes the next in turn
+                "estimated_wait_seconds": math.ceil(place / online) * handle
+                if status == Availability.OPEN
+                else None,
+            }
+            for conversation_id, place in places.items()
+        }
 
     async def drain(self) -> None:
         """Let bot turns in flight finish (on shutdown)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=self.settings.rasa_timeout_seconds + 5)
+
+
+async def _reopen(session: AsyncSession, conversation_id: str) -> bool:
+    moved = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.mode == Mode.CLOSED)
+        .values(mode=Mode.BOT)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        Event(
+            conversation_id=conversation_id,
+            kind="reopened",
+            actor="customer",
+            from_mode=Mode.CLOSED,
+            to_mode=Mode.BOT,
+        )
+    )
+    return True
 
 
 def _mode(mode: str, reason: str, priority: str) -> dict[str, Any]:

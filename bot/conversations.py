@@ -18,7 +18,8 @@ from bot.db.models import Conversation, Event, Message, Mode, Role, Ticket, Tick
 
 # Who may add a message in which mode: the bot only while it owns the conversation (N6).
 WRITABLE_MODES: dict[str, tuple[str, ...]] = {
-    Role.CUSTOMER: (Mode.BOT, Mode.QUEUED, Mode.ASSIGNED),
+    # a customer is never refused: bot/chat.py reopens or rates a closed conversation first
+    Role.CUSTOMER: (Mode.BOT, Mode.QUEUED, Mode.ASSIGNED, Mode.CLOSED),
     Role.BOT: (Mode.BOT,),
     Role.AGENT: (Mode.ASSIGNED,),
     Role.SYSTEM: (Mode.BOT, Mode.QUEUED, Mode.ASSIGNED),
@@ -85,8 +86,14 @@ async def start_conversation(
     return conversation
 
 
-async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
+async def get_conversation(
+    session: AsyncSession, conversation_id: str, *, for_update: bool = False
+) -> Conversation:
+    """The conversation, or NotFound. `for_update` locks its row until the transaction ends, so
+    its mode cannot change under the caller (PostgreSQL; SQLite locks the whole database)."""
+    conversation = await session.get(
+        Conversation, conversation_id, with_for_update=for_update, populate_existing=for_update
+    )
     if conversation is None:
         raise NotFound(conversation_id)
     return conversation

@@ -8,7 +8,6 @@ Data functions take a session; the caller owns the transaction.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -98,30 +97,52 @@ def validate(request: Request) -> None:
         raise QueueError("say why, in up to 500 characters")
 
 
+async def _increment(
+    session: AsyncSession, model: Any, row_id: str, column: Any, amount: int, ceiling: Any = None
+) -> int | None:
+    """Add `amount` to a money column in one conditional UPDATE (never read-modify-write), so two
+    people acting on one order at once cannot both spend the same headroom. None if it would
+    go past `ceiling`."""
+    query = update(model).where(model.id == row_id)
+    if ceiling is not None:
+        query = query.where(column + amount <= ceiling)
+    new = await session.scalar(query.values({column: column + amount}).returning(column))
+    return None if new is None else int(new)
+
+
 async def _apply(session: AsyncSession, order: Order, request: Request) -> dict[str, Any]:
     """Change the customer's records; refuse what the order cannot take."""
+    amount = request.amount_cents
     if request.kind == "refund":
-        refundable = order.total_cents - order.refunded_cents
-        if request.amount_cents > refundable:
-            raise QueueError(f"only {refundable} cents of this order are left to refund")
-        order.refunded_cents += request.amount_cents
-        return {"refunded_cents": order.refunded_cents}
+        new = await _increment(
+            session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
+        )
+        if new is None:
+            left = order.total_cents - order.refunded_cents
+            raise QueueError(f"only {left} cents of this order are left to refund")
+        return {"refunded_cents": new}
     if request.kind == "fee_waiver":
-        waivable = order.shipping_cents - order.fees_waived_cents
-        if request.amount_cents > waivable:
-            raise QueueError(f"only {waivable} cents of fees on this order can be waived")
-        order.fees_waived_cents += request.amount_cents
-        return {"fees_waived_cents": order.fees_waived_cents}
+        new = await _increment(
+            session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
+        )
+        if new is None:
+            left = order.shipping_cents - order.fees_waived_cents
+            raise QueueError(f"only {left} cents of fees on this order can be waived")
+        return {"fees_waived_cents": new}
     if request.kind == "credit":
-        customer = await session.get(Customer, order.customer_id)
-        assert customer is not None
-        customer.credit_balance_cents += request.amount_cents
-        return {"credit_balance_cents": customer.credit_balance_cents}
+        new = await _increment(
+            session, Customer, order.customer_id, Customer.credit_balance_cents, amount
+        )
+        return {"credit_balance_cents": new}
+    goods = order.total_cents - order.shipping_cents
+    if amount > goods:
+        raise QueueError(f"a replacement is worth at most the goods of the order ({goods} cents)")
+    earlier = await session.scalar(select(func.count()).where(Order.replaces_order_id == order.id))
     replacement = Order(
-        id=f"7{secrets.randbelow(10**7):07d}",
+        id=f"{order.id}-R{(earlier or 0) + 1}",
         customer_id=order.customer_id,
         placed_at=utcnow(),
-        status="replacement: preparing to ship",
+        status="Replacement: preparing to ship",
         items=order.items,
         total_cents=0,
         shipping_cents=0,
@@ -168,21 +189,33 @@ async def _record(
     return grant, applied
 
 
+async def _within_authority(
+    session: AsyncSession,
+    user: User,
+    conversation_id: str,
+    request: Request,
+    policy: ServicePolicy,
+    advice: str,
+) -> None:
+    # One grant at a time per person, so two at once cannot both fit under the same limit.
+    await session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    left = (await remaining_authority(session, user, conversation_id, policy))[request.kind]
+    if request.amount_cents > min(left["per_conversation"], left["per_day"]):
+        raise AboveAuthority(
+            f"{request.amount_cents} cents is above your authority for a {request.kind}: {advice}",
+            left,
+        )
+
+
 async def grant(
     session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
 ) -> tuple[Grant, dict[str, Any]]:
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
-    # One grant at a time per agent, so two at once cannot both fit under the same limit.
-    await session.execute(select(User.id).where(User.id == user.id).with_for_update())
     conversation, order = await _order_of_conversation(session, conversation_id, request.order_id)
-    left = (await remaining_authority(session, user, conversation_id, policy))[request.kind]
-    if request.amount_cents > min(left["per_conversation"], left["per_day"]):
-        raise AboveAuthority(
-            f"{request.amount_cents} cents is above your authority for a {request.kind}: "
-            "send an approval request",
-            left,
-        )
+    await _within_authority(
+        session, user, conversation_id, request, policy, "send an approval request"
+    )
     return await _record(session, conversation, order, request, user, policy)
 
 
@@ -230,8 +263,78 @@ async def decide(
     conversation, order = await _order_of_conversation(
         session, approval.conversation_id, approval.order_id
     )
+    # A supervisor approves within their own authority; beyond it is not the desk's to give.
+    await _within_authority(
+        session, supervisor, approval.conversation_id, request, policy,
+        "beyond a supervisor's authority; decline it and refer it to finance",
+    )  # fmt: skip
     made, _ = await _record(session, conversation, order, request, supervisor, policy, approval.id)
     return approval, made
+
+
+def grant_body(grant: Grant) -> dict[str, Any]:
+    return {
+        "grant_id": grant.id,
+        "kind": grant.kind,
+        "amount_cents": grant.amount_cents,
+        "order_id": grant.order_id,
+        "reason": grant.reason,
+        "flagged_for_audit": grant.flagged_for_audit,
+        "policy_version": grant.policy_version,
+        "approval_id": grant.approval_id,
+        "created_at": grant.created_at.isoformat(),
+    }
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+REMEDY_WORDS = {
+    "credit": "a {amount} credit to your account",
+    "refund": "a {amount} refund on order {order}",
+    "fee_waiver": "{amount} of fees waived on order {order}",
+    "replacement": "a free replacement for order {order}",
+}
+
+
+async def outcome_slots(
+    session: AsyncSession, conversation_id: str, outcome: str
+) -> dict[str, Any]:
+    """What the bot is told when a person hands back: the wrap-up code, and the remedies given
+    in this conversation in words, so it can confirm them to the customer."""
+    grants = list(
+        await session.scalars(
+            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
+        )
+    )
+    done = [
+        REMEDY_WORDS[g.kind].format(amount=_dollars(g.amount_cents), order=g.order_id)
+        for g in grants
+    ]
+    summary = None
+    if done:
+        summary = done[0] if len(done) == 1 else ", ".join(done[:-1]) + " and " + done[-1]
+    return {"handoff_outcome": outcome, "remedy_summary": summary}
+
+
+async def link_customer(
+    session: AsyncSession, conversation_id: str, customer_id: str, user: User
+) -> None:
+    """Record who the customer is, once an agent has checked it (the brief had no verified id)."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(customer_id=customer_id)
+    )
+    session.add(
+        Event(
+            conversation_id=conversation_id,
+            kind="customer_linked",
+            actor=user.username,
+            data={"customer_id": customer_id},
+        )
+    )
 
 
 async def customer_record(session: AsyncSession, customer_id: str | None) -> dict[str, Any] | None:

@@ -78,7 +78,7 @@ def train_if_changed() -> Path:
     return model
 
 
-SECRETS = ("RASA_JWT_SECRET", "BOT_SECRET")
+SECRETS = ("RASA_JWT_SECRET", "BOT_SECRET", "CUSTOMER_IDENTITY_SECRET")
 
 
 def ensure_dotenv() -> None:

@@ -14,9 +14,22 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations import StoredMessage, add_message
-from bot.db.models import Conversation, Event, Mode, Role, Ticket, TicketStatus, User, utcnow
+from bot.db.models import (
+    CallbackRequest,
+    Conversation,
+    Event,
+    Mode,
+    Note,
+    Role,
+    StaffRole,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
 
-WRAP_UPS = ("resolved", "refunded", "credited", "replaced", "bot_could_have_answered", "no_reply")
+# Roles that work conversations (designers improve the bot; they hold no tickets).
+DESK_ROLES = (StaffRole.AGENT, StaffRole.SENIOR, StaffRole.SUPERVISOR)
 
 
 class QueueError(Exception):
@@ -36,19 +49,36 @@ class Waiting:
     language: str
     summary: str
     waiting_since: str
+    team: str | None
+    escalated: bool
+    callback: dict[str, Any] | None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
+QUEUE_ORDER = (case((Ticket.priority == "high", 0), else_=1), Ticket.created_at, Ticket.id)
+
+
 async def waiting(session: AsyncSession) -> list[Waiting]:
     """Waiting tickets, high priority first, then the longest waiting (FIFO: nobody starves)."""
-    rows = await session.execute(
-        select(Ticket, Conversation.language)
-        .join(Conversation, Conversation.id == Ticket.conversation_id)
-        .where(Ticket.status == TicketStatus.WAITING)
-        .order_by(case((Ticket.priority == "high", 0), else_=1), Ticket.created_at, Ticket.id)
+    rows = list(
+        await session.execute(
+            select(Ticket, Conversation.language)
+            .join(Conversation, Conversation.id == Ticket.conversation_id)
+            .where(Ticket.status == TicketStatus.WAITING)
+            .order_by(*QUEUE_ORDER)
+        )
     )
+    callbacks = {
+        c.conversation_id: c
+        for c in await session.scalars(
+            select(CallbackRequest).where(
+                CallbackRequest.status == "open",
+                CallbackRequest.conversation_id.in_([t.conversation_id for t, _ in rows]),
+            )
+        )
+    }
     return [
         Waiting(
             ticket_id=ticket.id,
@@ -58,9 +88,48 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
             language=language,
             summary=str(ticket.brief.get("summary") or ""),
             waiting_since=ticket.created_at.isoformat(),
+            team=ticket.team,
+            escalated=ticket.escalated_at is not None,
+            callback=_callback(callbacks.get(ticket.conversation_id)),
         )
         for ticket, language in rows
     ]
+
+
+def _callback(request: CallbackRequest | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    return {"id": request.id, "name": request.name, "email": request.email,
+            "phone": request.phone, "note": request.note,
+            "requested_at": request.created_at.isoformat()}  # fmt: skip
+
+
+async def positions(session: AsyncSession) -> dict[str, int]:
+    """Each waiting conversation's place in the queue, 1 = next to be claimed."""
+    order = await session.scalars(
+        select(Ticket.conversation_id)
+        .where(Ticket.status == TicketStatus.WAITING)
+        .order_by(*QUEUE_ORDER)
+    )
+    return {conversation_id: place for place, conversation_id in enumerate(order, start=1)}
+
+
+async def average_handle_seconds(session: AsyncSession, default: int, sample: int = 50) -> int:
+    """How long a person took over the last `sample` conversations (claim to close)."""
+    rows = list(
+        await session.execute(
+            select(Ticket.claimed_at, Ticket.closed_at)
+            .where(Ticket.claimed_at.is_not(None), Ticket.closed_at.is_not(None))
+            .order_by(Ticket.closed_at.desc())
+            .limit(sample)
+        )
+    )
+    if len(rows) < 5:
+        return default
+    total = sum(
+        (closed - claimed).total_seconds() for claimed, closed in rows if claimed and closed
+    )
+    return max(30, int(total / len(rows)))
 
 
 def _event(
@@ -81,9 +150,11 @@ def _event(
     )
 
 
-async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timedelta) -> Ticket:
-    """Exactly one claim wins: the database decides with a conditional UPDATE."""
-    # Lock the agent's row so two claims by the same agent cannot both pass the limit.
+async def _check_capacity(session: AsyncSession, agent: User, mine: str = "you") -> None:
+    """Refuse a conversation beyond the agent's limit. Locks the agent's row first, so two
+    claims or transfers to the same agent cannot both pass the limit."""
+    if agent.role not in DESK_ROLES:
+        raise Forbidden(f"a {agent.role} does not take conversations")
     await session.execute(select(User.id).where(User.id == agent.id).with_for_update())
     held = await session.scalar(
         select(func.count()).where(
@@ -92,8 +163,14 @@ async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timed
     )
     if (held or 0) >= agent.max_concurrent:
         raise QueueError(
-            f"you already have {held} conversations open (limit {agent.max_concurrent})"
+            f"{mine} already {'have' if mine == 'you' else 'has'} {held} conversations open "
+            f"(limit {agent.max_concurrent})"
         )
+
+
+async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timedelta) -> Ticket:
+    """Exactly one claim wins: the database decides with a conditional UPDATE."""
+    await _check_capacity(session, agent)
     now = utcnow()
     claimed = await session.execute(
         update(Ticket)
@@ -164,8 +241,9 @@ async def reply(
 
 
 async def _close(
-    session: AsyncSession, ticket: Ticket, user: User, to_mode: str, wrap_up: str
+    session: AsyncSession, ticket: Ticket, actor: str, to_mode: str, wrap_up: str
 ) -> None:
+    from_mode = Mode.ASSIGNED if ticket.status == TicketStatus.ASSIGNED else Mode.QUEUED
     closed = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status != TicketStatus.CLOSED)
@@ -182,32 +260,238 @@ async def _close(
     if closed.rowcount != 1 or moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("this conversation was closed or returned already")
     session.add(
-        _event(
-            ticket.conversation_id, "closed", user.username, Mode.ASSIGNED, to_mode, wrap_up=wrap_up
-        )
+        _event(ticket.conversation_id, "closed", actor, from_mode, to_mode, wrap_up=wrap_up)
     )
+    await session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.conversation_id == ticket.conversation_id,
+            CallbackRequest.status == "open",
+        )
+        .values(status="done", done_at=utcnow())
+    )
+
+
+def _check_wrap_up(wrap_up: str, allowed: tuple[str, ...]) -> None:
+    if wrap_up not in allowed:
+        raise QueueError(f"the wrap-up must be one of {', '.join(allowed)}")
 
 
 async def return_to_bot(
-    session: AsyncSession, conversation_id: str, user: User, outcome: str
-) -> Ticket:
+    session: AsyncSession,
+    conversation_id: str,
+    user: User,
+    outcome: str,
+    wrap_ups: tuple[str, ...],
+    notice: str,
+) -> StoredMessage:
+    """Hand the conversation back to the bot; the customer is told."""
+    _check_wrap_up(outcome, wrap_ups)
     ticket = await owned_ticket(session, conversation_id, user)
-    await _close(session, ticket, user, Mode.BOT, outcome)
-    return ticket
+    await _close(session, ticket, user.username, Mode.BOT, outcome)
+    return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
 async def resolve(
-    session: AsyncSession, conversation_id: str, user: User, wrap_up: str, question: str
+    session: AsyncSession,
+    conversation_id: str,
+    user: User,
+    wrap_up: str,
+    wrap_ups: tuple[str, ...],
+    question: str,
 ) -> StoredMessage:
     """Close with a wrap-up code and ask the customer the satisfaction question."""
-    if wrap_up not in WRAP_UPS:
-        raise QueueError(f"wrap_up must be one of {', '.join(WRAP_UPS)}")
+    _check_wrap_up(wrap_up, wrap_ups)
     ticket = await owned_ticket(session, conversation_id, user)
     asked = await add_message(
-        session, conversation_id, Role.SYSTEM, question, payload={"survey": "csat"}
+        session,
+        conversation_id,
+        Role.SYSTEM,
+        question,
+        payload={"survey": "csat", "scale": [1, 2, 3, 4, 5]},
     )
-    await _close(session, ticket, user, Mode.CLOSED, wrap_up)
+    await _close(session, ticket, user.username, Mode.CLOSED, wrap_up)
     return asked
+
+
+async def customer_back_to_bot(
+    session: AsyncSession, conversation_id: str, notice: str
+) -> StoredMessage:
+    """The customer stops waiting and goes back to the bot (only while nobody has claimed it)."""
+    ticket = await session.scalar(
+        select(Ticket).where(
+            Ticket.conversation_id == conversation_id, Ticket.status == TicketStatus.WAITING
+        )
+    )
+    if ticket is None:
+        raise QueueError("a person has already taken this conversation, or it is not waiting")
+    await _close(session, ticket, "customer", Mode.BOT, "customer_back_to_bot")
+    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+
+
+async def transfer_to_agent(
+    session: AsyncSession,
+    conversation_id: str,
+    user: User,
+    target: User,
+    lease: timedelta,
+    notice: str,
+) -> StoredMessage:
+    """Give an assigned conversation to another person, who must have room for it."""
+    if not target.active:
+        raise QueueError(f"{target.display_name} is not an active desk user")
+    ticket = await owned_ticket(session, conversation_id, user)
+    if ticket.agent_id == target.id:
+        raise QueueError(f"{target.display_name} already has this conversation")
+    await _check_capacity(session, target, target.display_name)
+    moved = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
+        .values(agent_id=target.id, claimed_at=utcnow(), lease_expires_at=utcnow() + lease)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise QueueError("only a claimed conversation can be given to another person")
+    session.add(
+        _event(conversation_id, "transferred", user.username, Mode.ASSIGNED, Mode.ASSIGNED,
+               to_agent=target.username, ticket=ticket.id)
+    )  # fmt: skip
+    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+
+
+async def transfer_to_team(
+    session: AsyncSession,
+    conversation_id: str,
+    user: User,
+    team: str,
+    teams: tuple[str, ...],
+    notice: str,
+) -> StoredMessage:
+    """Put an assigned conversation back in the queue, marked for a team."""
+    if team not in teams:
+        raise QueueError(f"the team must be one of {', '.join(teams)}")
+    ticket = await owned_ticket(session, conversation_id, user)
+    moved = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
+        .values(status=TicketStatus.WAITING, team=team, agent_id=None, claimed_at=None,
+                lease_expires_at=None)
+    )  # fmt: skip
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise QueueError("only a claimed conversation can be transferred to a team")
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.mode == Mode.ASSIGNED)
+        .values(mode=Mode.QUEUED)
+    )
+    session.add(
+        _event(conversation_id, "transferred", user.username, Mode.ASSIGNED, Mode.QUEUED,
+               to_team=team, ticket=ticket.id)
+    )  # fmt: skip
+    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+
+
+async def escalate(session: AsyncSession, conversation_id: str, user: User, note: str) -> Ticket:
+    """Ask a supervisor to look at (and perhaps join) this conversation."""
+    if not note.strip() or len(note) > 500:
+        raise QueueError("say why, in up to 500 characters")
+    ticket = await owned_ticket(session, conversation_id, user)
+    done = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status != TicketStatus.CLOSED,
+               Ticket.escalated_at.is_(None))
+        .values(escalated_at=utcnow(), escalation_note=note)
+    )  # fmt: skip
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise QueueError("this conversation is escalated already")
+    session.add(
+        _event(conversation_id, "escalated", user.username, None, None, note=note,
+               ticket=ticket.id)
+    )  # fmt: skip
+    return ticket
+
+
+async def join(
+    session: AsyncSession, conversation_id: str, supervisor: User, notice: str
+) -> StoredMessage:
+    """A supervisor joins a conversation: the customer is told, and the supervisor may write."""
+    if supervisor.role != StaffRole.SUPERVISOR:
+        raise Forbidden("only supervisors may join a conversation")
+    ticket = await owned_ticket(session, conversation_id, supervisor)
+    session.add(_event(conversation_id, "joined", supervisor.username, None, None,
+                       ticket=ticket.id))  # fmt: skip
+    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+
+
+async def add_note(session: AsyncSession, conversation_id: str, user: User, text: str) -> Note:
+    if not text.strip() or len(text) > 4000:
+        raise QueueError("a note must be 1-4000 characters")
+    await owned_ticket(session, conversation_id, user)
+    note = Note(conversation_id=conversation_id, author_id=user.id, text=text)
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notes_of(session: AsyncSession, conversation_id: str) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(Note, User.display_name)
+        .join(User, User.id == Note.author_id)
+        .where(Note.conversation_id == conversation_id)
+        .order_by(Note.created_at, Note.id)
+    )
+    return [
+        {"id": note.id, "author": name, "text": note.text,
+         "created_at": note.created_at.isoformat()}
+        for note, name in rows
+    ]  # fmt: skip
+
+
+async def release_agent(session: AsyncSession, user: User) -> list[str]:
+    """On sign-out or deactivation: the agent's conversations go back to the queue."""
+    held = list(
+        await session.scalars(
+            select(Ticket).where(Ticket.agent_id == user.id, Ticket.status == TicketStatus.ASSIGNED)
+        )
+    )
+    released = []
+    for ticket in held:
+        if await _requeue(session, ticket, user.username, "released"):
+            released.append(ticket.conversation_id)
+    return released
+
+
+async def _requeue(
+    session: AsyncSession,
+    ticket: Ticket,
+    actor: str,
+    kind: str,
+    expired_before: datetime | None = None,
+) -> bool:
+    """Back to the queue, unless the claim changed hands (or, for `expired_before`, was renewed)
+    since the caller read it."""
+    query = update(Ticket).where(
+        Ticket.id == ticket.id,
+        Ticket.status == TicketStatus.ASSIGNED,
+        Ticket.agent_id == ticket.agent_id,
+    )
+    if expired_before is not None:
+        query = query.where(Ticket.lease_expires_at < expired_before)
+    done = await session.execute(
+        query.values(
+            status=TicketStatus.WAITING, agent_id=None, claimed_at=None, lease_expires_at=None
+        )
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == ticket.conversation_id, Conversation.mode == Mode.ASSIGNED)
+        .values(mode=Mode.QUEUED)
+    )
+    session.add(
+        _event(ticket.conversation_id, kind, actor, Mode.ASSIGNED, Mode.QUEUED, ticket=ticket.id)
+    )
+    return True
 
 
 async def release_expired_leases(session: AsyncSession, now: datetime | None = None) -> list[str]:
@@ -222,34 +506,19 @@ async def release_expired_leases(session: AsyncSession, now: datetime | None = N
     )
     released = []
     for ticket in expired:
-        done = await session.execute(
-            update(Ticket)
-            .where(
-                Ticket.id == ticket.id,
-                Ticket.status == TicketStatus.ASSIGNED,
-                Ticket.lease_expires_at < now,
-            )
-            .values(
-                status=TicketStatus.WAITING, agent_id=None, claimed_at=None, lease_expires_at=None
-            )
-        )
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            await session.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == ticket.conversation_id, Conversation.mode == Mode.ASSIGNED
-                )
-                .values(mode=Mode.QUEUED)
-            )
-            session.add(
-                _event(
-                    ticket.conversation_id,
-                    "lease_expired",
-                    "system",
-                    Mode.ASSIGNED,
-                    Mode.QUEUED,
-                    ticket=ticket.id,
-                )
-            )
+        if await _requeue(session, ticket, "system", "lease_expired", expired_before=now):
             released.append(ticket.conversation_id)
     return released
+
+
+async def announce(
+    session: AsyncSession, conversation_id: str, template: str, person: User
+) -> StoredMessage:
+    """Tell the customer who has joined (the template's {name} is the person's display name)."""
+    return await add_message(
+        session,
+        conversation_id,
+        Role.SYSTEM,
+        template.replace("{name}", person.display_name),
+        payload={"agent": person.display_name},
+    )

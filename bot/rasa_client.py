@@ -6,6 +6,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.rasa_auth import authorization
+
 
 class RasaUnavailable(Exception):
     """Rasa or the action server failed or timed out; the customer must not be left hanging."""
@@ -40,3 +42,51 @@ async def send(
     if not isinstance(answers, list):
         raise RasaUnavailable("Rasa answered something other than a list of messages")
     return [a for a in answers if isinstance(a, dict)]
+
+
+async def _admin_post(
+    http: aiohttp.ClientSession, jwt_secret: str, path: str, body: Any, timeout: float
+) -> Any:
+    try:
+        async with http.post(
+            path,
+            json=body,
+            headers=authorization(jwt_secret),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            if response.status != 200:
+                raise RasaUnavailable(f"Rasa answered HTTP {response.status} to {path}")
+            return await response.json()
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+async def resume(
+    http: aiohttp.ClientSession,
+    jwt_secret: str,
+    conversation_id: str,
+    slots: dict[str, Any],
+    timeout: float,
+) -> None:
+    """Un-pause the bot for this conversation and tell it, as slots, what the person did."""
+    events = [{"event": "resume"}] + [
+        {"event": "slot", "name": name, "value": value} for name, value in slots.items()
+    ]
+    await _admin_post(
+        http, jwt_secret, f"/conversations/{conversation_id}/tracker/events", events, timeout
+    )
+
+
+async def trigger_intent(
+    http: aiohttp.ClientSession, jwt_secret: str, conversation_id: str, intent: str, timeout: float
+) -> list[dict[str, Any]]:
+    """Run the bot's next step as if the customer had said `intent`; returns what it says."""
+    body = await _admin_post(
+        http,
+        jwt_secret,
+        f"/conversations/{conversation_id}/trigger_intent",
+        {"name": intent},
+        timeout,
+    )
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []

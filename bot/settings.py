@@ -35,11 +35,18 @@ class Settings:
     rasa_lock_store_redis_host: str
     rasa_lock_store_redis_port: int
     policy_file: Path
+    domain_file: Path
     secret: str
+    customer_identity_secret: str
+    redis_url: str | None
     allowed_origins: tuple[str, ...]
     max_message_chars: int
     rasa_timeout_seconds: float
     lease_seconds: int
+    # per minute: messages per conversation, and conversations started / messages per address
+    rate_messages_per_conversation: int
+    rate_starts_per_address: int
+    rate_messages_per_address: int
 
     @property
     def rasa_action_endpoint(self) -> str:
@@ -118,7 +125,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rasa_lock_store_redis_host=env.get("RASA_LOCK_STORE_REDIS_HOST", "").strip() or "127.0.0.1",
         rasa_lock_store_redis_port=_int(env, "RASA_LOCK_STORE_REDIS_PORT", 6379),
         policy_file=Path(env.get("POLICY_FILE", "").strip() or ROOT / "policy.yml"),
+        domain_file=Path(env.get("DOMAIN_FILE", "").strip() or ROOT / "domain.yml"),
         secret=_secret(env, "BOT_SECRET", "signs the website's conversation tokens"),
+        customer_identity_secret=_secret(
+            env,
+            "CUSTOMER_IDENTITY_SECRET",
+            "the shop's site uses to vouch for a signed-in customer",
+        ),
+        redis_url=env.get("REDIS_URL", "").strip() or None,
         allowed_origins=tuple(
             o.strip().rstrip("/")
             for o in (
@@ -129,4 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 10)),
         lease_seconds=_int(env, "LEASE_SECONDS", 300),
+        rate_messages_per_conversation=_int(env, "RATE_MESSAGES_PER_CONVERSATION", 30),
+        rate_starts_per_address=_int(env, "RATE_STARTS_PER_ADDRESS", 30),
+        rate_messages_per_address=_int(env, "RATE_MESSAGES_PER_ADDRESS", 120),
     )

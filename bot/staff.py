@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import DeskSession, LoginAttempt, StaffRole, User, utcnow
 from bot.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
+from bot.queue import release_agent
 
 SESSION_LIFETIME = timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -38,6 +39,7 @@ async def create_user(
     role: str,
     password: str,
     max_concurrent: int = 3,
+    team: str | None = None,
 ) -> User:
     if role not in set(StaffRole):
         raise StaffError(f"role must be one of {', '.join(StaffRole)}, not {role!r}")
@@ -53,6 +55,7 @@ async def create_user(
         role=role,
         password_hash=hash_password(password),
         max_concurrent=max_concurrent,
+        team=team,
     )
     session.add(user)
     await session.flush()
@@ -107,3 +110,15 @@ async def session_user(
 
 async def sign_out(session: AsyncSession, token: str) -> None:
     await session.execute(delete(DeskSession).where(DeskSession.token_hash == _hash_token(token)))
+
+
+async def deactivate(session: AsyncSession, username: str) -> tuple[User, list[str]]:
+    """Sign the user out everywhere and return their conversations to the queue; the account is
+    kept (grants and events name it) but can no longer sign in."""
+    user = await session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise StaffError(f"there is no desk user {username!r}")
+    user.active = False
+    await session.execute(delete(DeskSession).where(DeskSession.user_id == user.id))
+    released = await release_agent(session, user)
+    return user, released

@@ -126,6 +126,11 @@ class Ticket(Base):
     lease_expires_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     wrap_up: Mapped[str | None] = mapped_column(String(32))
+    # Set when transferred to a team: a routing hint shown in the queue (anyone may still claim,
+    # so a waiting ticket is never invisible to every agent, N5).
+    team: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None]
+    escalation_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class User(Base):
@@ -140,6 +145,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     max_concurrent: Mapped[int] = mapped_column(default=3)
+    # A routing label (policy.yml desk.teams): transfers can send a conversation to a team.
+    team: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -247,6 +254,56 @@ class Approval(Base):
     decided_at: Mapped[datetime | None]
     policy_version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Note(Base):
+    """A private note on a conversation: agents and supervisors see it, the customer never does."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallbackRequest(Base):
+    """A customer who could not reach a person now and left a way to be contacted."""
+
+    __tablename__ = "callback_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Satisfaction(Base):
+    """The customer's one-question score, once per conversation (the first answer stands)."""
+
+    __tablename__ = "satisfaction"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    score: Mapped[int]
+    # "agent" if a person took part in the conversation, else "bot"
+    handled_by: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AgentPresence(Base):
+    """Who is on the desk now: each desk socket refreshes its user's row every few seconds."""
+
+    __tablename__ = "agent_presence"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Event(Base):

@@ -93,6 +93,7 @@ def main() -> None:
             "ACTION_PORT": str(free_port()),
             "RASA_JWT_SECRET": secrets.token_urlsafe(32),
             "BOT_SECRET": secrets.token_urlsafe(32),
+            "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
             "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
             "BOT_PORT": str(free_port()),
             "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
@@ -104,6 +105,7 @@ def main() -> None:
         "ACTION_PORT": str(settings.action_port),
         "RASA_JWT_SECRET": settings.rasa_jwt_secret,
         "BOT_SECRET": settings.secret,
+        "CUSTOMER_IDENTITY_SECRET": settings.customer_identity_secret,
         "DATABASE_URL": settings.database_url,
         "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url,
     }

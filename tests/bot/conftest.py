@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.channel import CHAT
 from bot.settings import ROOT, Settings, load_settings
 
 HANDOFF_BRIEF = {"version": 1, "reason": "frustration", "priority": "high", "summary": "test"}
@@ -27,12 +29,29 @@ class FakeRasa:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.tracker_events: dict[str, list[dict[str, Any]]] = {}
+        self.triggered: list[tuple[str, str]] = []
+        self.refuse_admin = False
 
     async def tracker_event(self, request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.Response(status=401)
+        if self.refuse_admin:
+            return web.Response(status=500)
         self.tracker_events[request.match_info["id"]] = await request.json()
         return web.json_response({"events": []})
+
+    async def trigger_intent(self, request: web.Request) -> web.Response:
+        """Like the real bot's rule for the handed-back intent: confirm from the slots."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.Response(status=401)
+        slots = {
+            e["name"]: e["value"]
+            for e in self.tracker_events.get(request.match_info["id"], [])
+            if e.get("event") == "slot"
+        }
+        self.triggered.append((request.match_info["id"], (await request.json())["name"]))
+        text = f"confirmed: {slots.get('handoff_outcome')} / {slots.get('remedy_summary')}"
+        return web.json_response({"tracker": {}, "messages": [{"text": text}]})
 
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -58,6 +77,7 @@ class FakeRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{id}/tracker/events", self.tracker_event)
+        app.router.add_post("/conversations/{id}/trigger_intent", self.trigger_intent)
         return app
 
 
@@ -106,6 +126,7 @@ def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
         {
             "RASA_JWT_SECRET": "r" * 40,
             "BOT_SECRET": "s" * 40,
+            "CUSTOMER_IDENTITY_SECRET": "c" * 40,
             "DATABASE_URL": database_url,
             "RASA_PORT": str(rasa_port),
             "RASA_TIMEOUT_SECONDS": "2",
@@ -117,8 +138,19 @@ def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
     )
 
 
+# A Wednesday afternoon in New York: the desk is open (policy.yml desk.hours).
+OPEN_HOURS = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
+NO_AGENTS = (
+    "All of our Customer Care team are away from the chat at the moment. You can wait here, or "
+    "leave your e-mail address or phone number and we'll contact you; everything you've written "
+    "is saved."
+)
+
+
 @pytest.fixture
 async def client(
     aiohttp_client: Any, database_url: str, fake_rasa: tuple[FakeRasa, int]
 ) -> TestClient:
-    return await aiohttp_client(create_app(settings_for(database_url, fake_rasa[1])))
+    made: TestClient = await aiohttp_client(create_app(settings_for(database_url, fake_rasa[1])))
+    made.app[CHAT].now = lambda: OPEN_HOURS
+    return made

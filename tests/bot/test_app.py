@@ -19,6 +19,7 @@ async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -
         {
             "RASA_JWT_SECRET": "x" * 40,
             "BOT_SECRET": "b" * 40,
+            "CUSTOMER_IDENTITY_SECRET": "c" * 40,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
             "RASA_PORT": str(unused_port()),
         }

@@ -7,46 +7,13 @@ import time
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import tokens
 from bot.channel import CHAT
 from bot.db.models import Conversation, Event, Message, Ticket
-from tests.bot.conftest import FakeRasa
-
-
-async def start(client: TestClient) -> tuple[str, dict[str, str]]:
-    response = await client.post("/api/conversations", json={"language": "en"})
-    assert response.status == 201
-    body = await response.json()
-    return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
-
-
-async def send(client: TestClient, cid: str, auth: dict[str, str], text: str, mid: str) -> Any:
-    return await client.post(
-        f"/api/conversations/{cid}/messages",
-        json={"client_msg_id": mid, "text": text},
-        headers=auth,
-    )
-
-
-async def wait_for(
-    client: TestClient, cid: str, auth: dict[str, str], count: int
-) -> dict[str, Any]:
-    """Poll until the conversation has `count` messages (the bot answers in the background)."""
-    deadline = time.monotonic() + 10
-    while True:
-        response = await client.get(f"/api/conversations/{cid}/messages", headers=auth)
-        body: dict[str, Any] = await response.json()
-        if len(body["messages"]) >= count or time.monotonic() > deadline:
-            return body
-        await asyncio.sleep(0.05)
-
-
-async def count(client: TestClient, model: Any, **where: Any) -> int:
-    async with client.app[CHAT].sessions() as session:
-        query = select(func.count()).select_from(model).filter_by(**where)
-        return int(await session.scalar(query) or 0)
+from tests.bot.conftest import NO_AGENTS, FakeRasa
+from tests.bot.helpers import count, send, start, wait_for
 
 
 async def test_message_is_stored_acknowledged_and_answered_by_the_bot(client: TestClient) -> None:
@@ -185,15 +152,18 @@ async def test_handoff_payload_queues_once_and_the_bot_falls_silent(
 ) -> None:
     cid, auth = await start(client)
     await send(client, cid, auth, "hand me over", "m1")
-    body = await wait_for(client, cid, auth, 2)
+    body = await wait_for(client, cid, auth, 3)
     assert body["mode"] == "queued"
-    assert [m["text"] for m in body["messages"]] == ["hand me over", "A person will take over."]
+    # nobody is on the desk in this test, and the customer is told so
+    assert [m["text"] for m in body["messages"]] == [
+        "hand me over", "A person will take over.", NO_AGENTS,
+    ]  # fmt: skip
     await send(client, cid, auth, "hand me over again", "m2")
     await send(client, cid, auth, "hello? anyone?", "m3")
-    body = await wait_for(client, cid, auth, 4)
+    await wait_for(client, cid, auth, 5)
     await asyncio.sleep(0.3)
-    assert [m["role"] for m in (await wait_for(client, cid, auth, 4))["messages"]] == [
-        "customer", "bot", "customer", "customer",
+    assert [m["role"] for m in (await wait_for(client, cid, auth, 5))["messages"]] == [
+        "customer", "bot", "system", "customer", "customer",
     ]  # fmt: skip
     assert len(fake_rasa[0].received) == 1  # nothing reached the bot after the handoff
     assert await count(client, Ticket, conversation_id=cid) == 1

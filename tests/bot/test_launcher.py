@@ -55,9 +55,9 @@ def test_first_start_writes_dotenv_with_a_fresh_token(tmp_path: Path, monkeypatc
     launcher.ensure_dotenv()
     text = (tmp_path / ".env").read_text()
     secrets = dict(line.split("=", 1) for line in text.splitlines() if "SECRET=" in line)
-    assert set(secrets) == {"RASA_JWT_SECRET", "BOT_SECRET"}
+    assert set(secrets) == {"RASA_JWT_SECRET", "BOT_SECRET", "CUSTOMER_IDENTITY_SECRET"}
     assert all(len(value) >= 48 for value in secrets.values())
-    assert secrets["RASA_JWT_SECRET"] != secrets["BOT_SECRET"]
+    assert len(set(secrets.values())) == 3
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
     launcher.ensure_dotenv()  # never overwritten once there
     assert (tmp_path / ".env").read_text() == text

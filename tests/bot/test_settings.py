@@ -6,7 +6,7 @@ import pytest
 
 from bot.settings import ROOT, SettingsError, load_settings
 
-BASE = {"RASA_JWT_SECRET": "t" * 40, "BOT_SECRET": "b" * 40}
+BASE = {"RASA_JWT_SECRET": "t" * 40, "BOT_SECRET": "b" * 40, "CUSTOMER_IDENTITY_SECRET": "c" * 40}
 
 
 def test_defaults_are_safe_for_one_machine() -> None:

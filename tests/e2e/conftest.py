@@ -82,6 +82,7 @@ def stack(
         "ACTION_PORT": str(free_port()),
         "RASA_JWT_SECRET": secrets.token_urlsafe(32),
         "BOT_SECRET": secrets.token_urlsafe(32),
+        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
         "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
         "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
     }
