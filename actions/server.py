@@ -5,6 +5,7 @@ component in actions/nlu_linear.py belongs to the Rasa server, not here.
 """
 
 from actions.gate import ActionGate, ActionHandoff
+from actions.handback import ActionHandedBack
 from actions.policy import current_policy
 from actions.session import ActionSessionStart
 
@@ -12,4 +13,4 @@ from actions.session import ActionSessionStart
 # error naming the file and key, not fail the first customer's message.
 current_policy()
 
-__all__ = ["ActionGate", "ActionHandoff", "ActionSessionStart"]
+__all__ = ["ActionGate", "ActionHandedBack", "ActionHandoff", "ActionSessionStart"]

@@ -10,7 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 DEFAULT_LANGUAGE = "en"
 # Never carried into a new session: a handoff belongs to the session it happened in.
-NOT_CARRIED = {"gate", "handoff_reason", "session_started_metadata", "requested_slot"}
+NOT_CARRIED = {
+    "gate",
+    "handoff_reason",
+    "handoff_outcome",
+    "remedy_summary",
+    "session_started_metadata",
+    "requested_slot",
+}
 
 
 def supported_languages(domain: dict[str, Any]) -> tuple[str, ...]:

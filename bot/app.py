@@ -48,6 +48,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         reaper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reaper
+        await hub.close_sockets()  # their handlers' last work is drained next
+        await asyncio.sleep(0)
         await chat.drain()
         await hub.close()
     await engine.dispose()
@@ -75,7 +77,9 @@ async def healthz(request: web.Request) -> web.Response:
     http = request.app[RASA_HTTP]
     headers = authorization(request.app[SETTINGS].rasa_jwt_secret)
     try:
-        async with http.get("/status", headers=headers) as response:
+        async with http.get(
+            "/status", headers=headers, timeout=aiohttp.ClientTimeout(total=3)
+        ) as response:
             rasa_ok = response.status == 200 and bool((await response.json()).get("model_id"))
     except (aiohttp.ClientError, TimeoutError):
         rasa_ok = False

@@ -200,8 +200,10 @@ async def poll(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     _authorise(request, conversation_id, _bearer(request))
     async with request.app[CHAT].sessions() as session:
-        conversation = await get_conversation(session, conversation_id)
+        # messages first: the mode read after them is at least as new as the newest of them
+        # (each statement sees the latest commit on PostgreSQL)
         messages = await messages_since(session, conversation_id, _since(request))
+        conversation = await get_conversation(session, conversation_id)
     return web.json_response(
         {"mode": conversation.mode, "messages": [m.as_dict() for m in messages]}
     )

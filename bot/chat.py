@@ -44,8 +44,8 @@ DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
 RELAYED = ("buttons", "image", "attachment", "custom")
 # Slots the handoff set that must not outlive it when the bot takes the conversation back.
 CLEARED_SLOTS = {"handoff_reason": None, "gate": None}
-# What the service tells Rasa when a person hands a conversation back (domain.yml).
-HANDED_BACK_INTENT = "EXTERNAL_handed_back"
+# The bot's action that welcomes the customer back from a person (actions/handback.py).
+HANDED_BACK_ACTION = "action_handed_back"
 
 
 @dataclass(frozen=True)
@@ -319,19 +319,21 @@ class Chat:
         await self.queue_changed()
 
     async def confirm_outcome(self, conversation_id: str) -> None:
-        """After a person hands back: the bot confirms to the customer what was done (from the
-        outcome slots). Best effort: the conversation is the bot's again either way."""
+        """After a person hands back, the bot welcomes the customer and confirms what was done
+        (from the outcome slots); if it can't, the service says the customer is back with it."""
         try:
-            answers = await rasa_client.trigger_intent(
+            answers = await rasa_client.execute(
                 self.rasa,
                 self.settings.rasa_jwt_secret,
                 conversation_id,
-                HANDED_BACK_INTENT,
+                HANDED_BACK_ACTION,
                 self.settings.rasa_timeout_seconds,
             )
         except rasa_client.RasaUnavailable as error:
             log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
-            return
+            answers = []
+        if not any(answer.get("text") for answer in answers):
+            answers = [{"text": self.policy.messages["back_to_bot"]}]
         async with self._turn(conversation_id):
             await self.relay(conversation_id, answers)
 

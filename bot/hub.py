@@ -48,10 +48,13 @@ class Hub:
         self._reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self._subscribed.wait(), timeout=10)
 
-    async def close(self) -> None:
+    async def close_sockets(self) -> None:
         for sockets in list(self._sockets.values()):
             for socket in list(sockets):
                 await socket.close(code=1001, message=b"server shutting down")
+
+    async def close(self) -> None:
+        await self.close_sockets()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

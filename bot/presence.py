@@ -58,9 +58,9 @@ async def online_agents(session: AsyncSession, now: datetime | None = None) -> i
 async def availability(
     session: AsyncSession, hours: DeskHours, now: datetime | None = None
 ) -> tuple[Availability, int]:
-    """Whether a person can answer now, and how many agents are online."""
-    now = now or utcnow()
-    online = await online_agents(session, now)
-    if not hours.open_at(now):
+    """Whether a person can answer now, and how many agents are online. `now` is for the
+    opening hours (tests move it); presence is always judged by the real clock."""
+    online = await online_agents(session)
+    if not hours.open_at(now or utcnow()):
         return Availability.OUT_OF_HOURS, online
     return (Availability.OPEN if online else Availability.NO_AGENTS_ONLINE), online

@@ -278,18 +278,12 @@ def _check_wrap_up(wrap_up: str, allowed: tuple[str, ...]) -> None:
 
 
 async def return_to_bot(
-    session: AsyncSession,
-    conversation_id: str,
-    user: User,
-    outcome: str,
-    wrap_ups: tuple[str, ...],
-    notice: str,
-) -> StoredMessage:
-    """Hand the conversation back to the bot; the customer is told."""
+    session: AsyncSession, conversation_id: str, user: User, outcome: str, wrap_ups: tuple[str, ...]
+) -> None:
+    """Hand the conversation back to the bot (which then welcomes the customer back)."""
     _check_wrap_up(outcome, wrap_ups)
     ticket = await owned_ticket(session, conversation_id, user)
     await _close(session, ticket, user.username, Mode.BOT, outcome)
-    return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
 async def resolve(

@@ -77,15 +77,15 @@ async def resume(
     )
 
 
-async def trigger_intent(
-    http: aiohttp.ClientSession, jwt_secret: str, conversation_id: str, intent: str, timeout: float
+async def execute(
+    http: aiohttp.ClientSession, jwt_secret: str, conversation_id: str, action: str, timeout: float
 ) -> list[dict[str, Any]]:
-    """Run the bot's next step as if the customer had said `intent`; returns what it says."""
+    """Run one of the bot's actions in this conversation now; returns what it says."""
     body = await _admin_post(
         http,
         jwt_secret,
-        f"/conversations/{conversation_id}/trigger_intent",
-        {"name": intent},
+        f"/conversations/{conversation_id}/execute",
+        {"name": action},
         timeout,
     )
     messages = body.get("messages") if isinstance(body, dict) else None

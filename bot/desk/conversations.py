@@ -181,11 +181,9 @@ async def return_to_bot(request: web.Request) -> web.Response:
         slots = await empowerment.outcome_slots(session, conversation_id, outcome)
     await chat.resume_bot(conversation_id, slots)
     async with chat.sessions.begin() as session:
-        notice = await queue.return_to_bot(
-            session, conversation_id, user, outcome, chat.policy.desk.wrap_ups,
-            chat.policy.messages["back_to_bot"],
-        )  # fmt: skip
-    await chat.publish(conversation_id, notice.as_dict())
+        await queue.return_to_bot(
+            session, conversation_id, user, outcome, chat.policy.desk.wrap_ups
+        )
     await chat.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
     await chat.queue_changed()
     await chat.confirm_outcome(conversation_id)

@@ -40,8 +40,8 @@ class FakeRasa:
         self.tracker_events[request.match_info["id"]] = await request.json()
         return web.json_response({"events": []})
 
-    async def trigger_intent(self, request: web.Request) -> web.Response:
-        """Like the real bot's rule for the handed-back intent: confirm from the slots."""
+    async def execute(self, request: web.Request) -> web.Response:
+        """Like the real bot's action_handed_back: confirm from the slots."""
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.Response(status=401)
         slots = {
@@ -77,7 +77,7 @@ class FakeRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{id}/tracker/events", self.tracker_event)
-        app.router.add_post("/conversations/{id}/trigger_intent", self.trigger_intent)
+        app.router.add_post("/conversations/{id}/execute", self.execute)
         return app
 
 

@@ -167,7 +167,7 @@ async def test_return_to_bot_resumes_rasa_with_the_outcome_and_the_bot_confirms(
     events = fake_rasa[0].tracker_events[cid]
     assert events[0] == {"event": "resume"}
     assert {"event": "slot", "name": "handoff_outcome", "value": "credited"} in events
-    assert fake_rasa[0].triggered == [(cid, "EXTERNAL_handed_back")]
+    assert fake_rasa[0].triggered == [(cid, "action_handed_back")]
     confirmed = await wait_until(client, cid, auth, lambda b: "confirmed" in str(texts(b)))
     assert texts(confirmed)[-1] == "confirmed: credited / None"
     assert confirmed["mode"] == "bot"
