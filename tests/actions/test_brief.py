@@ -30,7 +30,11 @@ def test_frustration_brief_explains_why_and_what_was_tried() -> None:
     assert brief["policy_version"] == POLICY.version
     assert (brief["reason"], brief["rule"], brief["priority"]) == ("frustration", None, "high")
     assert brief["frustration_score"] >= brief["threshold"] == 4
-    assert {(s["name"], s["turn"]) for s in brief["signals"]} == {("urgency", 3), ("shouting", 3)}
+    assert {(s["name"], s["turn"]) for s in brief["signals"]} == {
+        ("negative_feedback", 3),  # "I already looked everywhere", after two answers
+        ("urgency", 3),
+        ("shouting", 3),
+    }
     assert [i["name"] for i in brief["intents"]] == [
         "faq/order_status",
         "faq/missing_package",

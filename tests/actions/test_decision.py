@@ -306,3 +306,77 @@ def test_amounts_are_found_whole_by_the_shipped_regexes(text: str, found: list[s
     assert [m.group(0) for p in patterns for m in re.finditer(p, text)] == found
     if found:
         assert amount_in_dollars(found[0]) is not None
+
+
+# What the classifier may miss, by rule: a general wording of each kind, and the same words in a
+# message that is not that kind. A weak FAQ guess stands for "the classifier did not know".
+WEAK = {"confidence": 0.5, "faq_confidence": 0.3}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("I'd like to lodge a claim about how I was treated", "complaint"),
+        ("where do I send a reclamation", "complaint"),
+        ("this is a formal claim against your company", "complaint"),
+        ("I'm opening a formal complaint", "complaint"),
+        ("how do I file a claim for a package the carrier lost", None),
+        ("please send me the address for serving a legal notice", "legal_threat"),
+        ("my solicitor will write to you", "legal_threat"),
+        ("trading standards will hear about this", "legal_threat"),
+        ("our old boy is no longer with us", "bereavement"),
+        ("my cat has died, please stop her food", "bereavement"),
+        ("we had her euthanised on monday", "bereavement"),
+        ("my phone died halfway through checkout", None),
+        ("cancel it and get the $45 sent back to my card", "cancellation_with_money"),
+        ("please get the payment reversed, I paused it weeks ago", "cancellation_with_money"),
+        ("can i cancel my order", None),
+        ("please put a credit towards my next order", "credit"),
+        ("how do I use my store credit on my next order", None),
+    ],
+)
+def test_rule_patterns_catch_their_kind(text: str, rule: str | None) -> None:
+    result = decision([user(text, "faq/contact_hours", **WEAK)])
+    assert (result.rule.name if result.rule else None) == rule
+
+
+def test_a_formal_complaint_is_not_answered_as_the_faq_beside_it() -> None:
+    text = "hello i want to make a complaint, my order came broken"
+    result = decision([user(text, "faq/damaged_item")])  # a confident FAQ answer
+    assert (result.reason, result.rule.name if result.rule else None) == (
+        "out_of_policy",
+        "complaint",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "gate"),
+    [
+        ("how do I contact an agent", "faq/contact_hours", "handoff_explicit_request"),
+        ("help talking to an assistant", "request_human", "handoff_explicit_request"),
+        ("I'd rather go over this with a person", "faq/order_change", "handoff_explicit_request"),
+        (
+            "can I get hold of someone in customer care",
+            "faq/contact_hours",
+            "handoff_explicit_request",
+        ),
+        ("I'd like to speak to an assistant", "request_human", "handoff_explicit_request"),
+        # a past chat, the shop's phone number, or somebody else's staff: not a request
+        (
+            "I was talking to an agent yesterday and she said it shipped",
+            "faq/order_status",
+            "answer",
+        ),
+        ("how do I contact customer service by email", "faq/contact_hours", "answer"),
+        (
+            "do I have to contact someone at my vet for the approval",
+            "faq/pharmacy_vet_approval",
+            "answer",
+        ),
+        # what the bot is, asked in a new word
+        ("are you a virtual assistant", "request_human", "offer_person"),
+    ],
+)
+def test_requests_for_a_person_in_other_words(text: str, intent: str, gate: str) -> None:
+    confidence = 0.6 if intent == "request_human" else 0.95
+    assert decision([user(text, intent, confidence=confidence)]).gate == gate

@@ -132,6 +132,30 @@ def test_signals_reset_when_a_person_hands_back() -> None:
         ("do you sell trash bags and garbage disposal cleaner", []),
         ("do you sell diabetic cat food", []),
         ("can I get cat food delivered today", []),
+        # the step the answer described is not there, or the customer is exasperated
+        ("there's no skip button on my app", ["negative_feedback"]),
+        ("hmm i dont see it on my screen", ["negative_feedback"]),
+        ("I searched all over the account page", ["negative_feedback"]),
+        ("I already checked with the neighbours", ["negative_feedback"]),
+        ("Unbelievable. It's been two weeks", ["negative_feedback"]),
+        ("you obviously don't read what I write", ["negative_feedback"]),
+        ("we're going round in circles here", ["negative_feedback"]),
+        # ... not a question about where something is
+        ("I can't find the tracking number in the email", []),
+        ("is there no charge for returns", []),
+        # three capitalised words in a row, in a message that is not mostly capitals
+        ("this is absurd, you charged me TWO TIMES FOR ONE bag", ["negative_feedback", "shouting"]),
+        ("do you ship with UPS or FedEx", []),
+        # pets and people with nothing left, or nobody to help
+        ("he's down to his last pill", ["urgency"]),
+        ("she missed a dose of her insulin yesterday", ["urgency"]),
+        ("our food bowl is empty since monday", ["urgency"]),
+        ("my son is away and no one else can help me", ["urgency"]),
+        ("how many doses are in a box of flea drops", []),
+        ("can someone else sign for the parcel", []),
+        ("you've just lost a loyal customer", ["threat_to_leave"]),
+        ("I'm done with this company", ["threat_to_leave"]),
+        ("I'm done with my questions, thanks", []),
     ],
 )
 def test_signal_patterns(text: str, expected: list[str]) -> None:
