@@ -55,7 +55,12 @@ def confident_faq(turn: Turn, policy: Policy) -> bool:
 
 
 def _rule_fires(rule: Rule, turn: Turn, policy: Policy) -> bool:
-    if turn.intent in rule.intents and turn.confidence >= policy.min_intent_confidence:
+    # a message the bot did not understand ("the thingy for the") names no intent to act on
+    if (
+        turn.intent in rule.intents
+        and turn.confidence >= policy.min_intent_confidence
+        and not misunderstood(turn, policy)
+    ):
         return True
     if turn.shorthand:
         return False

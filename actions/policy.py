@@ -98,6 +98,8 @@ class Policy:
     threshold: int
     signals: dict[str, Signal]
     next_steps: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # last words that mark a message as cut off mid-phrase, lower case
+    unfinished_endings: frozenset[str] = frozenset()
 
 
 def _join(path: str, key: str) -> str:
@@ -254,6 +256,9 @@ def parse_policy(data: Any, path: Path) -> Policy:
         threshold=r.integer(frustration, "threshold", "frustration", 1, 1000),
         signals=signals,
         next_steps=next_steps,
+        unfinished_endings=frozenset(
+            word.lower() for word in r.names(understanding, "unfinished_endings", "understanding")
+        ),
     )
 
 

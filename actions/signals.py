@@ -102,9 +102,21 @@ def _search(signal: Signal, text: str) -> re.Match[str] | None:
     return None
 
 
+def unfinished(text: str, policy: Policy) -> bool:
+    """The message stops mid-phrase ("same as last time but the"): sent too early or garbled.
+
+    A classifier still gives such a fragment a label, often a confident one; the words cannot say
+    what the customer meant.
+    """
+    words = _WORD.findall(text.lower())
+    return len(words) >= 2 and words[-1] in policy.unfinished_endings
+
+
 def misunderstood(turn: Turn, policy: Policy) -> bool:
     """The bot did not understand this message well enough to answer it."""
     if turn.intent == "nlu_fallback":
+        return True
+    if not turn.shorthand and unfinished(turn.text, policy):
         return True
     return turn.faq_confidence is not None and turn.faq_confidence < policy.min_faq_confidence
 

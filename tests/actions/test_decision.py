@@ -380,3 +380,30 @@ def test_a_formal_complaint_is_not_answered_as_the_faq_beside_it() -> None:
 def test_requests_for_a_person_in_other_words(text: str, intent: str, gate: str) -> None:
     confidence = 0.6 if intent == "request_human" else 0.95
     assert decision([user(text, intent, confidence=confidence)]).gate == gate
+
+
+def test_a_cut_off_message_fires_no_rule_by_its_intent_but_still_by_its_words() -> None:
+    # "the whatsit for the" guessed as a credit request: the bot asks again instead
+    guessed = decision([user("the whatsit for the", "request_credit", confidence=0.63)])
+    assert (guessed.gate, guessed.reason, guessed.consecutive_misunderstood) == ("clarify", None, 1)
+    meant = decision([user("our dog passed away and the", "bereavement", confidence=0.8)])
+    assert (meant.reason, meant.rule.name if meant.rule else None) == (
+        "out_of_policy",
+        "bereavement",
+    )
+
+
+def test_two_cut_off_messages_hand_over_for_nlu_failure() -> None:
+    events = [
+        user("hi", "greet"),
+        bot("utter_greet"),
+        user("the green one w the handle like befor", "faq/wrong_item", faq_confidence=0.15),
+        bot("utter_ask_rephrase"),
+        user("like last time but the big ones n the", "faq/split_shipment"),
+    ]
+    result = decision(events)
+    assert (result.gate, result.reason, result.consecutive_misunderstood) == (
+        "handoff_nlu_failure",
+        "nlu_failure",
+        2,
+    )

@@ -71,6 +71,11 @@ def test_shipped_policy_is_valid() -> None:
             "'always_human'",
             "unique rule names",
         ),
+        (
+            lambda d: d["understanding"].update(unfinished_endings="the"),
+            "'understanding.unfinished_endings'",
+            "a list of names",
+        ),
     ],
 )
 def test_invalid_policy_names_file_key_and_expectation(edit, key, expected) -> None:
@@ -91,3 +96,11 @@ def test_unreadable_and_malformed_files_are_clear(tmp_path: Path) -> None:
     broken.write_text("version: [1\n")
     with pytest.raises(PolicyError, match=r"broken.yml: not valid YAML"):
         load_policy(broken)
+
+
+def test_unfinished_endings_are_read_in_lower_case_and_optional() -> None:
+    data = _data()
+    data["understanding"]["unfinished_endings"] = ["The", "UH"]
+    assert parse_policy(data, POLICY).unfinished_endings == frozenset({"the", "uh"})
+    del data["understanding"]["unfinished_endings"]
+    assert parse_policy(data, POLICY).unfinished_endings == frozenset()

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from actions.conversation import turns_from_events
+from actions.conversation import Turn, turns_from_events
 from actions.policy import ROOT, load_policy
-from actions.signals import score_conversation, similarity
+from actions.signals import misunderstood, score_conversation, similarity, unfinished
 from tests.actions.events import answered, user
 
 POLICY = load_policy(ROOT / "policy.yml")
@@ -161,3 +161,42 @@ def test_signals_reset_when_a_person_hands_back() -> None:
 def test_signal_patterns(text: str, expected: list[str]) -> None:
     events = [*ANSWERED, user(text, "faq/order_status")]
     assert [name for name, _ in names(events)] == expected
+
+
+def _turn(text: str, intent: str = "faq/order_status", faq_confidence: float | None = 0.9) -> Turn:
+    return Turn(1, text, intent, 0.9, faq_confidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "cut_off"),
+    [
+        ("like last time but the big ones n the", True),
+        ("ok so and the um", True),
+        ("I need to update my address and the", True),
+        ("the whatsit for the.", True),
+        # a complete question may end on a preposition, and one word is not a fragment
+        ("where do you ship to", False),
+        ("what do you mix the wet food with", False),
+        ("the", False),
+        ("where is my order", False),
+    ],
+)
+def test_unfinished_messages_end_mid_phrase(text: str, cut_off: bool) -> None:
+    assert unfinished(text, POLICY) is cut_off
+
+
+def test_a_cut_off_message_is_not_understood_whatever_its_label() -> None:
+    assert misunderstood(_turn("same as last time but the"), POLICY)
+    assert misunderstood(_turn("the whatsit for the", "request_credit", None), POLICY)
+    assert not misunderstood(_turn("where do you ship to"), POLICY)
+    # a shorthand command is never a fragment
+    assert not misunderstood(_turn('/faq{"x": "and the"}'), POLICY)
+
+
+def test_two_cut_off_messages_in_a_row_are_two_misunderstandings() -> None:
+    events = [
+        *answered("where is my order", "faq/order_status"),
+        user("ok so and the um", "affirm", confidence=0.35),
+        user("like the last box but the", "faq/split_shipment", faq_confidence=0.7),
+    ]
+    assert names(events) == [("misunderstood", 2), ("misunderstood", 3)]
