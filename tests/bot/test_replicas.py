@@ -3,11 +3,7 @@ the other, and the conversation works live both ways (Rasa is the scripted stand
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
-import sys
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,34 +11,10 @@ import aiohttp
 import pytest
 
 from bot import identity
-from bot.settings import ROOT
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import PASSWORD
+from tests.bot.processes import run_command, service_env, start_service, stop
 from tests.e2e.conftest import free_port
-
-
-async def _wait_until_up(port: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                pytest.fail(f"replica on {port} exited with {process.returncode}")
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz"):
-                    return  # answering (whether the fake Rasa is "ready" is not the point)
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    pytest.fail(f"replica on {port} did not start")
-
-
-async def _run(env: dict[str, str], *args: str, stdin: bytes | None = None) -> tuple[int, bytes]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output, _ = await process.communicate(stdin)
-    return process.returncode or 0, output
 
 
 @pytest.fixture
@@ -52,43 +24,22 @@ async def replicas(
     redis = os.environ.get("TEST_REDIS_URL")
     if not redis or not database_url.startswith("postgresql"):
         pytest.skip("needs TEST_POSTGRES_URL and TEST_REDIS_URL")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis,
-        "RASA_PORT": str(fake_rasa[1]),
-        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-        "BOT_SECRET": secrets.token_urlsafe(32),
-        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-    }
-    code, output = await _run(
+    ports = [free_port(), free_port()]
+    origins = ",".join(f"http://127.0.0.1:{p}" for p in ports)
+    env = service_env(database_url, fake_rasa[1], REDIS_URL=redis, ALLOWED_ORIGINS=origins)
+    code, output = await run_command(
         env, "users", "create", "--username", "ana", "--role", "agent", "--name", "Ana",
         "--password-stdin", stdin=f"{PASSWORD}\n".encode(),
     )  # fmt: skip
     assert code == 0, output
-    ports = [free_port(), free_port()]
-    origins = ",".join(f"http://127.0.0.1:{p}" for p in ports)
-    processes: list[asyncio.subprocess.Process] = []
+    processes = []
     try:
         for port in ports:
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot",
-                    cwd=ROOT,
-                    env={**env, "BOT_PORT": str(port), "ALLOWED_ORIGINS": origins},
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
-            )
-            await _wait_until_up(port, processes[-1])
+            processes.append(await start_service(env, port))
         yield ports, env
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            await asyncio.wait_for(process.wait(), timeout=15)
+            await stop(process)
 
 
 async def next_frame(ws: aiohttp.ClientWebSocketResponse, **match: Any) -> dict[str, Any]:
