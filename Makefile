@@ -31,12 +31,12 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff bench-rasa clean
+	eval-nlu eval-handoff bench-rasa bench-claims clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
-	@echo "other: setup model shell lint format validate eval-nlu eval-handoff bench-rasa clean"
+	@echo "other: setup model shell lint format validate eval-nlu eval-handoff bench-rasa bench-claims clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
 
@@ -112,6 +112,10 @@ eval-handoff: model
 
 bench-rasa: model
 	$(BOT_PY) -m tests.bench.rasa_latency
+
+# Ten agents clicking "claim" on one ticket at once, on SQLite and PostgreSQL.
+bench-claims: $(BOT_VENV)/.installed
+	$(BOT_PY) -m tests.bench.claim_contention
 
 clean:
 	rm -rf $(RASA_VENV) $(BOT_VENV) results .pytest_cache .mypy_cache .ruff_cache
