@@ -407,3 +407,24 @@ def test_two_cut_off_messages_hand_over_for_nlu_failure() -> None:
         "nlu_failure",
         2,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "gate"),
+    [
+        ("are you a bot", "bot_challenge", "answer"),
+        ("is this a real person or a machine", "bot_challenge", "answer"),
+        ("what can you help me with", "ask_capabilities", "answer"),
+        # the gate sees questions about the bot too, so a request beside one is not lost
+        ("are you a bot? I need a real person", "bot_challenge", "handoff_explicit_request"),
+        (
+            "can you help me lodge a claim against your company",
+            "ask_capabilities",
+            "handoff_out_of_policy",
+        ),
+    ],
+)
+def test_questions_about_the_bot_are_answered_unless_they_carry_a_request(
+    text: str, intent: str, gate: str
+) -> None:
+    assert decision([user(text, intent, confidence=0.6)]).gate == gate
