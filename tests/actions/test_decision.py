@@ -319,6 +319,7 @@ WEAK = {"confidence": 0.5, "faq_confidence": 0.3}
         ("I'd like to lodge a claim about how I was treated", "complaint"),
         ("where do I send a reclamation", "complaint"),
         ("this is a formal claim against your company", "complaint"),
+        ("i want to put a claim against ur shop", "complaint"),
         ("I'm opening a formal complaint", "complaint"),
         ("how do I file a claim for a package the carrier lost", None),
         ("please send me the address for serving a legal notice", "legal_threat"),
@@ -353,6 +354,7 @@ def test_a_formal_complaint_is_not_answered_as_the_faq_beside_it() -> None:
     ("text", "intent", "gate"),
     [
         ("how do I contact an agent", "faq/contact_hours", "handoff_explicit_request"),
+        ("can I talk to an operator", "faq/contact_hours", "handoff_explicit_request"),
         ("help talking to an assistant", "request_human", "handoff_explicit_request"),
         ("I'd rather go over this with a person", "faq/order_change", "handoff_explicit_request"),
         (
