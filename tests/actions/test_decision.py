@@ -355,6 +355,7 @@ def test_a_formal_complaint_is_not_answered_as_the_faq_beside_it() -> None:
     [
         ("how do I contact an agent", "faq/contact_hours", "handoff_explicit_request"),
         ("can I talk to an operator", "faq/contact_hours", "handoff_explicit_request"),
+        ("how do I reach one of your staff", "faq/contact_hours", "handoff_explicit_request"),
         ("help talking to an assistant", "request_human", "handoff_explicit_request"),
         ("I'd rather go over this with a person", "faq/order_change", "handoff_explicit_request"),
         (
