@@ -31,12 +31,13 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff bench-rasa bench-claims clean
+	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
-	@echo "other: setup model shell lint format validate eval-nlu eval-handoff bench-rasa bench-claims clean"
+	@echo "other: setup model shell lint format validate eval-nlu eval-handoff"
+	@echo "       bench bench-nlu bench-rasa bench-claims clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
 
@@ -109,6 +110,13 @@ eval-nlu: model
 
 eval-handoff: model
 	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.handoff.evaluate
+
+# Benchmarks print figures (and write docs/benchmarks.md); they do not pass or fail.
+bench: bench-nlu bench-rasa
+
+# The shipped NLU pipeline and a linear baseline on Banking77 and CLINC150 (../shared/datasets).
+bench-nlu: $(RASA_VENV)/.installed
+	$(RASA_PY) -m tests.bench.nlu_public
 
 bench-rasa: model
 	$(BOT_PY) -m tests.bench.rasa_latency
