@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import channel, desk
+from bot import channel, desk, pages
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.desk import overview
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
 from bot.faq_search import FaqIndex, load_answers
@@ -91,11 +92,14 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     channel.setup_routes(app)
     desk.setup_routes(app)
+    overview.setup_routes(app)
+    pages.setup_routes(app)
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, channel.errors, desk.desk_auth], client_max_size=64 * 1024
+        middlewares=[security_headers, pages.cors, channel.errors, desk.desk_auth],
+        client_max_size=64 * 1024,
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)

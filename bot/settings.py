@@ -47,6 +47,9 @@ class Settings:
     rate_messages_per_conversation: int
     rate_starts_per_address: int
     rate_messages_per_address: int
+    # the demo shop page with its "browse as a demo customer" switch, and demo desk accounts
+    demo_pages: bool = True
+    demo_desk_password: str | None = None
 
     @property
     def rasa_action_endpoint(self) -> str:
@@ -91,6 +94,15 @@ def _secret(env: Mapping[str, str], name: str, purpose: str) -> str:
             f"{purpose} (`make run` writes one into .env on first start)"
         )
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise SettingsError(f"{name}={raw!r}: expected on or off (true/false, 1/0)")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -146,4 +158,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rate_messages_per_conversation=_int(env, "RATE_MESSAGES_PER_CONVERSATION", 30),
         rate_starts_per_address=_int(env, "RATE_STARTS_PER_ADDRESS", 30),
         rate_messages_per_address=_int(env, "RATE_MESSAGES_PER_ADDRESS", 120),
+        demo_pages=_flag(env, "DEMO_PAGES", True),
+        demo_desk_password=env.get("DEMO_DESK_PASSWORD", "").strip() or None,
     )

@@ -1,0 +1,252 @@
+// The supervisor view: live figures, approvals decided in one click, the audit list of flagged
+// grants, and every open conversation with a way to join it. Figures refresh every few seconds
+// and whenever the desk socket says something changed.
+
+import { ApiError, get, post } from "./api.js";
+import { currentUser, signIn, signOut } from "./session.js";
+import { DeskSocket } from "./socket.js";
+import { clear, clock, day, duration, h, money, paw, reasonLabel, since, words } from "../shared/dom.js";
+
+const $ = (selector) => document.querySelector(selector);
+for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
+const KIND = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
+
+function toast(text, kind = "info") {
+  const item = h("div", { class: `toast toast-${kind}`, text });
+  $("#toasts").append(item);
+  setTimeout(() => item.remove(), kind === "error" ? 8000 : 5000);
+}
+
+function fail(error) {
+  toast(error instanceof ApiError ? error.message : "Something went wrong. Please try again.", "error");
+}
+
+function table(caption, columns, rows, empty) {
+  if (!rows.length) return h("p", { class: "empty", text: empty });
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "table" },
+      h("caption", { class: "sr-only", text: caption }),
+      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", text: c })))),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+// --- figures -------------------------------------------------------------------------------
+
+function tile(label, value, note, tone) {
+  return h("li", { class: `tile${tone ? ` tile-${tone}` : ""}` }, h("p", { class: "tile-label", text: label }), h("p", { class: "tile-value", text: value }), note ? h("p", { class: "tile-note", text: note }) : null);
+}
+
+async function loadStats() {
+  const s = await get("/desk/api/stats");
+  const longest = s.longest_wait_seconds;
+  clear(
+    $("#tiles"),
+    tile("Waiting", String(s.waiting), s.waiting ? "in the queue" : "nobody waiting", s.waiting > 3 ? "warn" : null),
+    tile("Longest wait", s.waiting ? duration(longest) : "–", s.waiting ? "oldest in the queue" : "", longest > 300 ? "warn" : null),
+    tile("Agents online", String(s.agents_online), s.agents_online ? "on the desk now" : "nobody on the desk", s.agents_online ? null : "alert"),
+    tile("With a person", String(s.assigned), "conversations claimed"),
+    tile("Escalated", String(s.escalated), "asking for a supervisor", s.escalated ? "warn" : null),
+    tile("Approvals", String(s.pending_approvals), "waiting for a decision", s.pending_approvals ? "warn" : null),
+  );
+  const reasons = Object.entries(s.handoffs_last_hour).sort((a, b) => b[1] - a[1]);
+  const most = Math.max(1, ...reasons.map(([, n]) => n));
+  clear(
+    $("#reasons"),
+    reasons.length
+      ? h(
+          "ul",
+          { class: "bars" },
+          reasons.map(([reason, n]) => {
+            const bar = h("span", { class: "bar-fill" });
+            bar.style.width = `${Math.max(4, (100 * n) / most)}%`;
+            return h("li", { class: "bar" }, h("span", { class: "bar-label", text: reasonLabel(reason) }), h("span", { class: "bar-track", "aria-hidden": "true" }, bar), h("span", { class: "bar-value", text: String(n) }));
+          }),
+        )
+      : h("p", { class: "empty", text: "No handoffs in the last hour." }),
+  );
+  const csat = s.satisfaction_last_day;
+  const row = (who, label) =>
+    h("div", { class: "csat" }, h("p", { class: "csat-label", text: label }), csat[who] ? [h("p", { class: "csat-value" }, h("strong", { text: csat[who].average.toFixed(1) }), " / 5"), h("p", { class: "muted", text: `${csat[who].answers} answer${csat[who].answers === 1 ? "" : "s"}` })] : h("p", { class: "muted", text: "No answers yet" }));
+  clear($("#csat"), h("div", { class: "csat-grid" }, row("agent", "Handled by a person"), row("bot", "Handled by the bot")), h("p", { class: "muted small", text: `${s.flagged_grants_last_day} grant${s.flagged_grants_last_day === 1 ? "" : "s"} flagged for audit today.` }));
+  $("#updated").textContent = `Updated ${clock(new Date().toISOString())}`;
+}
+
+// --- approvals -----------------------------------------------------------------------------
+
+async function loadApprovals() {
+  const { approvals } = await get("/desk/api/approvals");
+  const pending = approvals.filter((a) => a.status === "pending");
+  $("#approvals-count").textContent = String(pending.length);
+  clear(
+    $("#approvals"),
+    table(
+      "Approval requests waiting for a decision",
+      ["Requested by", "Remedy", "Order", "Reason", "Asked", ""],
+      pending.map((a) =>
+        h(
+          "tr",
+          {},
+          h("td", { text: a.requested_by }),
+          h("td", {}, h("strong", { text: `${KIND[a.kind] || words(a.kind)} ${money(a.amount_cents)}` })),
+          h("td", { text: `#${a.order_id}` }),
+          h("td", { class: "reason-cell", text: a.reason }),
+          h("td", { text: `${since(a.created_at)} ago` }),
+          h(
+            "td",
+            { class: "actions" },
+            h("button", { type: "button", class: "btn btn-primary btn-small", text: "Approve", "aria-label": `Approve ${KIND[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, true, e.currentTarget) }),
+            h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Decline", "aria-label": `Decline ${KIND[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, false, e.currentTarget) }),
+          ),
+        ),
+      ),
+      "No approvals waiting. Requests above an agent's authority appear here.",
+    ),
+  );
+}
+
+async function decide(approval, approve, button) {
+  for (const b of button.parentElement.querySelectorAll("button")) b.disabled = true;
+  try {
+    await post(`/desk/api/approvals/${approval.id}/decide`, { approve });
+    toast(`${approve ? "Approved" : "Declined"}: ${KIND[approval.kind]} of ${money(approval.amount_cents)} for ${approval.requested_by}.`, approve ? "success" : "info");
+  } catch (error) {
+    fail(error);
+  }
+  await Promise.all([loadApprovals(), loadStats(), loadAudit()]).catch(() => {});
+}
+
+// --- open conversations --------------------------------------------------------------------
+
+async function loadOpen() {
+  const rows = (await get("/desk/api/open")).open;
+  $("#open-count").textContent = String(rows.length);
+  clear(
+    $("#open"),
+    table(
+      "Open conversations",
+      ["Customer", "Why", "Status", "Waiting since", "Summary", ""],
+      rows.map((c) =>
+        h(
+          "tr",
+          { class: c.escalated ? "is-escalated" : "" },
+          h("td", {}, h("strong", { text: c.customer || "Guest" }), h("span", { class: "muted block", text: c.language.toUpperCase() })),
+          h("td", {}, h("span", { class: "badge badge-reason", text: reasonLabel(c.reason) }), c.priority === "high" ? h("span", { class: "badge badge-high", text: "High" }) : null, c.escalated ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null),
+          h("td", { text: c.status === "waiting" ? "Waiting" : `With ${c.agent || "someone"}` }),
+          h("td", { class: "nowrap", text: `${clock(c.waiting_since)} (${since(c.waiting_since)})` }),
+          h("td", { class: "reason-cell", text: c.escalation_note ? `Escalation: ${c.escalation_note}` : c.summary }),
+          h(
+            "td",
+            { class: "actions" },
+            c.status === "assigned"
+              ? h("button", { type: "button", class: "btn btn-secondary btn-small", text: "Join", "aria-label": `Join the conversation with ${c.customer || "a guest"}`, onclick: (e) => join(c, e.currentTarget) })
+              : h("button", { type: "button", class: "btn btn-secondary btn-small", text: "Claim", "aria-label": `Claim the conversation with ${c.customer || "a guest"}`, onclick: (e) => claim(c, e.currentTarget) }),
+            h("a", { class: "btn btn-quiet btn-small", href: `/desk/#c=${encodeURIComponent(c.conversation_id)}`, text: "Open" }),
+          ),
+        ),
+      ),
+      "No open conversations.",
+    ),
+  );
+}
+
+async function join(conversation, button) {
+  button.disabled = true;
+  try {
+    await post(`/desk/api/conversations/${conversation.conversation_id}/join`);
+    location.assign(`/desk/#c=${encodeURIComponent(conversation.conversation_id)}`);
+  } catch (error) {
+    fail(error);
+    button.disabled = false;
+  }
+}
+
+async function claim(conversation, button) {
+  button.disabled = true;
+  try {
+    await post(`/desk/api/tickets/${conversation.ticket_id}/claim`);
+    location.assign(`/desk/#c=${encodeURIComponent(conversation.conversation_id)}`);
+  } catch (error) {
+    fail(error);
+    button.disabled = false;
+    loadOpen().catch(() => {});
+  }
+}
+
+// --- audit ---------------------------------------------------------------------------------
+
+async function loadAudit() {
+  const { flagged } = await get("/desk/api/audit");
+  clear(
+    $("#audit"),
+    table(
+      "Grants flagged for review",
+      ["When", "By", "Remedy", "Order", "Reason", "Policy"],
+      flagged.map((g) =>
+        h(
+          "tr",
+          {},
+          h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
+          h("td", { text: g.actor }),
+          h("td", {}, h("strong", { text: `${KIND[g.kind] || words(g.kind)} ${money(g.amount_cents)}` }), g.approval_id ? h("span", { class: "muted block", text: "approved by a supervisor" }) : null),
+          h("td", { text: `#${g.order_id}` }),
+          h("td", { class: "reason-cell", text: g.reason }),
+          h("td", { text: `v${g.policy_version}` }),
+        ),
+      ),
+      "No grants at or above the audit threshold. Large grants are made at once and listed here for review.",
+    ),
+  );
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+let timer = null;
+function refreshSoon(which) {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    const work = [loadStats(), loadOpen()];
+    if (which === "approvals") work.push(loadApprovals());
+    if (which === "audit" || which === "approvals") work.push(loadAudit());
+    Promise.all(work).catch(() => {});
+  }, 200);
+}
+
+async function main() {
+  let user = await currentUser().catch(() => null);
+  if (!user) user = await signIn($("#login"));
+  $("#workspace").hidden = false;
+  $("#me-name").textContent = user.display_name;
+  $("#me-role").textContent = user.role;
+  $("#sign-out").addEventListener("click", signOut);
+  if (user.role !== "supervisor") {
+    $("#not-allowed").hidden = false;
+    $("#supervisor-body").hidden = true;
+    return;
+  }
+  const socket = new DeskSocket({
+    onState(status, again) {
+      const box = $("#connection");
+      box.dataset.state = status;
+      box.querySelector(".connection-text").textContent = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : "Offline, reconnecting…";
+      if (status === "signed_out") location.reload();
+      if (status === "open" && again) refreshSoon("approvals");
+    },
+    onFrame(frame) {
+      if (["queue", "approvals", "audit", "escalation"].includes(frame.type)) refreshSoon(frame.type);
+    },
+  });
+  socket.start();
+  await Promise.all([loadStats(), loadApprovals(), loadOpen(), loadAudit()]).catch(fail);
+  setInterval(() => Promise.all([loadStats(), loadOpen()]).catch(() => {}), 5000);
+}
+
+main().catch((error) => {
+  console.error(error);
+  toast("The supervisor view could not start. Reload the page.", "error");
+});
