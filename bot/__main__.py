@@ -19,6 +19,8 @@ from bot.app import create_app
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.demo import seed
+from bot.designer import cli as designer_cli
+from bot.queue import QueueError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.staff import StaffError, create_user, deactivate
 
@@ -102,6 +104,7 @@ def main() -> int:
         "customer-token", help="sign a customer id as the shop's site would (for testing)"
     )
     token.add_argument("customer_id")
+    designer_cli.add_parser(commands)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -116,6 +119,8 @@ def main() -> int:
             _create_user(settings, args, _password(args.password_stdin))
         elif args.command == "users" and args.action == "deactivate":
             _deactivate(settings, args.username)
+        elif args.command == "designer":
+            asyncio.run(designer_cli.run(settings, args))
         elif args.command == "customer-token":
             print(identity.sign(settings.customer_identity_secret, args.customer_id))
         elif args.command is None:
@@ -123,7 +128,7 @@ def main() -> int:
         else:
             parser.print_help()
             return 2
-    except (SettingsError, StaffError, identity.InvalidIdentity) as error:
+    except (SettingsError, StaffError, QueueError, identity.InvalidIdentity) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     return 0

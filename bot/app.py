@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import channel, desk, pages
+from bot import channel, designer, desk, pages
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.designer.inbox import tracker_engine
+from bot.designer.nlu_files import Project
+from bot.designer.training import Trainer
 from bot.desk import overview
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
@@ -44,8 +47,25 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[RASA_HTTP] = http
         chat = Chat(settings, policy, session_factory(engine), hub, http)
         app[channel.CHAT] = chat
+        tracker = tracker_engine(settings.rasa_tracker_store_url)
+        app[designer.DESIGNER] = designer.Designer(
+            project=Project(settings.designer_project),
+            trainer=Trainer(
+                chat.sessions,
+                http,
+                settings.rasa_jwt_secret,
+                settings.designer_project,
+                settings.rasa_venv / "bin",
+                notify=chat.publish_desk,
+            ),
+            tracker=tracker,
+            sessions=chat.sessions,
+            understanding=policy.understanding,
+        )
         reaper = asyncio.create_task(_release_expired_leases(chat))
         yield
+        await app[designer.DESIGNER].trainer.drain()
+        await tracker.dispose()
         reaper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reaper
@@ -93,6 +113,7 @@ def setup_routes(app: web.Application) -> None:
     channel.setup_routes(app)
     desk.setup_routes(app)
     overview.setup_routes(app)
+    designer.setup_routes(app)
     pages.setup_routes(app)
 
 

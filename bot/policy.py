@@ -77,6 +77,14 @@ class Desk:
 
 
 @dataclass(frozen=True)
+class Understanding:
+    """The confidences the gate acts on; the designer's inbox shows what fell below them."""
+
+    min_intent_confidence: float
+    confident_faq: float
+
+
+@dataclass(frozen=True)
 class ServicePolicy:
     version: int
     messages: dict[str, str]
@@ -84,6 +92,7 @@ class ServicePolicy:
     # role -> remedy -> limit, in cents
     authority: dict[str, dict[str, Limit]]
     desk: Desk
+    understanding: Understanding
 
 
 def _cents(path: Path, key: str, value: Any) -> int:
@@ -204,6 +213,16 @@ def _desk(path: Path, data: Any) -> Desk:
     )
 
 
+def _understanding(path: Path, data: Any) -> Understanding:
+    values = {}
+    for key in ("min_intent_confidence", "confident_faq"):
+        value = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise PolicyError(f"{path}: 'understanding.{key}': expected a number from 0 to 1")
+        values[key] = float(value)
+    return Understanding(**values)
+
+
 def load_service_policy(path: Path) -> ServicePolicy:
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -230,4 +249,5 @@ def load_service_policy(path: Path) -> ServicePolicy:
         audit_threshold_cents=threshold,
         authority=authority,
         desk=_desk(path, data.get("desk")),
+        understanding=_understanding(path, data.get("understanding")),
     )

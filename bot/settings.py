@@ -36,6 +36,10 @@ class Settings:
     rasa_lock_store_redis_port: int
     policy_file: Path
     domain_file: Path
+    # Where the designer's labels are written and candidates trained (the project checkout), and
+    # the Rasa environment that trains and evaluates them.
+    designer_project: Path
+    rasa_venv: Path
     secret: str
     customer_identity_secret: str
     redis_url: str | None
@@ -138,6 +142,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rasa_lock_store_redis_port=_int(env, "RASA_LOCK_STORE_REDIS_PORT", 6379),
         policy_file=Path(env.get("POLICY_FILE", "").strip() or ROOT / "policy.yml"),
         domain_file=Path(env.get("DOMAIN_FILE", "").strip() or ROOT / "domain.yml"),
+        designer_project=Path(env.get("DESIGNER_PROJECT_DIR", "").strip() or ROOT),
+        rasa_venv=Path(env.get("RASA_VENV", "").strip() or ROOT / ".venv-rasa"),
         secret=_secret(env, "BOT_SECRET", "signs the website's conversation tokens"),
         customer_identity_secret=_secret(
             env,

@@ -306,6 +306,51 @@ class AgentPresence(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class Label(Base):
+    """Messages a conversation designer labelled, and exactly what that wrote where (to undo)."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # intent | new_topic | out_of_scope
+    intent: Mapped[str] = mapped_column(String(100))
+    # {"training": [...], "heldout": [...], "skipped": [...], "files": {...}}
+    record: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="written")  # or undone, promoted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelledMessage(Base):
+    """An inbox message that has been labelled, so it leaves the inbox."""
+
+    __tablename__ = "labelled_messages"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id"), index=True)
+
+
+class TrainingRun(Base):
+    """Validate, train a candidate, evaluate it against the serving model; promote on request."""
+
+    __tablename__ = "training_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # ready, failed, promoted
+    step: Mapped[str] = mapped_column(String(100), default="starting")
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    # True while running, NULL after: the unique index lets one run at a time, on every replica.
+    active: Mapped[bool | None] = mapped_column(unique=True, default=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    candidate: Mapped[str | None] = mapped_column(String(300))
+    current: Mapped[str | None] = mapped_column(String(300))
+    report: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    promoted_at: Mapped[datetime | None]
+
+
 class Event(Base):
     """Append-only audit of every mode or ticket transition (N7)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ class FakeRasa:
         self.tracker_events: dict[str, list[dict[str, Any]]] = {}
         self.triggered: list[tuple[str, str]] = []
         self.refuse_admin = False
+        self.model_file = "fetch-and-home-serving.tar.gz"
+        self.loaded: list[str] = []
 
     async def tracker_event(self, request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
@@ -73,11 +76,24 @@ class FakeRasa:
             answer["buttons"] = [{"title": "Yes", "payload": "yes"}]
         return web.json_response([answer])
 
+    async def status(self, request: web.Request) -> web.Response:
+        return web.json_response({"model_file": self.model_file, "model_id": "x"})
+
+    async def load_model(self, request: web.Request) -> web.Response:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.Response(status=401)
+        path = (await request.json())["model_file"]
+        self.loaded.append(path)
+        self.model_file = path.rsplit("/", 1)[-1]
+        return web.Response(status=204)
+
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{id}/tracker/events", self.tracker_event)
         app.router.add_post("/conversations/{id}/execute", self.execute)
+        app.router.add_get("/status", self.status)
+        app.router.add_put("/model", self.load_model)
         return app
 
 
@@ -122,8 +138,12 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, int]]:
 
 
 def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
+    # never the developer's own tracker store or project files: a scratch folder
+    scratch = Path(tempfile.mkdtemp(prefix="bot-test-"))
     return load_settings(
         {
+            "RASA_TRACKER_STORE_URL": f"sqlite:///{scratch}/tracker.db",
+            "DESIGNER_PROJECT_DIR": str(scratch / "project"),
             "RASA_JWT_SECRET": "r" * 40,
             "BOT_SECRET": "s" * 40,
             "CUSTOMER_IDENTITY_SECRET": "c" * 40,

@@ -29,6 +29,7 @@ class Report:
     labels: int
     confusions: list[tuple[str, str, str]]  # (expected, predicted, text)
     per_label_f1: dict[str, float]
+    per_label: dict[str, dict[str, float]]  # label -> precision, recall, f1, support
     median_parse_ms: float
     load_seconds: float
 
@@ -51,6 +52,26 @@ def predicted_label(parse: dict[str, object]) -> str:
         if key:
             return str(key)
     return intent
+
+
+def per_label_scores(pairs: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of every expected label."""
+    labels = sorted({expected for expected, _ in pairs})
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for expected, predicted in pairs:
+        if expected == predicted:
+            tp[expected] += 1
+        else:
+            fn[expected] += 1
+            fp[predicted] += 1
+    scores = {}
+    for label in labels:
+        precision = tp[label] / (tp[label] + fp[label]) if tp[label] + fp[label] else 0.0
+        recall = tp[label] / (tp[label] + fn[label]) if tp[label] + fn[label] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = {"precision": precision, "recall": recall, "f1": f1,
+                         "support": tp[label] + fn[label]}  # fmt: skip
+    return scores
 
 
 def f1_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
@@ -88,6 +109,7 @@ async def evaluate(model: Path, data: Path = DEFAULT_DATA) -> Report:
             confusions.append((expected, predicted, text))
     per_label = f1_scores(pairs)
     return Report(
+        per_label=per_label_scores(pairs),
         accuracy=sum(e == p for e, p in pairs) / len(pairs),
         macro_f1=statistics.fmean(per_label.values()),
         examples=len(pairs),

@@ -1,0 +1,207 @@
+"""The designer's inbox: customer messages worth a look, each with why it is there.
+
+From Rasa's SQL tracker store (what the NLU made of each message, with its intent ranking):
+messages not understood or understood only weakly, answered as out of scope, or followed by
+the customer saying the answer didn't help. From the service's database: the messages of
+conversations handed over for `nlu_failure` or `frustration`, and of handoffs an agent wrapped up
+as `bot_could_have_answered`. Messages already labelled are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from bot.db.models import LabelledMessage, Message, Role, Ticket
+from bot.designer.nlu_files import normalised
+from bot.policy import Understanding
+
+REASONS = {
+    "not_understood": "the bot did not understand it and asked again",
+    "low_confidence": "answered, but the bot was not sure",
+    "out_of_scope": "answered as something the bot can't help with",
+    "called_unhelpful": "the customer said the answer didn't help",
+    "handoff_nlu_failure": "in a conversation handed over after repeated misunderstanding",
+    "handoff_frustration": "in a conversation handed over because the customer was frustrated",
+    "bot_could_have_answered": "an agent said the bot could have answered this conversation",
+}
+HANDOFF_MESSAGES = 3  # the customer's last messages before a handoff
+
+
+@dataclass
+class Item:
+    key: str
+    conversation_id: str
+    text: str
+    at: str
+    reasons: list[str] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__ | {"ranking": [list(r) for r in self.ranking]}
+
+
+def item_key(conversation_id: str, text: str) -> str:
+    return hashlib.sha256(f"{conversation_id}\0{normalised(text)}".encode()).hexdigest()[:32]
+
+
+def tracker_engine(url: str) -> AsyncEngine:
+    """An async engine on Rasa's tracker store, which Rasa configures with a sync URL."""
+    if url.startswith("sqlite:///"):
+        url = url.replace("sqlite:///", "sqlite+aiosqlite:///", 1)
+    elif url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return create_async_engine(url)
+
+
+def _full_intent(parse: Mapping[str, Any]) -> tuple[str, float, list[tuple[str, float]]]:
+    intent = parse.get("intent") or {}
+    name, confidence = (
+        str(intent.get("name") or "nlu_fallback"),
+        float(intent.get("confidence") or 0),
+    )
+    ranking = [
+        (str(r.get("name")), round(float(r.get("confidence") or 0), 3))
+        for r in (parse.get("intent_ranking") or [])[:3]
+    ]
+    response = ((parse.get("response_selector") or {}).get(name) or {}).get("response") or {}
+    if response.get("intent_response_key"):
+        name = str(response["intent_response_key"])
+        confidence = min(confidence, float(response.get("confidence") or 0))
+    return name, confidence, ranking
+
+
+def from_tracker_events(
+    rows: Iterable[tuple[str, str, float, str | None]], understanding: Understanding
+) -> list[Item]:
+    """Items from tracker events (sender_id, type_name, timestamp, data JSON), in event order."""
+    items: dict[str, Item] = {}
+    last_user: dict[str, Item] = {}
+
+    def mark(item: Item, reason: str) -> None:
+        if reason not in item.reasons:
+            item.reasons.append(reason)
+        items.setdefault(item.key, item)
+
+    for sender, kind, timestamp, raw in rows:
+        data = json.loads(raw or "{}")
+        if kind == "user":
+            text_ = str(data.get("text") or "")
+            if not text_.strip():
+                continue
+            name, confidence, ranking = _full_intent(data.get("parse_data") or {})
+            key = item_key(sender, text_)
+            item = items.get(key) or Item(
+                key,
+                sender,
+                text_,
+                datetime.fromtimestamp(timestamp or 0, UTC).isoformat(),
+                intent=name,
+                confidence=round(confidence, 3),
+                ranking=ranking,
+            )
+            if name == "feedback_negative" and sender in last_user:
+                mark(last_user[sender], "called_unhelpful")
+            if name == "nlu_fallback" or confidence < understanding.min_intent_confidence:
+                mark(item, "not_understood")
+            elif name == "out_of_scope":
+                mark(item, "out_of_scope")
+            elif name.startswith("faq/") and confidence < understanding.confident_faq:
+                mark(item, "low_confidence")
+            if name != "feedback_negative":
+                last_user[sender] = item
+        elif (
+            kind == "slot"
+            and data.get("name") == "gate"
+            and data.get("value") == "clarify"
+            and sender in last_user
+        ):
+            mark(last_user[sender], "not_understood")
+    return list(items.values())
+
+
+async def _tracker_items(
+    engine: AsyncEngine, understanding: Understanding, since: datetime, until: datetime
+) -> list[Item]:
+    query = text(
+        "SELECT sender_id, type_name, timestamp, data FROM events "
+        "WHERE timestamp >= :since AND timestamp < :until AND type_name IN ('user', 'slot') "
+        "ORDER BY sender_id, id"
+    )
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            query, {"since": since.timestamp(), "until": until.timestamp()}
+        )
+        rows = [(r[0], r[1], r[2], r[3]) for r in result]
+    return from_tracker_events(rows, understanding)
+
+
+async def _handoff_items(session: AsyncSession, since: datetime, until: datetime) -> list[Item]:
+    tickets = await session.scalars(
+        select(Ticket).where(Ticket.created_at >= since, Ticket.created_at < until)
+    )
+    items = []
+    for ticket in tickets:
+        reasons = []
+        if ticket.reason in ("nlu_failure", "frustration"):
+            reasons.append(f"handoff_{ticket.reason}")
+        if ticket.wrap_up == "bot_could_have_answered":
+            reasons.append("bot_could_have_answered")
+        if not reasons:
+            continue
+        messages = await session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == ticket.conversation_id,
+                Message.role == Role.CUSTOMER,
+                Message.created_at <= ticket.created_at,
+            )
+            .order_by(Message.seq.desc())
+            .limit(HANDOFF_MESSAGES)
+        )
+        for message in reversed(list(messages)):
+            key = item_key(message.conversation_id, message.text)
+            items.append(
+                Item(
+                    key,
+                    message.conversation_id,
+                    message.text,
+                    message.created_at.isoformat(),
+                    list(reasons),
+                )
+            )
+    return items
+
+
+async def collect(
+    session: AsyncSession,
+    tracker: AsyncEngine | None,
+    understanding: Understanding,
+    since: datetime,
+    until: datetime,
+) -> list[Item]:
+    """Every message worth a look in [since, until), oldest first, labelled ones left out."""
+    found: dict[str, Item] = {}
+    sources = await _handoff_items(session, since, until)
+    if tracker is not None:
+        sources = await _tracker_items(tracker, understanding, since, until) + sources
+    for item in sources:
+        if item.key in found:
+            known = found[item.key]
+            known.reasons += [r for r in item.reasons if r not in known.reasons]
+        else:
+            found[item.key] = item
+    labelled = set(await session.scalars(select(LabelledMessage.key)))
+    return sorted(
+        (i for i in found.values() if i.key not in labelled),
+        key=lambda i: (i.at, i.conversation_id, i.text),
+    )

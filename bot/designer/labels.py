@@ -1,0 +1,184 @@
+"""Turn a designer's label into training data: which lines go to which file, then write them.
+
+A quarter of every labelled batch (chosen by a hash of the text, so the same messages always
+split the same way) goes to the held-out set instead of the training data: real customers'
+phrasings are the best test of whether the retrained bot understands real customers. A new FAQ
+topic also gets its answer in domain.yml and a test story written with a held-out phrasing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.designer.nlu_files import (
+    LabelError,
+    Project,
+    add_examples,
+    add_response,
+    clean_example,
+    normalised,
+    remove_examples,
+    response_block,
+    story_block,
+)
+
+KINDS = ("intent", "new_topic", "out_of_scope")
+TOPIC = re.compile(r"[a-z][a-z0-9_]{1,39}")
+FAQ_FILE = re.compile(r"faq_[a-z][a-z0-9_]{0,30}\.yml")
+MIN_NEW_TOPIC = 5  # training and held-out examples each (the held-out tests need five per label)
+HELDOUT_SHARE = 4  # one in four
+
+
+@dataclass
+class LabelRequest:
+    kind: str
+    texts: list[str]
+    intent: str | None = None  # kind "intent": an intent of the training data
+    topic: str | None = None  # kind "new_topic": faq/<topic>
+    answer: str | None = None
+    file: str | None = None  # data/nlu file for a new topic, e.g. faq_orders.yml
+    heldout: list[str] = field(default_factory=list)  # extra held-out phrasings (new topics)
+
+
+@dataclass
+class Plan:
+    intent: str
+    train_file: Path
+    training: list[str]
+    heldout: list[str]
+    skipped: list[str]
+    response: tuple[str, str] | None = None  # (name, answer)
+    story: str | None = None
+
+    def record(self, project: Project) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "train_file": str(self.train_file.relative_to(project.root)),
+            "training": self.training,
+            "heldout": self.heldout,
+            "skipped": self.skipped,
+            "response": list(self.response) if self.response else None,
+            "story": self.story,
+        }
+
+
+def _heldout_turn(text: str) -> bool:
+    return int(hashlib.sha256(normalised(text).encode()).hexdigest(), 16) % HELDOUT_SHARE == 0
+
+
+def plan(project: Project, request: LabelRequest) -> Plan:
+    """What a label would write, or LabelError saying what is wrong (nothing written)."""
+    if request.kind not in KINDS:
+        raise LabelError(f"kind must be one of {', '.join(KINDS)}")
+    intents = project.intents()
+    if request.kind == "intent":
+        intent = request.intent or ""
+        if intent not in intents:
+            raise LabelError(f"there is no intent {intent!r} in the training data")
+        train_file = intents[intent]
+    elif request.kind == "out_of_scope":
+        intent = "out_of_scope"
+        train_file = intents.get(intent, project.nlu_dir / "out_of_scope.yml")
+    else:
+        topic = request.topic or ""
+        if not TOPIC.fullmatch(topic):
+            raise LabelError("a topic name is 2-40 lower-case letters, digits or _")
+        intent = f"faq/{topic}"
+        if intent in intents:
+            raise LabelError(f"{intent} exists already: label the messages with it instead")
+        if not request.file or not FAQ_FILE.fullmatch(request.file):
+            raise LabelError("say which FAQ file the topic belongs in, e.g. faq_orders.yml")
+        if not (request.answer or "").strip() or len(request.answer or "") > 2000:
+            raise LabelError("a new topic needs its answer, up to 2000 characters")
+        train_file = project.nlu_dir / request.file
+
+    known, seen = project.known(), set()
+    training: list[str] = []
+    heldout: list[str] = []
+    skipped: list[str] = []
+    extra = request.heldout if request.kind == "new_topic" else []
+    for number, raw in enumerate([*request.texts, *extra]):
+        text = clean_example(raw)
+        key = normalised(text)
+        if not key or key in known or key in seen:
+            skipped.append(text)
+            continue
+        seen.add(key)
+        forced_heldout = number >= len(request.texts)
+        (heldout if forced_heldout or _heldout_turn(text) else training).append(text)
+    if not training and not heldout:
+        raise LabelError("every one of these is in the training or held-out data already")
+    result = Plan(intent, train_file, training, heldout, skipped)
+    if request.kind == "new_topic":
+        if len(training) < MIN_NEW_TOPIC or len(heldout) < MIN_NEW_TOPIC:
+            raise LabelError(
+                f"a new topic needs at least {MIN_NEW_TOPIC} training and {MIN_NEW_TOPIC} held-out "
+                f"examples; this label has {len(training)} and {len(heldout)}: add phrasings "
+                "to the held-out list or label more messages with it"
+            )
+        result.response = (f"utter_{intent}", str(request.answer).strip())
+        result.story = story_block(intent.removeprefix("faq/"), heldout[0])
+    return result
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomically: a crash leaves the old file or the new one, never half of it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else 'version: "3.1"\nnlu:\n'
+
+
+def apply(project: Project, planned: Plan) -> None:
+    """Write the plan: training file, held-out set, and for a new topic the answer and a story."""
+    changes: dict[Path, str] = {}
+    if planned.training:
+        changes[planned.train_file] = add_examples(
+            _read(planned.train_file), planned.intent, planned.training
+        )
+    if planned.heldout:
+        changes[project.heldout] = add_examples(
+            _read(project.heldout), planned.intent, planned.heldout
+        )
+    if planned.response:
+        changes[project.domain] = add_response(project.domain.read_text("utf-8"), *planned.response)
+    if planned.story:
+        stories = project.faq_stories.read_text("utf-8")
+        changes[project.faq_stories] = stories.rstrip("\n") + "\n" + planned.story
+    for path, text in changes.items():  # every text is built before any file is touched
+        _write(path, text)
+
+
+def undo(project: Project, record: dict[str, Any]) -> None:
+    """Take out exactly what `apply` wrote for this label."""
+    intent = record["intent"]
+    train_file = project.root / record["train_file"]
+    changes: dict[Path, str] = {}
+    if record["training"] and train_file.exists():
+        changes[train_file] = remove_examples(_read(train_file), intent, record["training"])
+    if record["heldout"]:
+        changes[project.heldout] = remove_examples(
+            _read(project.heldout), intent, record["heldout"]
+        )
+    if record.get("response"):
+        block = response_block(*record["response"])
+        changes[project.domain] = project.domain.read_text("utf-8").replace(block, "", 1)
+    if record.get("story"):
+        stories = project.faq_stories.read_text("utf-8")
+        changes[project.faq_stories] = stories.replace("\n" + record["story"], "\n", 1)
+    for path, text in changes.items():
+        if path == train_file and not [ln for ln in text.splitlines() if ln.startswith("- ")]:
+            path.unlink()  # a file this label created, now empty again
+        else:
+            _write(path, text)
+
+
+__all__ = ["KINDS", "LabelError", "LabelRequest", "Plan", "apply", "plan", "undo"]

@@ -1,0 +1,98 @@
+"""The designer's units of work, shared by the API (views.py) and the command line (cli.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db.models import Label, LabelledMessage, User
+from bot.designer import groups as grouping
+from bot.designer import inbox, labels
+from bot.designer.nlu_files import LabelError, Project
+from bot.designer.training import Trainer
+from bot.policy import Understanding
+from bot.queue import QueueError
+
+
+@dataclass
+class Designer:
+    project: Project
+    trainer: Trainer
+    tracker: AsyncEngine | None
+    sessions: async_sessionmaker[AsyncSession]
+    understanding: Understanding
+
+
+async def items(designer: Designer, since: datetime, until: datetime) -> list[inbox.Item]:
+    async with designer.sessions() as session:
+        try:
+            return await inbox.collect(
+                session, designer.tracker, designer.understanding, since, until
+            )
+        except SQLAlchemyError:
+            # Rasa has not created its tracker store yet (no conversation so far): the service's
+            # own reasons are still worth showing
+            await session.rollback()
+            return await inbox.collect(session, None, designer.understanding, since, until)
+
+
+def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
+    body = []
+    for group in grouping.group([i.text for i in found]):
+        members = [found[m] for m in group.members]
+        intents = Counter(m.intent for m in members if m.intent)
+        body.append(
+            {
+                "id": group.id,
+                "size": group.size,
+                "reasons": dict(Counter(r for m in members for r in m.reasons).most_common()),
+                "likely_intent": intents.most_common(1)[0][0] if intents else None,
+                "items": [m.as_dict() for m in members],
+            }
+        )
+    return body
+
+
+async def label(
+    designer: Designer, user: User, wanted: labels.LabelRequest, keys: list[str]
+) -> Label:
+    """Write the label into the files and remember it; all of it or (on any error) none."""
+    try:
+        planned = labels.plan(designer.project, wanted)
+    except LabelError as error:
+        raise QueueError(str(error)) from None
+    record = planned.record(designer.project)
+    async with designer.sessions() as session:
+        made = Label(author_id=user.id, kind=wanted.kind, intent=planned.intent, record=record)
+        session.add(made)
+        try:
+            await session.flush()
+            session.add_all(LabelledMessage(key=key, label_id=made.id) for key in set(keys))
+            await session.flush()
+        except IntegrityError:
+            raise QueueError("some of these messages were labelled already") from None
+        labels.apply(designer.project, planned)  # the files only once the rows are in place
+        try:
+            await session.commit()
+        except SQLAlchemyError:
+            labels.undo(designer.project, record)  # nothing half-done: no row, no lines
+            raise
+    return made
+
+
+async def undo(designer: Designer, label_id: int) -> Label:
+    async with designer.sessions.begin() as session:
+        found = await session.get(Label, label_id, with_for_update=True)
+        if found is None or found.status != "written":
+            raise QueueError("only a label not yet promoted can be undone")
+        found.status = "undone"
+        for row in await session.scalars(select(LabelledMessage).filter_by(label_id=found.id)):
+            await session.delete(row)
+        labels.undo(designer.project, found.record)
+    return found

@@ -1,0 +1,178 @@
+"""Write labelled messages into Rasa's YAML files as a careful person would by hand.
+
+Text-level edits, never a YAML round trip: new lines go at the end of the right intent's
+`examples: |` block (or a new block at the end of the file), and nothing else in the file moves,
+so reviews and `git diff` show exactly what was labelled. Removing a label takes out exactly the
+lines it added.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # "[71042388](order_id)"
+INTENT_LINE = re.compile(r"^- intent: *(\S+) *$")
+EXAMPLE_INDENT = "    - "
+MAX_EXAMPLE_CHARS = 500
+
+
+class LabelError(ValueError):
+    pass
+
+
+def normalised(text: str) -> str:
+    """How duplicates are recognised (the held-out set's tests compare the same way)."""
+    text = ENTITY.sub(r"\1", text).lower()
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
+
+
+def clean_example(text: str) -> str:
+    """One line that Rasa reads back as the same text: no entity markup, no line breaks."""
+    one_line = " ".join(ENTITY.sub(r"\1", text).split())
+    # square brackets would be read as the start of an entity annotation
+    one_line = one_line.replace("[", "(").replace("]", ")")
+    if not one_line or len(one_line) > MAX_EXAMPLE_CHARS:
+        raise LabelError(f"an example must be 1-{MAX_EXAMPLE_CHARS} characters on one line")
+    return one_line
+
+
+def examples_in(text: str) -> list[tuple[str, str]]:
+    """(intent, example) for every example in an NLU file's text."""
+    found, intent = [], None
+    for line in text.splitlines():
+        if match := INTENT_LINE.match(line):
+            intent = match.group(1)
+        elif intent and line.startswith(EXAMPLE_INDENT):
+            found.append((intent, line[len(EXAMPLE_INDENT) :]))
+        elif line.strip() and not line.startswith(" "):
+            intent = None
+    return found
+
+
+def _block_end(lines: list[str], intent: str) -> int | None:
+    """Index after the last example line of `intent`'s block, or None if there is no block."""
+    for start, line in enumerate(lines):
+        match = INTENT_LINE.match(line)
+        if match and match.group(1) == intent:
+            end = start + 1
+            for index in range(start + 1, len(lines)):
+                if lines[index].startswith(EXAMPLE_INDENT) or lines[index].startswith("  examples"):
+                    end = index + 1
+                elif lines[index].strip() and not lines[index].startswith("   "):
+                    break
+            return end
+    return None
+
+
+def add_examples(text: str, intent: str, examples: Iterable[str]) -> str:
+    """`text` with `examples` added to `intent` (a new block at the end if it has none)."""
+    new = [f"{EXAMPLE_INDENT}{e}" for e in examples]
+    if not new:
+        return text
+    lines = text.splitlines()
+    end = _block_end(lines, intent)
+    if end is None:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        lines += ["", f"- intent: {intent}", "  examples: |", *new]
+    else:
+        lines[end:end] = new
+    return "\n".join(lines) + "\n"
+
+
+def remove_examples(text: str, intent: str, examples: Iterable[str]) -> str:
+    """Undo `add_examples`: the lines go, and the block too if nothing is left in it."""
+    wanted = {f"{EXAMPLE_INDENT}{e}" for e in examples}
+    lines, current, kept = text.splitlines(), None, []
+    for line in lines:
+        if match := INTENT_LINE.match(line):
+            current = match.group(1)
+        elif line.strip() and not line.startswith(" "):
+            current = None
+        if current == intent and line in wanted:
+            wanted.discard(line)
+            continue
+        kept.append(line)
+    result = "\n".join(kept) + "\n"
+    empty = re.compile(rf"\n*^- intent: {re.escape(intent)} *\n  examples: \|\n(?=\n|- |\Z)", re.M)
+    return empty.sub("\n", result).rstrip("\n") + "\n"
+
+
+def response_block(name: str, answer: str) -> str:
+    # JSON's string syntax is a valid YAML double-quoted scalar
+    return f"  {name}:\n    - text: {json.dumps(answer, ensure_ascii=False)}\n"
+
+
+def add_response(domain: str, name: str, answer: str) -> str:
+    """Insert a response after the last FAQ answer in domain.yml (or at the end of responses)."""
+    if re.search(rf"^  {re.escape(name)}:", domain, re.M):
+        raise LabelError(f"domain.yml already has a response {name}")
+    lines = domain.splitlines(keepends=True)
+    last = max((i for i, line in enumerate(lines) if line.startswith("  utter_faq/")), default=None)
+    if last is None:
+        raise LabelError("domain.yml has no FAQ answers (utter_faq/...) to add this one to")
+    end = last + 1
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    lines.insert(end, response_block(name, answer))
+    return "".join(lines)
+
+
+def story_block(topic: str, example: str) -> str:
+    return (
+        f"\n- story: {topic} (labelled by a conversation designer)\n"
+        "  steps:\n"
+        "  - user: |\n"
+        f"      {example}\n"
+        f"    intent: faq/{topic}\n"
+        "  - action: action_gate\n"
+        "  - slot_was_set:\n"
+        "      - gate: answer\n"
+        "  - action: utter_faq\n"
+    )
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the files are: the real project, or a copy (the tests use one)."""
+
+    root: Path
+
+    @property
+    def nlu_dir(self) -> Path:
+        return self.root / "data" / "nlu"
+
+    @property
+    def heldout(self) -> Path:
+        return self.root / "tests" / "nlu" / "test_nlu.yml"
+
+    @property
+    def domain(self) -> Path:
+        return self.root / "domain.yml"
+
+    @property
+    def faq_stories(self) -> Path:
+        return self.root / "tests" / "stories" / "test_faq.yml"
+
+    def nlu_files(self) -> list[Path]:
+        return sorted(self.nlu_dir.glob("*.yml"))
+
+    def intents(self) -> dict[str, Path]:
+        """Each intent and the training file that defines it."""
+        found: dict[str, Path] = {}
+        for path in self.nlu_files():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if match := INTENT_LINE.match(line):
+                    found.setdefault(match.group(1), path)
+        return found
+
+    def known(self) -> set[str]:
+        """Every example already in the training data or the held-out set, normalised."""
+        texts = set()
+        for path in [*self.nlu_files(), self.heldout]:
+            texts |= {normalised(e) for _, e in examples_in(path.read_text(encoding="utf-8"))}
+        return texts

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import random
+
+from bot.designer.groups import group
+
+GIFT_CARDS = [
+    "do you sell gift cards",
+    "can I buy a gift card for my sister",
+    "gift card balance?",
+    "do u have giftcards",
+    "how do I check my gift card balance",
+    "buy a gift card online",
+    "is there an e-gift card I can email",
+    "I got a gift card, how do I use it at checkout",
+    "gift card not working",
+    "where do I enter a gift card code",
+    "can i pay with a gift card",
+    "do gift cards expire",
+    "send a gift card to a friend",
+    "giftcard for christmas?",
+]
+OTHER = [
+    "where is my order",
+    "my order hasn't arrived",
+    "how much is shipping",
+    "cancel my autoship",
+    "what's the weather like",
+    "my dog ate a sock",
+    "how do i reset my password",
+    "can you deliver on sunday",
+    "do you sell fish",
+    "i want a refund for the broken bowl",
+]
+
+
+def test_a_missing_topic_shows_up_as_one_big_group_first() -> None:
+    texts = GIFT_CARDS + OTHER
+    random.Random(7).shuffle(texts)
+    groups = group(texts)
+    biggest = {texts[m] for m in groups[0].members}
+    assert len(biggest & set(GIFT_CARDS)) >= 12 and len(biggest - set(GIFT_CARDS)) <= 1
+    assert [g.size for g in groups] == sorted((g.size for g in groups), reverse=True)
+    assert sorted(m for g in groups for m in g.members) == list(range(len(texts)))
+
+
+def test_grouping_is_deterministic_on_a_fixed_input() -> None:
+    texts = GIFT_CARDS + OTHER
+    assert group(texts) == group(list(texts))
+    assert [g.id for g in group(texts)] == [g.id for g in group(texts)]
+
+
+def test_nothing_in_nothing_out() -> None:
+    assert group([]) == []
+    assert [g.size for g in group(["hi", "??"])] == [1, 1]

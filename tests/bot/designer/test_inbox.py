@@ -1,0 +1,73 @@
+"""What the inbox finds, from tracker events (plain data) and from the service's handoffs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.designer.inbox import from_tracker_events
+from bot.policy import Understanding
+from tests.bot.helpers import claimed, queued, sign_in
+
+UNDERSTANDING = Understanding(min_intent_confidence=0.3, confident_faq=0.6)
+
+
+def user(text: str, intent: str, confidence: float, topic: str | None = None) -> str:
+    parse: dict[str, Any] = {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence},
+                           {"name": "out_of_scope", "confidence": 0.1}],
+    }  # fmt: skip
+    if topic:
+        parse["response_selector"] = {
+            "faq": {"response": {"intent_response_key": topic, "confidence": confidence}}
+        }
+    return json.dumps({"event": "user", "text": text, "parse_data": parse})
+
+
+def slot(name: str, value: str) -> str:
+    return json.dumps({"event": "slot", "name": name, "value": value})
+
+
+def test_the_inbox_explains_why_each_message_is_there() -> None:
+    rows = [
+        ("c1", "user", 1.0, user("do you sell aquariums", "nlu_fallback", 0.2)),
+        ("c1", "slot", 1.1, slot("gate", "clarify")),
+        ("c1", "user", 2.0, user("where is my box", "faq", 0.9, "faq/order_status")),
+        ("c1", "user", 3.0, user("that didn't help", "feedback_negative", 0.9)),
+        ("c2", "user", 1.5, user("whats the weather", "out_of_scope", 0.8)),
+        ("c2", "user", 1.6, user("refund timing on paypal?", "faq", 0.5, "faq/refund_timing")),
+        ("c2", "user", 1.7, user("thanks", "thank", 0.99)),
+        ("c3", "user", 1.8, user("hmm", "faq", 0.25, "faq/order_status")),
+        ("c3", "slot", 1.9, slot("gate", "clarify")),
+    ]
+    items = {i.text: i for i in from_tracker_events(rows, UNDERSTANDING)}
+    assert items["do you sell aquariums"].reasons == ["not_understood"]
+    assert items["where is my box"].reasons == ["called_unhelpful"]
+    assert items["whats the weather"].reasons == ["out_of_scope"]
+    assert items["refund timing on paypal?"].reasons == ["low_confidence"]
+    assert items["refund timing on paypal?"].intent == "faq/refund_timing"
+    assert items["hmm"].reasons == ["not_understood"]
+    assert set(items) == {"do you sell aquariums", "where is my box", "whats the weather",
+                          "refund timing on paypal?", "hmm"}  # fmt: skip
+    assert items["whats the weather"].ranking == [("out_of_scope", 0.8), ("out_of_scope", 0.1)]
+
+
+async def test_handoffs_for_frustration_and_could_have_answered_bring_their_messages(
+    client: TestClient,
+) -> None:
+    designer = await sign_in(client, "dee", role="designer")
+    frustrated, _ = await queued(client)  # the fake bot hands over for frustration
+    agent = await sign_in(client, "al")
+    answerable, _ = await claimed(client, agent, "please fail")  # bot_unavailable
+    await agent.json("POST", f"/desk/api/conversations/{answerable}/resolve",
+                     {"wrap_up": "bot_could_have_answered"})  # fmt: skip
+    body = await designer.json("GET", "/desk/api/designer/inbox")
+    found = {(i["conversation_id"], i["text"]): i["reasons"] for i in body["items"]}
+    assert found == {
+        (frustrated, "hand me over"): ["handoff_frustration"],
+        (answerable, "please fail"): ["bot_could_have_answered"],
+    }
+    assert "bot_could_have_answered" in body["reasons"]

@@ -1,0 +1,166 @@
+"""Labels round-trip through the project's real YAML files (in a copy): only the labelled lines
+change, Rasa still validates them, and undo restores every file byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.designer import labels
+from bot.designer.nlu_files import LabelError, Project, examples_in
+from bot.settings import ROOT
+
+FILES = ("data", "domain.yml", "config.yml", "actions", "tests/nlu/test_nlu.yml",
+         "tests/stories/test_faq.yml", "policy.yml")  # fmt: skip
+
+GIFT_WRAP = [
+    "can you gift wrap my order", "do you do gift wrapping?", "is gift wrap available",
+    "can i add a gift message to the box", "wrap it as a present please", "gift wrapping cost",
+    "can the box say happy birthday", "do u wrap presents", "I want it wrapped, it's a gift",
+    "add a note for my mum in the parcel", "is there a gift receipt option",
+    "can you hide the price, it's a present",
+]  # fmt: skip
+HELDOUT = [
+    "any chance of wrapping this for my nephew", "put a card in with the order?",
+    "gift-wrap option at checkout?", "does the parcel show prices if it is a gift",
+    "I'm sending this as a present, can it be wrapped",
+]  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    for name in FILES:
+        source, target = ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target)
+    return Project(tmp_path)
+
+
+def snapshot(project: Project) -> dict[Path, str]:
+    paths = [*project.nlu_files(), project.heldout, project.domain, project.faq_stories]
+    return {p: p.read_text() for p in paths}
+
+
+def added_lines(before: dict[Path, str], after: dict[Path, str]) -> dict[str, list[str]]:
+    """The lines each file gained; fails if any line was removed or changed."""
+    changes: dict[str, list[str]] = {}
+    for path in sorted(set(before) | set(after)):
+        diff = list(
+            difflib.ndiff(before.get(path, "").splitlines(), after.get(path, "").splitlines())
+        )
+        assert not [d for d in diff if d.startswith("- ")], f"{path.name} lost lines"
+        if plus := [d[2:] for d in diff if d.startswith("+ ")]:
+            changes[path.name] = plus
+    return changes
+
+
+def test_labelling_an_existing_intent_adds_just_those_lines(project: Project) -> None:
+    before = snapshot(project)
+    texts = ["yo whens the next autoship box comin", "when does my next autoship ship out",
+             "next autoship date??", "is my next repeat delivery still on for friday",
+             "when will the next scheduled delivery be charged"]  # fmt: skip
+    planned = labels.plan(
+        project, labels.LabelRequest("intent", texts, intent="faq/autoship_about")
+    )
+    assert sorted(planned.training + planned.heldout) == sorted(texts)
+    assert planned.train_file.name == "faq_autoship.yml"
+    labels.apply(project, planned)
+    after = snapshot(project)
+    changes = added_lines(before, after)
+    assert changes == {
+        **(
+            {"faq_autoship.yml": [f"    - {t}" for t in planned.training]}
+            if planned.training
+            else {}
+        ),
+        **({"test_nlu.yml": [f"    - {t}" for t in planned.heldout]} if planned.heldout else {}),
+    }
+    examples = examples_in(after[planned.train_file])
+    assert all(("faq/autoship_about", t) in examples for t in planned.training)
+    yaml.safe_load(after[planned.train_file])  # still YAML
+    labels.undo(project, planned.record(project))
+    assert snapshot(project) == before
+
+
+def test_a_new_topic_gets_examples_answer_heldout_and_a_story_and_rasa_validates_it(
+    project: Project,
+) -> None:
+    before = snapshot(project)
+    request = labels.LabelRequest(
+        "new_topic", GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml",
+        answer="We don't gift wrap yet, but every order ships in a plain box with no prices.",
+        heldout=HELDOUT,
+    )  # fmt: skip
+    planned = labels.plan(project, request)
+    assert len(planned.training) >= 5 and len(planned.heldout) >= 5
+    labels.apply(project, planned)
+    changes = added_lines(before, snapshot(project))
+    assert set(changes) == {"faq_orders.yml", "test_nlu.yml", "domain.yml", "test_faq.yml"}
+    assert changes["domain.yml"][0] == "  utter_faq/gift_wrap:"
+    assert "    intent: faq/gift_wrap" in changes["test_faq.yml"]
+    assert project.intents()["faq/gift_wrap"].name == "faq_orders.yml"
+    rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
+    if not rasa.exists():
+        pytest.skip("the Rasa environment is not installed")
+    validated = subprocess.run(
+        [str(rasa), "data", "validate", "--fail-on-warnings"], cwd=project.root,
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(project.root)},
+    )  # fmt: skip
+    assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
+    labels.undo(project, planned.record(project))
+    assert snapshot(project) == before
+
+
+def test_known_examples_and_repeats_are_skipped_not_duplicated(project: Project) -> None:
+    existing = examples_in(project.heldout.read_text())[0][1]  # a held-out phrasing
+    training = examples_in((project.nlu_dir / "faq_contact.yml").read_text())[0][1]
+    texts = ["What are your hours on Boxing Day??", "what are your hours on boxing day",
+             existing, training.upper()]  # fmt: skip
+    planned = labels.plan(project, labels.LabelRequest("intent", texts, intent="faq/contact_hours"))
+    assert planned.training + planned.heldout == ["What are your hours on Boxing Day??"]
+    assert len(planned.skipped) == 3
+
+
+def test_entity_markup_and_line_breaks_cannot_sneak_into_the_yaml(project: Project) -> None:
+    planned = labels.plan(
+        project,
+        labels.LabelRequest("out_of_scope", ["tell me a [joke](order_id)\nplease, [now]", "x" * 9]),
+    )
+    assert "tell me a joke please, (now)" in planned.training + planned.heldout
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (labels.LabelRequest("guess", ["hi"]), "kind must be one of"),
+        (labels.LabelRequest("intent", ["hi"], intent="faq/nope"), "no intent 'faq/nope'"),
+        (labels.LabelRequest("new_topic", GIFT_WRAP, topic="Gift Wrap!", file="faq_orders.yml",
+                             answer="x"), "topic name"),
+        (labels.LabelRequest("new_topic", GIFT_WRAP, topic="order_status", file="faq_orders.yml",
+                             answer="x"), "exists already"),
+        (labels.LabelRequest("new_topic", GIFT_WRAP, topic="gift_wrap", file="../../etc/passwd",
+                             answer="x"), "which FAQ file"),
+        (labels.LabelRequest("new_topic", GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml"),
+         "needs its answer"),
+        (labels.LabelRequest("new_topic", GIFT_WRAP[:4], topic="gift_wrap", file="faq_orders.yml",
+                             answer="x"), "at least 5 training and 5 held-out"),
+        (labels.LabelRequest("intent", [""], intent="greet"), "1-500 characters"),
+    ],
+)  # fmt: skip
+def test_a_bad_label_says_why_and_writes_nothing(
+    project: Project, request_: labels.LabelRequest, message: str
+) -> None:
+    before = snapshot(project)
+    with pytest.raises(LabelError, match=message):
+        labels.plan(project, request_)
+    assert snapshot(project) == before

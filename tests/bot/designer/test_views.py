@@ -1,0 +1,150 @@
+"""The designer's loop through the real app on SQLite and PostgreSQL, on a copy of the project,
+with the Rasa environment's commands scripted (tests/bot/designer/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.designer.nlu_files import examples_in
+from tests.bot.conftest import FakeRasa
+from tests.bot.designer.conftest import SERVING
+from tests.bot.helpers import Agent, queued, sign_in
+
+
+def labelled(project: Path) -> list[tuple[str, str]]:
+    """Every example of the training file and the held-out set that labels here touch."""
+    files = (project / "data" / "nlu" / "handoff.yml", project / "tests" / "nlu" / "test_nlu.yml")
+    return [pair for path in files for pair in examples_in(path.read_text())]
+
+
+def mark(project: Path, name: str, text: str) -> None:
+    (project / name).write_text(text)
+
+
+def model_files(project: Path) -> list[str]:
+    return sorted(p.name for p in (project / "models").glob("*.tar.gz"))
+
+
+async def finished(designer: Agent, run: int) -> dict[str, Any]:
+    for _ in range(200):
+        body: dict[str, Any] = await designer.json("GET", f"/desk/api/designer/runs/{run}")
+        if body["status"] != "running":
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run did not finish")
+
+
+async def test_only_designers_and_supervisors_use_the_designer_tools(
+    designer_client: TestClient,
+) -> None:
+    agent = await sign_in(designer_client, "ag")
+    for path in ("inbox", "groups", "intents", "labels", "runs", "insights"):
+        assert (await agent.get(f"/desk/api/designer/{path}")).status == 403, path
+    assert (await agent.post("/desk/api/designer/runs")).status == 403
+    boss = await sign_in(designer_client, "su", role="supervisor")
+    assert (await boss.get("/desk/api/designer/inbox")).status == 200
+
+
+async def test_label_a_group_then_it_leaves_the_inbox_and_undo_brings_it_back(
+    designer_client: TestClient, project: Path
+) -> None:
+    designer = await sign_in(designer_client, "dee", role="designer")
+    for _ in range(2):
+        await queued(designer_client)  # "hand me over", handed off for frustration
+    [group] = (await designer.json("GET", "/desk/api/designer/groups"))["groups"]
+    assert group["size"] == 2 and group["reasons"] == {"handoff_frustration": 2}
+    items = [{"key": i["key"], "text": i["text"]} for i in group["items"]]
+    wanted = {"kind": "intent", "intent": "request_human", "items": items}
+    label = await designer.json("POST", "/desk/api/designer/labels", wanted, 201)
+    assert label["training"] + label["heldout"] == ["hand me over"]  # the same text, once
+    assert len(label["skipped"]) == 1
+    assert ("request_human", "hand me over") in labelled(project)
+    assert (await designer.json("GET", "/desk/api/designer/inbox"))["items"] == []
+    again = await designer.post("/desk/api/designer/labels", wanted)
+    assert again.status == 409
+    await designer.json("POST", f"/desk/api/designer/labels/{label['id']}/undo")
+    assert ("request_human", "hand me over") not in labelled(project)
+    assert len((await designer.json("GET", "/desk/api/designer/inbox"))["items"]) == 2
+
+
+async def test_a_bad_label_is_refused_with_the_reason(designer_client: TestClient) -> None:
+    designer = await sign_in(designer_client, "dot", role="designer")
+    for body in ({"kind": "intent"}, {"kind": "intent", "items": [{"key": 1}]}, []):
+        assert (await designer.post("/desk/api/designer/labels", body)).status == 400
+    refused = await designer.post(
+        "/desk/api/designer/labels",
+        {"kind": "intent", "intent": "faq/nope", "items": [{"key": "k", "text": "hello"}]},
+    )
+    assert refused.status == 409 and "no intent" in (await refused.json())["message"]
+    intents = await designer.json("GET", "/desk/api/designer/intents")
+    assert {"name": "faq/order_status", "file": "faq_orders.yml"} in intents["intents"]
+    assert "faq_orders.yml" in intents["faq_files"]
+
+
+async def test_retrain_compares_the_candidate_and_promotion_switches_rasa(
+    designer_client: TestClient, project: Path, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    designer = await sign_in(designer_client, "dan", role="designer")
+    started = await designer.json("POST", "/desk/api/designer/runs", None, 202)
+    busy = await designer.post("/desk/api/designer/runs")
+    assert busy.status == 409  # one run at a time
+    run = await finished(designer, started["id"])
+    assert (run["status"], run["progress"], run["verdict"]) == ("ready", 100, "better")
+    assert run["current"] == SERVING
+    headline = run["report"]["comparison"]["headline"][0]
+    assert (headline["current"], headline["candidate"]) == (0.90, 0.93)
+    assert fake_rasa[0].loaded == []  # nothing changes for customers until promoted
+    promoted = await designer.json("POST", f"/desk/api/designer/runs/{run['id']}/promote")
+    assert promoted["status"] == "promoted"
+    [loaded] = fake_rasa[0].loaded
+    assert Path(loaded) == project / "models" / run["candidate"]
+    assert model_files(project) == sorted([SERVING, run["candidate"]])
+    twice = await designer.post(f"/desk/api/designer/runs/{run['id']}/promote")
+    assert twice.status == 409
+
+
+async def test_a_worse_candidate_is_reported_worse(
+    designer_client: TestClient, project: Path
+) -> None:
+    mark(project, ".candidate-accuracy", "0.80")
+    designer = await sign_in(designer_client, "eli", role="designer")
+    run = await finished(
+        designer, (await designer.json("POST", "/desk/api/designer/runs", None, 202))["id"]
+    )
+    assert run["verdict"] == "worse"
+    assert run["report"]["comparison"]["worse"] == [
+        "held-out accuracy fell from 0.900 to 0.800",
+        "held-out macro-F1 fell from 0.900 to 0.800",
+    ]
+
+
+async def test_a_failed_validation_ends_the_run_with_the_reason_and_serves_on(
+    designer_client: TestClient, project: Path, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    mark(project, ".fail-validate", "")
+    designer = await sign_in(designer_client, "fay", role="designer")
+    run = await finished(
+        designer, (await designer.json("POST", "/desk/api/designer/runs", None, 202))["id"]
+    )
+    assert run["status"] == "failed" and "duplicate example" in run["error"]
+    assert model_files(project) == [SERVING]
+    assert fake_rasa[0].model_file == SERVING
+    again = await designer.json("POST", "/desk/api/designer/runs", None, 202)  # not stuck
+    assert again["status"] == "running"
+    await finished(designer, again["id"])
+
+
+async def test_insights_over_a_period(designer_client: TestClient) -> None:
+    designer = await sign_in(designer_client, "gil", role="designer")
+    await queued(designer_client)
+    await queued(designer_client, "please fail")
+    body = await designer.json("GET", "/desk/api/designer/insights?days=7")
+    assert body["conversations"] == 2 and body["containment"] == 0.0
+    assert body["handoffs_by_reason"] == {"frustration": 1, "bot_unavailable": 1}
+    assert sum(body["messages_by_hour"]) == 2 and len(body["messages_by_hour"]) == 24
+    assert body["top_unanswered"][0]["size"] == 1
+    assert (await designer.get("/desk/api/designer/insights?days=0")).status == 400
