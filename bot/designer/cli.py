@@ -49,7 +49,8 @@ def add_parser(commands: Any) -> None:
     what.add_argument("--new-topic")
     label.add_argument("--answer")
     label.add_argument("--file")
-    label.add_argument("--heldout", nargs="*", default=[])
+    label.add_argument("--examples", nargs="*", default=[], help="more training phrasings")
+    label.add_argument("--heldout", nargs="*", default=[], help="held-out phrasings")
     for name in ("undo", "promote"):
         one = actions.add_parser(name)
         one.add_argument("--as", dest="username", required=True)

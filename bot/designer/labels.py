@@ -42,7 +42,9 @@ class LabelRequest:
     topic: str | None = None  # kind "new_topic": faq/<topic>
     answer: str | None = None
     file: str | None = None  # data/nlu file for a new topic, e.g. faq_orders.yml
-    heldout: list[str] = field(default_factory=list)  # extra held-out phrasings (new topics)
+    # phrasings the designer writes: more training examples, and held-out ones (new topics)
+    examples: list[str] = field(default_factory=list)
+    heldout: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,15 +104,19 @@ def plan(project: Project, request: LabelRequest) -> Plan:
     heldout: list[str] = []
     skipped: list[str] = []
     extra = request.heldout if request.kind == "new_topic" else []
-    for number, raw in enumerate([*request.texts, *extra]):
+    # customers' messages split between training and held-out; the designer's own go where said
+    sources = [("split", t) for t in request.texts] + [("train", t) for t in request.examples]
+    for where, raw in [*sources, *(("heldout", t) for t in extra)]:
         text = clean_example(raw)
         key = normalised(text)
         if not key or key in known or key in seen:
             skipped.append(text)
             continue
         seen.add(key)
-        forced_heldout = number >= len(request.texts)
-        (heldout if forced_heldout or _heldout_turn(text) else training).append(text)
+        if where == "heldout" or (where == "split" and _heldout_turn(text)):
+            heldout.append(text)
+        else:
+            training.append(text)
     if not training and not heldout:
         raise LabelError("every one of these is in the training or held-out data already")
     result = Plan(intent, train_file, training, heldout, skipped)
@@ -118,8 +124,8 @@ def plan(project: Project, request: LabelRequest) -> Plan:
         if len(training) < MIN_NEW_TOPIC or len(heldout) < MIN_NEW_TOPIC:
             raise LabelError(
                 f"a new topic needs at least {MIN_NEW_TOPIC} training and {MIN_NEW_TOPIC} held-out "
-                f"examples; this label has {len(training)} and {len(heldout)}: add phrasings "
-                "to the held-out list or label more messages with it"
+                f"examples; this label has {len(training)} and {len(heldout)}: write more "
+                "examples or held-out phrasings, or label more messages with it"
             )
         result.response = (f"utter_{intent}", str(request.answer).strip())
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])

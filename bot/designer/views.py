@@ -86,13 +86,22 @@ def _label_request(data: Any) -> tuple[labels.LabelRequest, list[str]]:
             raise BadRequest("invalid_label", "every item needs a key and a text")
         keys.append(item["key"][:32])
         texts.append(item["text"])
-    heldout = data.get("heldout") or []
-    if not isinstance(heldout, list) or not all(isinstance(h, str) for h in heldout):
-        raise BadRequest("invalid_label", "heldout must be a list of phrasings")
-    fields = {k: data.get(k) for k in ("intent", "topic", "answer", "file")}
+    written: dict[str, list[str]] = {}
+    for name in ("examples", "heldout"):
+        phrasings = data.get(name) or []
+        if not isinstance(phrasings, list) or not all(isinstance(p, str) for p in phrasings):
+            raise BadRequest("invalid_label", f"{name} must be a list of phrasings")
+        written[name] = phrasings
+    fields: dict[str, str | None] = {k: data.get(k) for k in ("intent", "topic", "answer", "file")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
         raise BadRequest("invalid_label", "intent, topic, answer and file must be strings")
-    request = labels.LabelRequest(str(data.get("kind")), texts, heldout=heldout, **fields)
+    request = labels.LabelRequest(
+        str(data.get("kind")),
+        texts,
+        examples=written["examples"],
+        heldout=written["heldout"],
+        **fields,
+    )
     return request, keys
 
 
