@@ -31,13 +31,13 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims clean
+	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims browser screenshots clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
 	@echo "other: setup model shell lint format validate eval-nlu eval-handoff"
-	@echo "       bench bench-nlu bench-rasa bench-claims clean"
+	@echo "       bench bench-nlu bench-rasa bench-claims browser screenshots clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
 
@@ -49,7 +49,22 @@ test: setup lint validate model test-actions test-rasa test-bot
 
 ## --- environments -------------------------------------------------------------------------------
 
-setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed
+setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed browser
+
+# Debian's Chromium for the browser tests: Playwright drives it (a test tool's own browser
+# download does not work here, so `playwright install` is never run).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's chromium for the browser tests ..."; \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get install -y -q chromium >/dev/null 2>&1 || \
+				{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || true; \
+		fi; \
+		[ -x $(CHROMIUM) ] || echo "Could not install chromium: it needs root and Debian's apt-get \
+	('sudo apt-get install chromium'). Everything but the browser tests works without it." >&2; \
+	fi
 
 # Rasa 3.6 needs Python 3.10, and setuptools 67.8.0 in place before it installs (its randomname
 # dependency does not build with newer ones).
@@ -99,9 +114,14 @@ test-actions: $(RASA_VENV)/.installed
 test-rasa: model
 	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m pytest tests/nlu tests/stories
 
-# The service, and end-to-end tests against real Rasa and action servers.
+# The service (with the pages in a real browser, tests/bot/pages), and end-to-end tests against
+# real Rasa and action servers.
 test-bot: model
 	$(BOT_PY) -m pytest tests/bot tests/e2e
+
+# The README's screenshots (docs/*.png), from the browser test of the whole journey.
+screenshots: model browser
+	SCREENSHOTS=docs $(BOT_PY) -m pytest -q tests/bot/pages/test_journey.py
 
 ## --- measurements (not tests) -------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
 
+from bot.demo_desk import sign_in_hint
 from bot.rasa_auth import authorization
 from bot.settings import ROOT, Settings, SettingsError, load_settings
 
@@ -159,8 +160,8 @@ def services(settings: Settings, model: Path) -> list[Service]:
                 str(settings.rasa_port),
                 # the secret shows in the local process list: Rasa reads it only from its
                 # command line. Loopback binding keeps the API itself off the network.
-                "--jwt-secret",
-                settings.rasa_jwt_secret,
+                # one argument, "=" joined: a random secret may start with "-"
+                f"--jwt-secret={settings.rasa_jwt_secret}",
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
@@ -238,6 +239,9 @@ def run() -> int:
     model = train_if_changed()
     # demo customers and orders for the desk, on a fresh database only
     subprocess.run([str(BOT_PYTHON), "-m", "bot", "seed-demo"], cwd=ROOT, check=True)
+    # demo desk accounts (DEMO_PAGES only); a new password lands in .env, so read it again
+    subprocess.run([str(BOT_PYTHON), "-m", "bot.demo_desk"], cwd=ROOT, check=True)
+    desk_hint = sign_in_hint(load_settings())
     all_services = services(settings, model)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("Starting the action server, the Rasa server and the bot service ...", flush=True)
@@ -245,6 +249,11 @@ def run() -> int:
         start(all_services, settings)
         print(
             f"\nFetch & Home virtual agent is running (logs in {LOGS.relative_to(ROOT)}/).\n"
+            f"  demo shop    http://{settings.host}:{settings.port}/demo/"
+            f" (the chat widget; ?as=C1001 browses as a demo customer)\n"
+            f"  agent desk   http://{settings.host}:{settings.port}/desk/\n"
+            f"               {desk_hint}\n"
+            f"  supervisor   http://{settings.host}:{settings.port}/desk/supervisor\n"
             f"  bot service  http://{settings.host}:{settings.port}/healthz\n"
             f"  website API  http://{settings.host}:{settings.port}/api/conversations"
             f" (README, 'The bot service')\n"

@@ -239,7 +239,14 @@ async function loadQueue() {
   }
 }
 
-async function loadMine() {
+// One at a time, so an answer fetched before a claim never overwrites one fetched after it.
+let mineRun = Promise.resolve();
+function loadMine() {
+  mineRun = mineRun.then(loadMineNow, loadMineNow);
+  return mineRun;
+}
+
+async function loadMineNow() {
   const { assigned, escalated } = await get("/desk/api/mine");
   state.assigned = assigned;
   state.escalated = escalated;
@@ -382,13 +389,9 @@ function renderMine() {
             { class: "mine-text" },
             h("span", { class: "mine-name", text: customerName(view) }),
             h("span", { class: "mine-preview", text: last ? `${last.role === "agent" ? "You: " : ""}${last.text}` : "" }),
+            ticket ? h("span", { class: "mine-reason", text: reasonLabel(ticket.reason) }) : null,
           ),
-          h(
-            "span",
-            { class: "mine-side" },
-            ticket ? h("span", { class: "badge badge-reason", text: reasonLabel(ticket.reason) }) : null,
-            unread ? h("span", { class: "unread", text: String(unread) }) : null,
-          ),
+          unread ? h("span", { class: "unread", text: String(unread) }) : null,
         ),
       );
     }),
@@ -444,6 +447,10 @@ function renderConversation() {
     clear($("#context"));
     return;
   }
+  // a re-render of the same conversation keeps what the agent is typing
+  const typed = $("#composer-text");
+  const keep = typed && body.dataset.cid === state.selected ? { value: typed.value, focused: document.activeElement === typed } : null;
+  body.dataset.cid = state.selected;
   const turns = turnMessages(view);
   view.turnOf = new Map([...turns].map(([turn, seq]) => [seq, turn]));
   view.signalsBySeq = new Map();
@@ -456,7 +463,8 @@ function renderConversation() {
   clear(body, header(view), brief(view, turns), thread(view), composer(view));
   renderStatus();
   const text = $("#composer-text");
-  text.value = state.drafts.get(state.selected) || "";
+  text.value = keep ? keep.value : state.drafts.get(state.selected) || "";
+  if (keep && keep.focused) text.focus();
   scrollTranscript();
   renderContext();
 }
@@ -517,7 +525,7 @@ function brief(view, turns) {
       h("span", { class: "brief-title", id: "brief-title", text: "Case brief" }),
       h("span", { class: "badge badge-reason", text: reasonLabel(b.reason || view.ticket.reason, b.rule) }),
       view.ticket.priority === "high" ? h("span", { class: "badge badge-high", text: "High priority" }) : null,
-      score ? h("span", { class: "badge badge-score", text: `Frustration ${b.frustration_score} / ${b.threshold}` }) : null,
+      score ? h("span", { class: "badge badge-score", text: `Frustration score ${b.frustration_score} (hands over at ${b.threshold})` }) : null,
       view.ticket.escalation_note ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null,
     ),
     h("p", { class: "brief-summary", text: b.summary || view.ticket.summary || "No summary." }),
@@ -748,13 +756,17 @@ async function sendComposer(event) {
     } else {
       await post(`/desk/api/conversations/${cid}/messages`, { text });
     }
-    area.value = "";
     state.drafts.delete(cid);
+    // the composer may have been drawn again meanwhile: clear the one on screen
+    const now = $("#composer-text");
+    if (now && state.selected === cid && now.value.trim() === text) now.value = "";
+    area.value = "";
   } catch (error) {
     fail(error);
   } finally {
     button.disabled = false;
-    area.focus();
+    const now = $("#composer-text");
+    if (now) now.focus();
   }
 }
 

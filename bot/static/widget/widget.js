@@ -49,7 +49,7 @@
       launcher: "Chat with us",
       launcherUnread: (n) => `Chat with us, ${n} new message${n === 1 ? "" : "s"}`,
       dialog: "Chat with Fetch & Home",
-      botStatus: "Virtual assistant · answers straight away",
+      botStatus: "Virtual assistant",
       personStatus: (name) => `${name} · Customer Care`,
       queuedStatus: "Connecting you to a person",
       closedStatus: "Chat ended · write to start again",
@@ -351,14 +351,17 @@
     state.open = open;
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
+    launcher.querySelector(".fh-icon").replaceWith(icon(open ? "close" : "chat"));
     host.classList.toggle("fh-is-open", open);
+    if (open) launcher.setAttribute("aria-label", T.minimise);
     if (open) {
       setUnread(0);
       scrollToEnd(true);
       if (focus) input.focus();
       if (state.conversationId) connect();
-    } else if (focus) {
-      launcher.focus();
+    } else {
+      setUnread(state.unread);
+      if (focus) launcher.focus();
     }
     persist();
   }
@@ -375,7 +378,7 @@
     state.unread = count;
     badge.hidden = count === 0;
     badge.textContent = count > 9 ? "9+" : String(count);
-    launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
+    if (!state.open) launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
   }
 
   // --- messages ----------------------------------------------------------------------------
@@ -408,12 +411,12 @@
     const who = senderOf(message);
     const li = el("li", { class: `fh-msg fh-${role}`, "data-role": role });
     if (role === "system") {
-      li.append(el("p", { class: "fh-notice" }, el("span", { class: "fh-sr", text: who.said }), linkify(message.text)));
+      li.append(el("p", { class: "fh-notice" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))));
       return li;
     }
     li.append(
       el("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
-      el("div", { class: "fh-bubble" }, el("span", { class: "fh-sr", text: `${who.said} ` }), linkify(message.text)),
+      el("div", { class: "fh-bubble" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))),
       el("p", { class: "fh-meta" }, el("time", { datetime: time.iso, text: time.text }), role === "customer" ? el("span", { class: "fh-state" }) : null),
     );
     return li;
@@ -485,7 +488,10 @@
   }
 
   function decorate(li, message) {
-    if (message.agent) state.agent = message.agent;
+    if (message.agent && message.agent !== state.agent) {
+      state.agent = message.agent;
+      setMode(state.mode); // the header names the person
+    }
     if (message.role !== "customer") {
       state.lastReplySeq = Math.max(state.lastReplySeq, message.seq);
       if (message.role !== "system") hideTyping();
@@ -816,7 +822,6 @@
     let added = false;
     if (answer.mode && answer.mode !== state.mode) setMode(answer.mode);
     for (const message of answer.messages || []) added = onMessage(message, true) || added;
-    if (added) scrollToEnd();
     return answer;
   }
 
@@ -848,11 +853,12 @@
 
   function onMessage(message, replay) {
     const mine = message.role === "customer";
+    const stick = nearEnd(); // before it grows
     const added = addStored(message);
     if (!added) return false;
     if (message.seq > state.contiguous + 1) setTimeout(() => message.seq > state.contiguous + 1 && catchUp().catch(() => {}), 1500);
     if (!mine && !replay && (!state.open || document.hidden)) setUnread(state.unread + 1);
-    scrollToEnd(mine);
+    scrollToEnd(mine || stick);
     return true;
   }
 
