@@ -314,9 +314,14 @@ async def _on_frame(
         return
     except TooMany as error:
         await socket.send_json(
-            {"type": "error", "error": "rate_limited", "message": str(error),
-             "retry_after": error.retry_after, "client_msg_id": data.get("client_msg_id")}
-        )  # fmt: skip
+            {
+                "type": "error",
+                "error": "rate_limited",
+                "message": str(error),
+                "retry_after": error.retry_after,
+                "client_msg_id": data.get("client_msg_id"),
+            }
+        )
         return
     except ValueError:
         await socket.send_json({"type": "error", "error": "invalid_json", "message": "not JSON"})

@@ -26,12 +26,13 @@ from bot.conversations import (
     Closed,
     StoredMessage,
     add_message,
+    event,
     find_by_client_id,
     get_conversation,
     open_handoff,
     start_conversation,
 )
-from bot.db.models import Conversation, Event, Message, Mode, Role, utcnow
+from bot.db.models import Conversation, Message, Mode, Role, utcnow
 from bot.hub import Hub
 from bot.policy import ServicePolicy
 from bot.presence import Availability, availability
@@ -411,15 +412,7 @@ async def _reopen(session: AsyncSession, conversation_id: str) -> bool:
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.add(
-        Event(
-            conversation_id=conversation_id,
-            kind="reopened",
-            actor="customer",
-            from_mode=Mode.CLOSED,
-            to_mode=Mode.BOT,
-        )
-    )
+    session.add(event(conversation_id, "reopened", "customer", Mode.CLOSED, Mode.BOT))
     return True
 
 

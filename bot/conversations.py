@@ -72,6 +72,28 @@ class StoredMessage:
         return body
 
 
+def event(
+    conversation_id: str,
+    kind: str,
+    actor: str,
+    from_mode: str | None = None,
+    to_mode: str | None = None,
+    *,
+    policy_version: int | None = None,
+    **data: Any,
+) -> Event:
+    """An audit row for a transition or an action on a conversation (N7)."""
+    return Event(
+        conversation_id=conversation_id,
+        kind=kind,
+        actor=actor,
+        from_mode=from_mode,
+        to_mode=to_mode,
+        policy_version=policy_version,
+        data=data or None,
+    )
+
+
 async def start_conversation(
     session: AsyncSession, *, language: str, customer_id: str | None
 ) -> Conversation:
@@ -79,9 +101,7 @@ async def start_conversation(
         id=str(uuid.uuid4()), mode=Mode.BOT, language=language, customer_id=customer_id
     )
     session.add(conversation)
-    session.add(
-        Event(conversation_id=conversation.id, kind="started", actor="customer", to_mode=Mode.BOT)
-    )
+    session.add(event(conversation.id, "started", "customer", to_mode=Mode.BOT))
     await session.flush()
     return conversation
 
@@ -190,14 +210,15 @@ async def open_handoff(
     )
     session.add(ticket)
     session.add(
-        Event(
-            conversation_id=conversation_id,
-            kind="handoff",
-            actor=actor,
-            from_mode=Mode.BOT,
-            to_mode=Mode.QUEUED,
+        event(
+            conversation_id,
+            "handoff",
+            actor,
+            Mode.BOT,
+            Mode.QUEUED,
             policy_version=policy_version,
-            data={"reason": reason, "priority": priority},
+            reason=reason,
+            priority=priority,
         )
     )
     await session.flush()

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversations import event
 from bot.db.models import (
     Approval,
     Conversation,
     Customer,
-    Event,
     Grant,
     Order,
     Subscription,
@@ -177,12 +177,14 @@ async def _record(
     )
     session.add(grant)
     session.add(
-        Event(
-            conversation_id=conversation.id,
-            kind="grant",
-            actor=actor.username,
+        event(
+            conversation.id,
+            "grant",
+            actor.username,
             policy_version=policy.version,
-            data={"kind": request.kind, "amount_cents": request.amount_cents, "order": order.id},
+            remedy=request.kind,
+            amount_cents=request.amount_cents,
+            order=order.id,
         )
     )
     await session.flush()
@@ -265,9 +267,13 @@ async def decide(
     )
     # A supervisor approves within their own authority; beyond it is not the desk's to give.
     await _within_authority(
-        session, supervisor, approval.conversation_id, request, policy,
+        session,
+        supervisor,
+        approval.conversation_id,
+        request,
+        policy,
         "beyond a supervisor's authority; decline it and refer it to finance",
-    )  # fmt: skip
+    )
     made, _ = await _record(session, conversation, order, request, supervisor, policy, approval.id)
     return approval, made
 
@@ -327,14 +333,7 @@ async def link_customer(
         .where(Conversation.id == conversation_id)
         .values(customer_id=customer_id)
     )
-    session.add(
-        Event(
-            conversation_id=conversation_id,
-            kind="customer_linked",
-            actor=user.username,
-            data={"customer_id": customer_id},
-        )
-    )
+    session.add(event(conversation_id, "customer_linked", user.username, customer_id=customer_id))
 
 
 async def customer_record(session: AsyncSession, customer_id: str | None) -> dict[str, Any] | None:

@@ -13,11 +13,10 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversations import StoredMessage, add_message
+from bot.conversations import StoredMessage, add_message, event
 from bot.db.models import (
     CallbackRequest,
     Conversation,
-    Event,
     Mode,
     Note,
     Role,
@@ -99,9 +98,14 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
 def _callback(request: CallbackRequest | None) -> dict[str, Any] | None:
     if request is None:
         return None
-    return {"id": request.id, "name": request.name, "email": request.email,
-            "phone": request.phone, "note": request.note,
-            "requested_at": request.created_at.isoformat()}  # fmt: skip
+    return {
+        "id": request.id,
+        "name": request.name,
+        "email": request.email,
+        "phone": request.phone,
+        "note": request.note,
+        "requested_at": request.created_at.isoformat(),
+    }
 
 
 async def positions(session: AsyncSession) -> dict[str, int]:
@@ -130,24 +134,6 @@ async def average_handle_seconds(session: AsyncSession, default: int, sample: in
         (closed - claimed).total_seconds() for claimed, closed in rows if claimed and closed
     )
     return max(30, int(total / len(rows)))
-
-
-def _event(
-    conversation_id: str,
-    kind: str,
-    actor: str,
-    from_mode: str | None,
-    to_mode: str | None,
-    **data: Any,
-) -> Event:
-    return Event(
-        conversation_id=conversation_id,
-        kind=kind,
-        actor=actor,
-        from_mode=from_mode,
-        to_mode=to_mode,
-        data=data or None,
-    )
 
 
 async def _check_capacity(session: AsyncSession, agent: User, mine: str = "you") -> None:
@@ -192,7 +178,7 @@ async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timed
         .values(mode=Mode.ASSIGNED)
     )
     session.add(
-        _event(
+        event(
             ticket.conversation_id,
             "claimed",
             agent.username,
@@ -259,9 +245,7 @@ async def _close(
     )
     if closed.rowcount != 1 or moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("this conversation was closed or returned already")
-    session.add(
-        _event(ticket.conversation_id, "closed", actor, from_mode, to_mode, wrap_up=wrap_up)
-    )
+    session.add(event(ticket.conversation_id, "closed", actor, from_mode, to_mode, wrap_up=wrap_up))
     await session.execute(
         update(CallbackRequest)
         .where(
@@ -346,9 +330,16 @@ async def transfer_to_agent(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("only a claimed conversation can be given to another person")
     session.add(
-        _event(conversation_id, "transferred", user.username, Mode.ASSIGNED, Mode.ASSIGNED,
-               to_agent=target.username, ticket=ticket.id)
-    )  # fmt: skip
+        event(
+            conversation_id,
+            "transferred",
+            user.username,
+            Mode.ASSIGNED,
+            Mode.ASSIGNED,
+            to_agent=target.username,
+            ticket=ticket.id,
+        )
+    )
     return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
@@ -367,9 +358,14 @@ async def transfer_to_team(
     moved = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
-        .values(status=TicketStatus.WAITING, team=team, agent_id=None, claimed_at=None,
-                lease_expires_at=None)
-    )  # fmt: skip
+        .values(
+            status=TicketStatus.WAITING,
+            team=team,
+            agent_id=None,
+            claimed_at=None,
+            lease_expires_at=None,
+        )
+    )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("only a claimed conversation can be transferred to a team")
     await session.execute(
@@ -378,9 +374,16 @@ async def transfer_to_team(
         .values(mode=Mode.QUEUED)
     )
     session.add(
-        _event(conversation_id, "transferred", user.username, Mode.ASSIGNED, Mode.QUEUED,
-               to_team=team, ticket=ticket.id)
-    )  # fmt: skip
+        event(
+            conversation_id,
+            "transferred",
+            user.username,
+            Mode.ASSIGNED,
+            Mode.QUEUED,
+            to_team=team,
+            ticket=ticket.id,
+        )
+    )
     return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
@@ -391,16 +394,18 @@ async def escalate(session: AsyncSession, conversation_id: str, user: User, note
     ticket = await owned_ticket(session, conversation_id, user)
     done = await session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status != TicketStatus.CLOSED,
-               Ticket.escalated_at.is_(None))
+        .where(
+            Ticket.id == ticket.id,
+            Ticket.status != TicketStatus.CLOSED,
+            Ticket.escalated_at.is_(None),
+        )
         .values(escalated_at=utcnow(), escalation_note=note)
-    )  # fmt: skip
+    )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("this conversation is escalated already")
     session.add(
-        _event(conversation_id, "escalated", user.username, None, None, note=note,
-               ticket=ticket.id)
-    )  # fmt: skip
+        event(conversation_id, "escalated", user.username, None, None, note=note, ticket=ticket.id)
+    )
     return ticket
 
 
@@ -411,8 +416,7 @@ async def join(
     if supervisor.role != StaffRole.SUPERVISOR:
         raise Forbidden("only supervisors may join a conversation")
     ticket = await owned_ticket(session, conversation_id, supervisor)
-    session.add(_event(conversation_id, "joined", supervisor.username, None, None,
-                       ticket=ticket.id))  # fmt: skip
+    session.add(event(conversation_id, "joined", supervisor.username, None, None, ticket=ticket.id))
     return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
@@ -434,10 +438,14 @@ async def notes_of(session: AsyncSession, conversation_id: str) -> list[dict[str
         .order_by(Note.created_at, Note.id)
     )
     return [
-        {"id": note.id, "author": name, "text": note.text,
-         "created_at": note.created_at.isoformat()}
+        {
+            "id": note.id,
+            "author": name,
+            "text": note.text,
+            "created_at": note.created_at.isoformat(),
+        }
         for note, name in rows
-    ]  # fmt: skip
+    ]
 
 
 async def release_agent(session: AsyncSession, user: User) -> list[str]:
@@ -483,7 +491,7 @@ async def _requeue(
         .values(mode=Mode.QUEUED)
     )
     session.add(
-        _event(ticket.conversation_id, kind, actor, Mode.ASSIGNED, Mode.QUEUED, ticket=ticket.id)
+        event(ticket.conversation_id, kind, actor, Mode.ASSIGNED, Mode.QUEUED, ticket=ticket.id)
     )
     return True
 

@@ -129,12 +129,16 @@ async def view(request: web.Request) -> web.Response:
                 "notes": notes,
                 "grants": [empowerment.grant_body(g) for g in grants],
                 "events": [
-                    {"kind": e.kind, "actor": e.actor, "to_mode": e.to_mode,
-                     "at": e.created_at.isoformat()}
+                    {
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "to_mode": e.to_mode,
+                        "at": e.created_at.isoformat(),
+                    }
                     for e in events
                 ],
             }
-        )  # fmt: skip
+        )
 
 
 async def reply(request: web.Request) -> web.Response:
@@ -195,9 +199,13 @@ async def resolve(request: web.Request) -> web.Response:
     chat, conversation_id = request.app[CHAT], request.match_info["id"]
     async with chat.sessions.begin() as session:
         asked = await queue.resolve(
-            session, conversation_id, current_user(request), wrap_up, chat.policy.desk.wrap_ups,
+            session,
+            conversation_id,
+            current_user(request),
+            wrap_up,
+            chat.policy.desk.wrap_ups,
             chat.policy.messages["satisfaction_question"],
-        )  # fmt: skip
+        )
     await chat.publish(conversation_id, asked.as_dict())
     await chat.publish(conversation_id, {"type": "mode", "mode": Mode.CLOSED})
     await chat.queue_changed()
@@ -217,9 +225,13 @@ async def transfer(request: web.Request) -> web.Response:
             if target is None:
                 raise QueueError(f"there is no desk user {data['to_agent']!r}")
             notice = await queue.transfer_to_agent(
-                session, conversation_id, user, target, lease(request),
+                session,
+                conversation_id,
+                user,
+                target,
+                lease(request),
                 chat.policy.messages["transferred_to_agent"].replace("{name}", target.display_name),
-            )  # fmt: skip
+            )
             mode: dict[str, Any] = {
                 "type": "mode",
                 "mode": Mode.ASSIGNED,
@@ -227,9 +239,13 @@ async def transfer(request: web.Request) -> web.Response:
             }
         else:
             notice = await queue.transfer_to_team(
-                session, conversation_id, user, str(data["to_team"]), chat.policy.desk.teams,
+                session,
+                conversation_id,
+                user,
+                str(data["to_team"]),
+                chat.policy.desk.teams,
                 chat.policy.messages["transferred_to_team"],
-            )  # fmt: skip
+            )
             mode = {"type": "mode", "mode": Mode.QUEUED}
     await chat.publish(conversation_id, notice.as_dict())
     await chat.publish(conversation_id, mode)
@@ -253,9 +269,11 @@ async def join(request: web.Request) -> web.Response:
     chat, conversation_id = request.app[CHAT], request.match_info["id"]
     async with chat.sessions.begin() as session:
         notice = await queue.join(
-            session, conversation_id, user,
+            session,
+            conversation_id,
+            user,
             chat.policy.messages["supervisor_joined"].replace("{name}", user.display_name),
-        )  # fmt: skip
+        )
     await chat.publish(conversation_id, notice.as_dict())
     return web.json_response({"joined": True})
 

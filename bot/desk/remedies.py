@@ -67,11 +67,19 @@ async def pending(request: web.Request) -> web.Response:
         else:
             query = query.where(Approval.requested_by == user.id)
         rows = [
-            {"id": a.id, "conversation_id": a.conversation_id, "order_id": a.order_id,
-             "kind": a.kind, "amount_cents": a.amount_cents, "reason": a.reason,
-             "requested_by": name, "status": a.status, "created_at": a.created_at.isoformat()}
+            {
+                "id": a.id,
+                "conversation_id": a.conversation_id,
+                "order_id": a.order_id,
+                "kind": a.kind,
+                "amount_cents": a.amount_cents,
+                "reason": a.reason,
+                "requested_by": name,
+                "status": a.status,
+                "created_at": a.created_at.isoformat(),
+            }
             for a, name in await session.execute(query)
-        ]  # fmt: skip
+        ]
     return web.json_response({"approvals": rows})
 
 
@@ -86,8 +94,9 @@ async def decide(request: web.Request) -> web.Response:
         approval, made = await empowerment.decide(
             session, ticket_id(request), user, approve, chat.policy
         )
-    await chat.publish_desk({"type": "approvals", "decided": approval.id,
-                                    "conversation_id": approval.conversation_id})  # fmt: skip
+    await chat.publish_desk(
+        {"type": "approvals", "decided": approval.id, "conversation_id": approval.conversation_id}
+    )
     body: dict[str, Any] = {"approval_id": approval.id, "status": approval.status}
     if made is not None:
         body["grant_id"] = made.id

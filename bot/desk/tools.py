@@ -76,10 +76,15 @@ async def colleagues(request: web.Request) -> web.Response:
             select(User).where(User.active, User.role.in_(DESK_ROLES)).order_by(User.display_name)
         )
         rows = [
-            {"username": u.username, "display_name": u.display_name, "role": u.role,
-             "team": u.team, "online": u.id in online}
+            {
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "team": u.team,
+                "online": u.id in online,
+            }
             for u in users
-        ]  # fmt: skip
+        ]
     return web.json_response({"users": rows, "teams": list(chat.policy.desk.teams)})
 
 

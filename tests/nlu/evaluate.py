@@ -75,20 +75,7 @@ def per_label_scores(pairs: list[tuple[str, str]]) -> dict[str, dict[str, float]
 
 
 def f1_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
-    labels = sorted({expected for expected, _ in pairs})
-    tp, fp, fn = Counter(), Counter(), Counter()
-    for expected, predicted in pairs:
-        if expected == predicted:
-            tp[expected] += 1
-        else:
-            fn[expected] += 1
-            fp[predicted] += 1
-    scores = {}
-    for label in labels:
-        precision = tp[label] / (tp[label] + fp[label]) if tp[label] + fp[label] else 0.0
-        recall = tp[label] / (tp[label] + fn[label]) if tp[label] + fn[label] else 0.0
-        scores[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return scores
+    return {label: scores["f1"] for label, scores in per_label_scores(pairs).items()}
 
 
 async def evaluate(model: Path, data: Path = DEFAULT_DATA) -> Report:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import yaml
 from bot.designer import labels
 from bot.designer.nlu_files import LabelError, Project, examples_in
 from bot.settings import ROOT
-
-FILES = ("data", "domain.yml", "config.yml", "actions", "tests/nlu/test_nlu.yml",
-         "tests/stories/test_faq.yml", "policy.yml")  # fmt: skip
+from tests.bot.designer.conftest import copy_project
 
 GIFT_WRAP = [
     "can you gift wrap my order", "do you do gift wrapping?", "is gift wrap available",
@@ -35,14 +32,7 @@ HELDOUT = [
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    for name in FILES:
-        source, target = ROOT / name, tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
-    return Project(tmp_path)
+    return Project(copy_project(tmp_path / "project"))
 
 
 def snapshot(project: Project) -> dict[Path, str]:
