@@ -21,6 +21,7 @@ from bot.desk import overview
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
 from bot.faq_search import FaqIndex, load_answers
+from bot.health import ActionServerWatch
 from bot.hub import Hub
 from bot.policy import load_service_policy
 from bot.queue import release_expired_leases
@@ -45,7 +46,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     hub.listen(DESK_FEED, sockets.on_desk_feed)
     async with aiohttp.ClientSession(settings.rasa_url) as http:
         app[RASA_HTTP] = http
-        chat = Chat(settings, policy, session_factory(engine), hub, http)
+        actions = ActionServerWatch(f"http://127.0.0.1:{settings.action_port}/health")
+        actions.start(http)
+        chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
         app[channel.CHAT] = chat
         tracker = tracker_engine(settings.rasa_tracker_store_url)
         app[designer.DESIGNER] = designer.Designer(
@@ -64,6 +67,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         )
         reaper = asyncio.create_task(_release_expired_leases(chat))
         yield
+        await actions.stop()
         await app[designer.DESIGNER].trainer.drain()
         await tracker.dispose()
         reaper.cancel()

@@ -33,6 +33,7 @@ from bot.conversations import (
     start_conversation,
 )
 from bot.db.models import Conversation, Message, Mode, Role, utcnow
+from bot.health import ActionServerWatch
 from bot.hub import Hub
 from bot.policy import ServicePolicy
 from bot.presence import Availability, availability
@@ -63,6 +64,7 @@ class Chat:
     sessions: async_sessionmaker[AsyncSession]
     hub: Hub
     rasa: aiohttp.ClientSession
+    actions: ActionServerWatch
     # The clock for opening hours; tests move it.
     now: Callable[[], datetime] = utcnow
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
@@ -215,6 +217,8 @@ class Chat:
             return  # a person owns the conversation: nothing goes to the bot (N6)
         metadata = {"language": language, "customer_id": customer_id}
         try:
+            if not self.actions.healthy and not await self.actions.check(self.rasa):
+                raise rasa_client.RasaUnavailable("the action server is not answering")
             if resume:
                 await self.resume_bot(conversation_id, {})
             answers = await rasa_client.send(
@@ -224,6 +228,10 @@ class Chat:
                 metadata,
                 self.settings.rasa_timeout_seconds,
             )
+            if not answers:
+                # Rasa answers 200 with nothing when a custom action fails (the action server
+                # is down, say): in bot mode every message gets an answer, so this is a failure
+                raise rasa_client.RasaUnavailable("the bot answered nothing")
         except rasa_client.RasaUnavailable as error:
             log.warning("bot unavailable for %s: %s", conversation_id, error)
             await self._hand_over_unavailable(conversation_id, message, str(error), language)

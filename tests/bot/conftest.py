@@ -32,6 +32,7 @@ class FakeRasa:
         self.tracker_events: dict[str, list[dict[str, Any]]] = {}
         self.triggered: list[tuple[str, str]] = []
         self.refuse_admin = False
+        self.actions_down = False
         self.model_file = "fetch-and-home-serving.tar.gz"
         self.loaded: list[str] = []
 
@@ -62,6 +63,8 @@ class FakeRasa:
         text = body["message"]
         if "please fail" in text:
             return web.Response(status=500, text="action server error")
+        if "please say nothing" in text:
+            return web.json_response([])  # as Rasa does when a custom action fails
         if "please hang" in text:
             await asyncio.sleep(30)
         if "hand me over" in text:
@@ -75,6 +78,9 @@ class FakeRasa:
         if "buttons" in text:
             answer["buttons"] = [{"title": "Yes", "payload": "yes"}]
         return web.json_response([answer])
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"}, status=503 if self.actions_down else 200)
 
     async def status(self, request: web.Request) -> web.Response:
         return web.json_response({"model_file": self.model_file, "model_id": "x"})
@@ -93,6 +99,7 @@ class FakeRasa:
         app.router.add_post("/conversations/{id}/tracker/events", self.tracker_event)
         app.router.add_post("/conversations/{id}/execute", self.execute)
         app.router.add_get("/status", self.status)
+        app.router.add_get("/health", self.health)
         app.router.add_put("/model", self.load_model)
         return app
 
@@ -149,6 +156,7 @@ def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
             "CUSTOMER_IDENTITY_SECRET": "c" * 40,
             "DATABASE_URL": database_url,
             "RASA_PORT": str(rasa_port),
+            "ACTION_PORT": str(rasa_port),  # the fake answers the action server's /health too
             "RASA_TIMEOUT_SECONDS": "2",
             "MAX_MESSAGE_CHARS": "500",
             "ALLOWED_ORIGINS": "https://shop.example",

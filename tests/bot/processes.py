@@ -19,6 +19,7 @@ def service_env(database_url: str, rasa_port: int, **extra: str) -> dict[str, st
         **os.environ,
         "DATABASE_URL": database_url,
         "RASA_PORT": str(rasa_port),
+        "ACTION_PORT": str(rasa_port),  # the fake Rasa answers /health for the action server
         "RASA_JWT_SECRET": secrets.token_urlsafe(32),
         "BOT_SECRET": secrets.token_urlsafe(32),
         "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),

@@ -190,6 +190,31 @@ async def test_rasa_failing_hands_the_customer_to_a_person(client: TestClient) -
         assert "please fail" in ticket.brief["summary"]
 
 
+async def test_rasa_answering_nothing_hands_the_customer_to_a_person(client: TestClient) -> None:
+    cid, auth = await start(client)
+    await send(client, cid, auth, "please say nothing", "m1")
+    body = await wait_for(client, cid, auth, 2)
+    assert body["mode"] == "queued"
+    async with client.app[CHAT].sessions() as session:
+        ticket = await session.scalar(select(Ticket).filter_by(conversation_id=cid))
+    assert ticket is not None and "answered nothing" in ticket.brief["summary"]
+
+
+async def test_action_server_down_hands_the_customer_to_a_person(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    fake_rasa[0].actions_down = True  # Rasa would answer "sorry, I didn't understand" forever
+    await client.app[CHAT].actions.check(client.app[CHAT].rasa)
+    cid, auth = await start(client)
+    await send(client, cid, auth, "how much is shipping", "m1")
+    body = await wait_for(client, cid, auth, 2)
+    assert body["mode"] == "queued"
+    assert fake_rasa[0].received == []  # not sent to a bot that can't act
+    fake_rasa[0].actions_down = False
+    await client.app[CHAT].actions.check(client.app[CHAT].rasa)
+    assert client.app[CHAT].actions.healthy
+
+
 async def test_rasa_timing_out_hands_the_customer_to_a_person(client: TestClient) -> None:
     cid, auth = await start(client)
     await send(client, cid, auth, "please hang", "m1")
