@@ -121,6 +121,9 @@ def test_customer_and_agent_from_faq_to_frustration_to_a_credit_and_back_to_the_
         customer.expect_last(
             "agent", "I've added a $15 credit to your account. Your box is out for delivery today."
         )
+        # a signal in the brief leads to the message that carried it
+        desk.locator(".brief .chip-signal").first.click()
+        expect(desk.locator("#transcript .has-signal").first).to_be_focused()
         _snap(desk, screenshots, "desk.png")
 
         supervisor = Agent(supervisor_context.new_page(), base)

@@ -158,3 +158,31 @@ def test_widget_fits_a_phone_and_works_by_keyboard(
     page.keyboard.press("Escape")
     expect(page.locator(".fh-panel")).to_be_hidden()
     expect(launcher).to_be_focused()
+
+
+def test_waiting_customer_leaves_contact_details_or_goes_back_to_the_bot(
+    contexts: Any, live: LiveService
+) -> None:
+    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
+    customer.visit()  # a guest
+    customer.say("hand me over")
+    expect(customer.queue).to_be_visible()
+    # nobody is on the desk: said plainly, with a way to be contacted
+    expect(customer.queue).to_have_attribute("data-availability", "no_agents_online")
+    expect(customer.page.locator(".fh-queue-eta")).to_contain_text("can't answer right now")
+    form = customer.page.locator(".fh-callback")
+    form.get_by_label("E-mail").fill("not an address")
+    form.get_by_role("button", name="Send my details").click()
+    expect(form.get_by_role("alert")).to_contain_text("doesn't look like an e-mail address")
+    form.get_by_label("E-mail").fill("sam@example.com")
+    form.get_by_label("Name (optional)").fill("Sam")
+    form.get_by_role("button", name="Send my details").click()
+    expect(customer.page.locator(".fh-thanks")).to_have_text("Thanks, we've got your details.")
+    customer.expect_last("system", "Thank you, we've saved your details", exact=False)
+
+    customer.page.get_by_role("button", name="Back to the assistant").click()
+    expect(customer.queue).to_be_hidden()
+    customer.expect_last("system", "You're back with the Fetch & Home assistant", exact=False)
+    expect(customer.status).to_have_text("Virtual assistant")
+    customer.say("hello again")
+    customer.expect_last("bot", "echo: hello again")

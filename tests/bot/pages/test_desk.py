@@ -1,0 +1,80 @@
+"""The desk in a real browser, with the scripted Rasa stand-in: several conversations at once
+with unread markers and a title notice, and a supervisor joining an agent's conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from bot.staff import create_user
+from tests.bot.helpers import PASSWORD
+from tests.bot.pages.live import LiveService
+from tests.bot.pages.people import DESK, DESKTOP, Agent, Customer
+
+
+def _waiting_customer(contexts: Any, live: LiveService, who: str) -> Customer:
+    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
+    customer.visit(who)
+    customer.say("hand me over")
+    expect(customer.queue).to_be_visible()
+    return customer
+
+
+def test_agent_holds_several_conversations_with_unread_markers(
+    contexts: Any, live: LiveService
+) -> None:
+    maya = _waiting_customer(contexts, live, "C1001")
+    daniel = _waiting_customer(contexts, live, "C1002")
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    expect(agent.page.locator(".queue-item")).to_have_count(2)
+    agent.claim_first()
+    agent.claim_first()
+    mine = agent.page.locator(".mine-item")
+    expect(mine).to_have_count(2)
+    expect(agent.page.locator("#conv-title")).to_have_text("Daniel Okafor")
+
+    maya.say("my order is still not here")
+    unread = mine.filter(has_text="Maya Thompson").locator(".unread")
+    expect(unread).to_have_text("1")
+    expect(agent.page).to_have_title("(1) Fetch & Home Desk")
+    daniel.say("thanks for taking this")
+    expect(agent.transcript().last).to_have_text("thanks for taking this")
+    expect(mine.filter(has_text="Daniel Okafor").locator(".unread")).to_have_count(0)
+
+    mine.filter(has_text="Maya Thompson").click()
+    expect(agent.page.locator("#conv-title")).to_have_text("Maya Thompson")
+    expect(agent.transcript().last).to_have_text("my order is still not here")
+    expect(unread).to_have_count(0)
+    expect(agent.page).to_have_title("Fetch & Home Desk")
+    agent.reply("Hi Maya, I'm on it.")
+    maya.expect_last("agent", "Hi Maya, I'm on it.")
+    daniel_texts = daniel.all_texts("agent")
+    assert "Hi Maya, I'm on it." not in daniel_texts
+
+
+def test_supervisor_joins_an_agents_conversation_from_the_supervisor_view(
+    contexts: Any, live: LiveService
+) -> None:
+    async def supervisor(session: Any) -> None:
+        await create_user(
+            session, username="grace", display_name="Grace Lin", role="supervisor",
+            password=PASSWORD,
+        )  # fmt: skip
+
+    live.in_session(supervisor)
+    maya = _waiting_customer(contexts, live, "C1001")
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    agent.claim_first()
+    grace = Agent(contexts(viewport=DESK).new_page(), live.base)
+    grace.sign_in("grace", path="/desk/supervisor")
+    row = grace.page.locator("#open tbody tr")
+    expect(row).to_contain_text("With Ana Souza")
+    row.get_by_role("button", name="Join the conversation with Maya Thompson").click()
+    expect(grace.page.locator("#conv-title")).to_have_text("Maya Thompson")
+    maya.expect_last("system", "Grace Lin, a Customer Care supervisor, has joined the chat.")
+    grace.reply("Hello Maya, I'm Grace, Ana's supervisor.")
+    maya.expect_last("agent", "Hello Maya, I'm Grace, Ana's supervisor.")
+    expect(agent.transcript().last).to_have_text("Hello Maya, I'm Grace, Ana's supervisor.")
