@@ -81,7 +81,7 @@ def main() -> int:
         return 0
     made = asyncio.run(_create(settings, demo_password(settings)))
     if made:
-        print(f"Created demo desk accounts: {', '.join(made)} (password in .env).")
+        print(f"Created demo desk accounts: {', '.join(made)} (password: DEMO_DESK_PASSWORD).")
     return 0
 
 

@@ -260,6 +260,7 @@ async function loadMineNow() {
   }
   renderMine();
   if (state.selected && !ids.includes(state.selected)) {
+    toast("That conversation is no longer yours: it went back to the queue or to the bot.");
     state.selected = null;
     renderConversation();
   }

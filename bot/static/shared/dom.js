@@ -91,7 +91,7 @@ export function since(iso) {
 }
 
 export function words(code) {
-  const text = String(code || "").replace(/^utter_faq\//, "").replace(/[_/]+/g, " ").trim();
+  const text = String(code || "").replace(/^utter_(faq\/)?/, "").replace(/[_/]+/g, " ").trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
