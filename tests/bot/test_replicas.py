@@ -22,8 +22,8 @@ async def replicas(
     database_url: str, fake_rasa: tuple[FakeRasa, int]
 ) -> AsyncIterator[tuple[list[int], dict[str, str]]]:
     redis = os.environ.get("TEST_REDIS_URL")
-    if not redis or not database_url.startswith("postgresql"):
-        pytest.skip("needs TEST_POSTGRES_URL and TEST_REDIS_URL")
+    if not redis:
+        pytest.skip("TEST_REDIS_URL not set: the Redis fan-out between replicas is not tested")
     ports = [free_port(), free_port()]
     origins = ",".join(f"http://127.0.0.1:{p}" for p in ports)
     env = service_env(database_url, fake_rasa[1], REDIS_URL=redis, ALLOWED_ORIGINS=origins)
@@ -56,6 +56,7 @@ async def http() -> AsyncIterator[tuple[aiohttp.ClientSession, aiohttp.ClientSes
         yield customer, desk
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # replicas share one
 async def test_customer_on_one_replica_and_agent_on_another_talk_live(
     replicas: tuple[list[int], dict[str, str]],
     http: tuple[aiohttp.ClientSession, aiohttp.ClientSession],
