@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,22 @@ async def ask(stack: Settings, text: str) -> list[dict[str, Any]]:
     raise AssertionError(f"no answer to {text!r}")
 
 
+async def keep_asking(stack: Settings, stop: asyncio.Event) -> list[float]:
+    """Ask Rasa a question every 0.1 s until `stop`; how long each answer took (all must come)."""
+    latencies = []
+    async with aiohttp.ClientSession(stack.rasa_url) as http:
+        number = 0
+        while not stop.is_set():
+            number += 1
+            started = time.monotonic()
+            body = {"sender": f"switch-{number}", "message": "how much is shipping?"}
+            async with http.post("/webhooks/rest/webhook", json=body) as response:
+                assert response.status == 200 and await response.json()
+            latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.1)
+    return latencies
+
+
 async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
     stack: Settings, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -158,8 +175,15 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
         assert learned["candidate"]["recall"] > 0  # and now it has (a small topic: some)
         assert run["current"] == serving.name
 
+        # customers keep being answered while Rasa loads the new model and switches to it
+        stop = asyncio.Event()
+        during = asyncio.create_task(keep_asking(stack, stop))
         promoted = await desk.post(f"/desk/api/designer/runs/{run['id']}/promote", headers=csrf)
+        stop.set()
+        latencies = await during
         assert promoted.status == 200, await promoted.text()
+        assert latencies and max(latencies) < 5.0, latencies
+        print(f"answers during the switch: {len(latencies)}, slowest {max(latencies):.2f} s")
         async with aiohttp.ClientSession(stack.rasa_url) as http:
             status = await (
                 await http.get("/status", headers=authorization(stack.rasa_jwt_secret))
