@@ -31,13 +31,13 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims browser screenshots clean
+	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
 	@echo "other: setup model shell lint format validate eval-nlu eval-handoff"
-	@echo "       bench bench-nlu bench-rasa bench-claims browser screenshots clean"
+	@echo "       bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ eval-handoff: model
 	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.handoff.evaluate
 
 # Benchmarks print figures (and write docs/benchmarks.md); they do not pass or fail.
-bench: bench-nlu bench-rasa
+bench: bench-nlu bench-rasa bench-load
 
 # The shipped NLU pipeline and a linear baseline on Banking77 and CLINC150 (../shared/datasets).
 bench-nlu: $(RASA_VENV)/.installed
@@ -142,6 +142,11 @@ bench-nlu: $(RASA_VENV)/.installed
 
 bench-rasa: model
 	$(BOT_PY) -m tests.bench.rasa_latency
+
+# 1-200 simulated customers on websockets through the service and straight to Rasa, handoff
+# latency to an agent's desk, and cold start of the run command (about 8 minutes).
+bench-load: model
+	$(BOT_PY) -m tests.bench.load
 
 # Ten agents clicking "claim" on one ticket at once, on SQLite and PostgreSQL.
 bench-claims: $(BOT_VENV)/.installed
