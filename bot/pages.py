@@ -6,6 +6,8 @@ GET /demo/             the fictional shop's home page with the chat widget embed
 GET /widget.js         the embeddable chat widget: one script tag, options as data- attributes
 GET /desk/             the agent desk (sign-in, queue, conversations, customer, remedies)
 GET /desk/supervisor   the supervisor view (live figures, approvals, audit, join)
+GET /desk/designer     the conversation designer's review, labels, retraining and report
+GET /desk/insights     the designer's charts over a period (containment, handoffs, satisfaction)
 GET /static/...        the files those pages load
 
 The widget can be embedded on the shop's own site at another origin; its HTTP calls then need
@@ -172,5 +174,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/desk", desk_redirect)
     r.add_get("/desk/", _file("desk/index.html"))
     r.add_get("/desk/supervisor", _file("desk/supervisor.html"))
+    r.add_get("/desk/designer", _file("designer/designer.html"))
+    r.add_get("/desk/insights", _file("designer/insights.html"))
     r.add_get("/static/{path:.+}", static)
     app.on_response_prepare.append(_revalidate)
