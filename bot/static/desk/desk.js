@@ -6,7 +6,7 @@
 // source of truth. All text goes in with textContent (shared/dom.js).
 
 import { ApiError, get, post } from "./api.js";
-import { currentUser, signIn, signOut } from "./session.js";
+import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
 import { DeskSocket } from "./socket.js";
 import { clear, clock, day, h, linkify, money, parseDollars, paw, reasonLabel, since, words } from "../shared/dom.js";
 
@@ -1230,11 +1230,15 @@ async function heartbeats() {
 async function main() {
   let user = await currentUser().catch(() => null);
   if (!user) user = await signIn($("#login"));
+  if (user.role === "designer") {
+    location.replace("/desk/designer"); // designers have no queue; their page is the designer
+    return;
+  }
   state.me = user;
   $("#workspace").hidden = false;
   $("#me-name").textContent = user.display_name;
   $("#me-role").textContent = user.role;
-  $("#supervisor-link").hidden = user.role !== "supervisor";
+  showRoleLinks(user);
   $("#sign-out").addEventListener("click", signOut);
   const sound = $("#sound-toggle");
   const showSound = () => {

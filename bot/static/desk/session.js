@@ -52,3 +52,10 @@ export async function signOut() {
     location.reload();
   }
 }
+
+// Links in the header that only some roles may use: <a data-roles="designer supervisor" hidden>.
+export function showRoleLinks(user) {
+  for (const link of document.querySelectorAll("[data-roles]")) {
+    link.hidden = !link.dataset.roles.split(/\s+/).includes(user.role);
+  }
+}

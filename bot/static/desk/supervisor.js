@@ -3,7 +3,7 @@
 // and whenever the desk socket says something changed.
 
 import { ApiError, get, post } from "./api.js";
-import { currentUser, signIn, signOut } from "./session.js";
+import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
 import { DeskSocket } from "./socket.js";
 import { clear, clock, day, duration, h, money, paw, reasonLabel, since, words } from "../shared/dom.js";
 
@@ -224,6 +224,7 @@ async function main() {
   $("#me-name").textContent = user.display_name;
   $("#me-role").textContent = user.role;
   $("#sign-out").addEventListener("click", signOut);
+  showRoleLinks(user);
   if (user.role !== "supervisor") {
     $("#not-allowed").hidden = false;
     $("#supervisor-body").hidden = true;

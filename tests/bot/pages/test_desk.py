@@ -29,6 +29,8 @@ def test_agent_holds_several_conversations_with_unread_markers(
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")
     expect(agent.page.locator(".queue-item")).to_have_count(2)
+    for page in ("Supervisor view", "Designer", "Insights"):  # not for agents
+        expect(agent.page.locator(".topnav a", has_text=page)).to_be_hidden()
     agent.claim_first()
     agent.claim_first()
     mine = agent.page.locator(".mine-item")
@@ -70,6 +72,8 @@ def test_supervisor_joins_an_agents_conversation_from_the_supervisor_view(
     agent.claim_first()
     grace = Agent(contexts(viewport=DESK).new_page(), live.base)
     grace.sign_in("grace", path="/desk/supervisor")
+    for page in ("Designer", "Insights"):  # a supervisor may use the designer's pages too
+        expect(grace.page.locator(".topnav a", has_text=page)).to_be_visible()
     row = grace.page.locator("#open tbody tr")
     expect(row).to_contain_text("With Ana Souza")
     row.get_by_role("button", name="Join the conversation with Maya Thompson").click()
