@@ -1,9 +1,9 @@
 """Demo desk accounts, so the desk can be tried on a fresh machine: `python -m bot.demo_desk`.
 
-`make run` calls it. While DEMO_PAGES is on it creates, once, an agent (ana), a senior (sam) and
-a supervisor (grace) sharing one password: DEMO_DESK_PASSWORD from the environment or .env, or a
-random one written to .env on first start. A production desk turns DEMO_PAGES off and creates
-real accounts with `python -m bot users create`.
+`make run` calls it. While DEMO_PAGES is on it creates, once, an agent (ana), a senior (sam), a
+supervisor (grace) and a conversation designer (dee) sharing one password: DEMO_DESK_PASSWORD
+from the environment or .env, or a random one written to .env on first start. A production desk
+turns DEMO_PAGES off and creates real accounts with `python -m bot users create`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ ACCOUNTS = (
     ("ana", "Ana Souza", "agent"),
     ("sam", "Sam Okoro", "senior"),
     ("grace", "Grace Lin", "supervisor"),
+    ("dee", "Dee Novak", "designer"),
 )
 
 

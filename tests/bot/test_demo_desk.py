@@ -18,13 +18,16 @@ PASSWORD = "demo password 123"
 
 async def test_demo_accounts_are_created_once(client: TestClient) -> None:
     async with client.app[CHAT].sessions.begin() as session:
-        assert await demo_desk.ensure_accounts(session, PASSWORD) == ["ana", "sam", "grace"]
+        assert await demo_desk.ensure_accounts(session, PASSWORD) == ["ana", "sam", "grace", "dee"]
     async with client.app[CHAT].sessions.begin() as session:
         assert await demo_desk.ensure_accounts(session, PASSWORD) == []
         roles = dict((await session.execute(select(User.username, User.role))).all())
-    assert roles == {"ana": "agent", "sam": "senior", "grace": "supervisor"}
-    login = await client.post("/desk/api/login", json={"username": "grace", "password": PASSWORD})
-    assert login.status == 200
+    assert roles == {"ana": "agent", "sam": "senior", "grace": "supervisor", "dee": "designer"}
+    for username in ("grace", "dee"):
+        login = await client.post(
+            "/desk/api/login", json={"username": username, "password": PASSWORD}
+        )
+        assert login.status == 200
 
 
 def test_a_missing_demo_password_is_generated_into_dotenv(
