@@ -16,6 +16,9 @@ import pytest
 
 from bot.demo import seed
 from bot.staff import create_user
+
+# the designer's project copy and scripted Rasa environment, for the designer's pages
+from tests.bot.designer.conftest import project, rasa_venv  # noqa: F401
 from tests.bot.helpers import PASSWORD
 from tests.bot.pages.live import LiveService
 
