@@ -8,6 +8,8 @@ charts with the API's numbers. `make screenshots` saves docs/designer*.png and d
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,6 +28,7 @@ from tests.bot.pages.live import LiveService
 from tests.bot.pages.people import PHONE, Agent
 
 STUDIO = {"width": 1440, "height": 1000}
+CLIP = {"x": 0, "y": 0, "width": 1440, "height": 1500}
 # What customers asked before a person took over (the scripted Rasa hands over on these words).
 HANDED_OVER = [
     "please hand me over to a person",
@@ -46,6 +49,13 @@ LATE = [
     "my delivery is late again, this is ridiculous",
     "the order is late and the tracking has not moved",
 ]
+# What the NLU made of some messages, as Rasa's tracker store keeps it: an FAQ guess it was unsure
+# of, with its ranking (the intent, then the topic's own confidence).
+PRICE_MATCH = [
+    ("do you price match other shops", 0.52, 0.41),
+    ("will you match a lower price I found elsewhere", 0.47, 0.38),
+    ("can you price match chewy", 0.58, 0.44),
+]
 OTHER = [
     "where is my order",
     "how much is shipping",
@@ -61,7 +71,39 @@ def live(tmp_path: Path, project: Path, rasa_venv: Path) -> Iterator[LiveService
         tmp_path, DESIGNER_PROJECT_DIR=str(project), RASA_VENV=str(rasa_venv)
     ) as service:
         service.in_session(_designer_and_history)
+        _tracker_store(service.chat.settings.rasa_tracker_store_url)
         yield service
+
+
+def _tracker_store(url: str) -> None:
+    """The rows of Rasa's SQL tracker store that the inbox reads (the `events` table)."""
+    path = url.removeprefix("sqlite:///")
+    started = utcnow().timestamp() - 6 * 86400
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT,"
+            " timestamp REAL, intent_name TEXT, action_name TEXT, data TEXT)"
+        )
+        for i, (text, intent, topic) in enumerate(PRICE_MATCH):
+            parse = {
+                "intent": {"name": "faq", "confidence": intent},
+                "intent_ranking": [
+                    {"name": "faq", "confidence": intent},
+                    {"name": "out_of_scope", "confidence": round((1 - intent) * 0.6, 2)},
+                    {"name": "request_human", "confidence": round((1 - intent) * 0.3, 2)},
+                ],
+                "response_selector": {
+                    "faq": {
+                        "response": {"intent_response_key": "faq/promo_code", "confidence": topic}
+                    }
+                },
+            }
+            event = {"event": "user", "text": text, "parse_data": parse}
+            db.execute(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                " VALUES (?, 'user', ?, 'faq', ?)",
+                (f"tracker-{i}", started + i * 3600, json.dumps(event)),
+            )
 
 
 async def _designer_and_history(session: Any) -> None:
@@ -186,7 +228,15 @@ def test_designer_labels_undoes_retrains_promotes_and_reads_the_insights(
     page.fill("#intent-filter", "request hum")
     expect(page.locator("#intent-select")).to_have_value("request_human")
     expect(page.locator("#label-submit")).to_have_text("Label 3 messages")
-    _snap(page, screenshots, "designer.png")
+    # what the NLU made of a message, where Rasa's tracker store has it
+    price = groups.filter(has_text="price match")
+    expect(price.locator(".group-intent")).to_have_text("Likely faq/promo_code")
+    expect(price.locator(".chip-reason")).to_have_text("3 Answered, but the bot was not sure")
+    price.get_by_role("button", name="Show 3 messages").click()
+    expect(price.locator(".message-nlu").first).to_have_text(
+        "The bot read it as faq 52%, out_of_scope 29%, request_human 14%"
+    )
+    _snap(page, screenshots, "designer.png", full_page=True, clip=CLIP)
     page.locator("#label-submit").click()
     result = page.locator("#label-result")
     expect(result).to_contain_text("request_human")
