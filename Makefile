@@ -121,9 +121,10 @@ test-rasa: model
 test-bot: model
 	$(BOT_PY) -m pytest tests/bot tests/e2e
 
-# The README's screenshots (docs/*.png), from the browser test of the whole journey.
+# The README's screenshots (docs/*.png), from the browser tests of the whole journey and of the
+# designer's pages.
 screenshots: model browser
-	SCREENSHOTS=docs $(BOT_PY) -m pytest -q tests/bot/pages/test_journey.py
+	SCREENSHOTS=docs $(BOT_PY) -m pytest -q tests/bot/pages/test_journey.py tests/bot/pages/test_designer.py
 
 ## --- measurements (not tests) -------------------------------------------------------------------
 
