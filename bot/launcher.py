@@ -131,7 +131,6 @@ def _model_loaded(body: bytes) -> bool:
 
 
 def services(settings: Settings, model: Path) -> list[Service]:
-    rasa = str(RASA_BIN / "rasa")
     return [
         Service(
             "actions",
@@ -149,7 +148,11 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "rasa",
             [
-                rasa,
+                # `rasa run`, with Rasa's costly re-check of its own schema on every action
+                # server answer done once instead (actions/rasa_run.py says why)
+                str(RASA_BIN / "python"),
+                "-m",
+                "actions.rasa_run",
                 "run",
                 "--model",
                 str(model),
