@@ -131,6 +131,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
                 topic=args.new_topic,
                 answer=args.answer,
                 file=args.file,
+                examples=args.examples,
                 heldout=args.heldout,
             )
             made = await loop.label(designer, user, wanted, [i["key"] for i in chosen])

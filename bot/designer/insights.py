@@ -4,7 +4,7 @@ people were handed over, how frustration and satisfaction move, and when custome
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +37,11 @@ async def period(
         )
     ]
     handed = {t.conversation_id for t in tickets}
-    per_day: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"conversations": 0, "handed_over": 0, "frustration_scores": []}
-    )
+
+    def empty() -> dict[str, Any]:
+        return {"conversations": 0, "handed_over": 0, "frustration_scores": []}
+
+    per_day: dict[str, dict[str, Any]] = defaultdict(empty)
     for cid, created in conversations:
         day = per_day[_day(created, zone)]
         day["conversations"] += 1
@@ -48,6 +50,10 @@ async def period(
         score = ticket.brief.get("frustration_score")
         if isinstance(score, int | float):
             per_day[_day(ticket.created_at, zone)]["frustration_scores"].append(score)
+    # every day of the period, quiet ones too, so charts have no gaps
+    first, last = since.astimezone(zone).date(), until.astimezone(zone).date()
+    for offset in range((last - first).days + 1):
+        per_day.setdefault((first + timedelta(days=offset)).isoformat(), empty())
     days = [
         {
             "day": day,
@@ -86,6 +92,7 @@ async def period(
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
+        "timezone": str(zone),  # of the days and hours below
         "conversations": len(ids),
         "containment": 1 - len(handed & ids) / len(ids) if ids else None,
         "handoffs_by_reason": dict(Counter(t.reason for t in tickets).most_common()),

@@ -30,7 +30,15 @@ async def _field(request: web.Request, name: str, limit: int, required: bool = T
     return value
 
 
+def _takes_conversations(request: web.Request) -> User:
+    user = current_user(request)
+    if user.role not in queue.DESK_ROLES:
+        raise Forbidden(f"a {user.role} does not work the queue")
+    return user
+
+
 async def waiting(request: web.Request) -> web.Response:
+    _takes_conversations(request)
     async with request.app[CHAT].sessions() as session:
         tickets = await queue.waiting(session)
     return web.json_response({"waiting": [t.as_dict() for t in tickets]})
@@ -38,7 +46,7 @@ async def waiting(request: web.Request) -> web.Response:
 
 async def mine(request: web.Request) -> web.Response:
     """The conversations this person holds now (supervisors: also the escalated ones)."""
-    user = current_user(request)
+    user = _takes_conversations(request)
     async with request.app[CHAT].sessions() as session:
         query = select(Ticket).where(Ticket.status == "assigned", Ticket.agent_id == user.id)
         rows = [_ticket(t) for t in await session.scalars(query.order_by(Ticket.claimed_at))]

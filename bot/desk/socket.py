@@ -15,8 +15,9 @@ from aiohttp import WSMsgType, web
 from bot import presence, staff
 from bot.channel import CHAT, _origin_allowed
 from bot.chat import DESK_FEED, Chat
+from bot.db.models import User
 from bot.desk.auth import COOKIE, DESK_SESSION, current_user
-from bot.queue import Forbidden, QueueError, owned_ticket
+from bot.queue import DESK_ROLES, Forbidden, QueueError, owned_ticket
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
@@ -53,17 +54,28 @@ async def _still_signed_in(chat: Chat, token: str) -> bool:
 
 
 async def _keep_present(
-    chat: Chat, socket: web.WebSocketResponse, user_id: int, token: str
+    chat: Chat, socket: web.WebSocketResponse, user: User, token: str, watching: set[str]
 ) -> None:
-    """Refresh presence; close the socket when the session ends or the user is deactivated
-    (also when that happened in another process, such as `python -m bot users deactivate`)."""
+    """Every few seconds: close the socket when the session ended or the user was deactivated
+    (also when that happened in another process, such as `python -m bot users deactivate`), stop
+    following conversations that are no longer this person's (transferred, lease lapsed), and
+    refresh the presence of people who take conversations."""
     while not socket.closed:
         try:
             if not await _still_signed_in(chat, token):
                 await socket.close(code=4401, message=b"session ended")
                 return
             async with chat.sessions.begin() as session:
-                await presence.touch(session, user_id)
+                for key in [k for k in watching if not k.startswith("notes:")]:
+                    try:
+                        await owned_ticket(session, key, user)
+                    except (Forbidden, QueueError):
+                        for gone in (key, f"notes:{key}"):
+                            chat.hub.leave(gone, socket)
+                            watching.discard(gone)
+                        await socket.send_json({"type": "unwatched", "conversation_id": key})
+                if user.role in DESK_ROLES:
+                    await presence.touch(session, user.id)
         except Exception:
             log.exception("desk presence refresh failed")
         await asyncio.sleep(presence.REFRESH_SECONDS)
@@ -79,11 +91,13 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     sockets = request.app[SOCKETS]
     sockets.add(session_key, socket)
     chat.hub.join(DESK_FEED, socket)
-    async with chat.sessions.begin() as session:
-        await presence.touch(session, user.id)
-    await chat.queue_changed()  # waiting customers' estimates change with who is online
-    keeper = asyncio.create_task(_keep_present(chat, socket, user.id, token))
+    takes_conversations = user.role in DESK_ROLES
+    if takes_conversations:
+        async with chat.sessions.begin() as session:
+            await presence.touch(session, user.id)
+        await chat.queue_changed()  # waiting customers' estimates change with who is online
     watching: set[str] = set()
+    keeper = asyncio.create_task(_keep_present(chat, socket, user, token, watching))
     try:
         async for frame in socket:
             if frame.type == WSMsgType.TEXT:
@@ -96,10 +110,11 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
         chat.hub.leave(DESK_FEED, socket)
         for key in watching:
             chat.hub.leave(key, socket)
-        with contextlib.suppress(Exception):
-            async with chat.sessions.begin() as session:
-                await presence.leave(session, user.id)
-            await chat.queue_changed()
+        if takes_conversations:
+            with contextlib.suppress(Exception):
+                async with chat.sessions.begin() as session:
+                    await presence.leave(session, user.id)
+                await chat.queue_changed()
     return socket
 
 

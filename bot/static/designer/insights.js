@@ -16,24 +16,15 @@ const dayFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numer
 const longDay = new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric" });
 const fullDate = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric" });
 
-function localDay(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
 function parseDay(text) {
   const [y, m, d] = text.split("-").map(Number);
   return new Date(y, m - 1, d);
 }
 
-// Every day of the period, not only those with conversations. The service counts days in the
-// desk's time zone; the browser's own dates fill the gaps, and no day the service sent is lost.
+// Every day of the period, quiet ones too: the service lists them all, in the desk's time zone
+// (data.timezone), so a chart never depends on the browser's own clock.
 function periodDays(data) {
-  const found = new Map(data.days.map((d) => [d.day, d]));
-  const all = new Set(found.keys());
-  const end = new Date(data.until);
-  for (let d = new Date(new Date(data.since).setHours(0, 0, 0, 0)); d <= end; d.setDate(d.getDate() + 1)) all.add(localDay(d));
-  return [...all].sort().map((day) => found.get(day) || { day, conversations: 0, containment: null, frustration_handoffs: 0, mean_frustration_score: null });
+  return data.days;
 }
 
 function hourLabel(hour) {

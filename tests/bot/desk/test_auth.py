@@ -111,6 +111,8 @@ async def test_designer_cannot_take_conversations(client: TestClient) -> None:
     cid, _ = await queued(client)
     response = await designer.post(f"/desk/api/tickets/{(await ticket_of(client, cid)).id}/claim")
     assert response.status == 403
+    for path in ("/desk/api/queue", "/desk/api/mine"):  # nor reads the queue of customers
+        assert (await designer.get(path)).status == 403, path
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

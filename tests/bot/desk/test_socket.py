@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
 
+from bot import presence
 from tests.bot.helpers import Agent, claimed, queued, send, sign_in
 
 
@@ -79,3 +81,20 @@ async def test_desk_socket_from_a_foreign_origin_is_refused(client: TestClient) 
                  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
     )  # fmt: skip
     assert response.status == 403
+
+
+async def test_a_transferred_conversation_stops_reaching_the_agent_who_gave_it_away(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presence, "REFRESH_SECONDS", 0.1)
+    ana, bo = await sign_in(client, "ana"), await sign_in(client, "bo")
+    cid, auth = await claimed(client, ana)
+    async with desk_ws(client, ana) as ws:
+        await ws.send_json({"watch": cid})
+        await next_frame(ws, type="watching")
+        await ana.json("POST", f"/desk/api/conversations/{cid}/transfer", {"to_agent": "bo"})
+        assert (await next_frame(ws, type="unwatched"))["conversation_id"] == cid
+        await send(client, cid, auth, "is Bo there?", "m7")
+        await bo.json("POST", f"/desk/api/conversations/{cid}/messages", {"text": "Yes!"}, 201)
+        with pytest.raises(TimeoutError):
+            await next_frame(ws, type="message")  # nothing more of it reaches Ana
