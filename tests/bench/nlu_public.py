@@ -610,7 +610,9 @@ def write_docs(report: dict[str, Any], plots: list[Path]) -> None:
         )
         settings = ", ".join(f"`{k}: {v}`" for k, v in classifier.items() if k != "name")
         title += (
-            f": a candidate pipeline, not (yet) the shipped one\n\nThe classifier with {settings}."
+            f": a candidate pipeline, not (yet) the shipped one\n\nThe classifier with {settings}; "
+            "measured with `.venv-rasa/bin/python -m tests.bench.nlu_public --config FILE`, FILE "
+            "being config.yml with those settings."
         )
     load, load_after = (
         "/".join(f"{x:.1f}" for x in report.get(key, (0, 0, 0)))
