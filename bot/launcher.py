@@ -34,7 +34,13 @@ BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
 MODELS = ROOT / "models"
 LOGS = ROOT / "var" / "log"
 # Everything `rasa train` reads, including the custom NLU component's code.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "actions/nlu_linear.py")
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "actions/nlu_linear.py",
+    "actions/nlu_encoder.py",
+)
 
 
 def fingerprint(root: Path = ROOT) -> str:

@@ -15,7 +15,8 @@ def project(tmp_path: Path) -> Path:
         shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "data", tmp_path / "data")
     (tmp_path / "actions").mkdir()
-    shutil.copy(ROOT / "actions" / "nlu_linear.py", tmp_path / "actions" / "nlu_linear.py")
+    for component in ("nlu_linear.py", "nlu_encoder.py"):
+        shutil.copy(ROOT / "actions" / component, tmp_path / "actions" / component)
     return tmp_path
 
 
