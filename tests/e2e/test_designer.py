@@ -69,22 +69,29 @@ def copy_project(target: Path, serving: Path) -> Path:
     return target
 
 
-async def ask(stack: Settings, text: str) -> list[dict[str, Any]]:
+async def ask(stack: Settings, *texts: str) -> list[dict[str, Any]]:
+    """One conversation: each text is sent once the previous one was answered."""
     started = start_conversation(stack)
     url = f"http://127.0.0.1:{stack.port}/api/conversations/{started['conversation_id']}"
+    messages: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as http:
         headers = {"Authorization": f"Bearer {started['token']}"}
-        async with http.post(
-            f"{url}/messages", json={"client_msg_id": "q", "text": text}, headers=headers
-        ) as response:
-            assert response.status == 201
-        for _ in range(200):
-            async with http.get(f"{url}/messages", headers=headers) as response:
-                messages: list[dict[str, Any]] = (await response.json())["messages"]
-            if any(m["role"] in ("bot", "system") for m in messages):
-                return messages
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"no answer to {text!r}")
+        for number, text in enumerate(texts):
+            async with http.post(
+                f"{url}/messages",
+                json={"client_msg_id": f"q{number}", "text": text},
+                headers=headers,
+            ) as response:
+                assert response.status == 201
+            for _ in range(200):
+                async with http.get(f"{url}/messages", headers=headers) as response:
+                    messages = (await response.json())["messages"]
+                if messages[-1]["role"] in ("bot", "system"):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"no answer to {text!r}")
+    return messages
 
 
 async def keep_asking(stack: Settings, stop: asyncio.Event) -> list[float]:
@@ -111,7 +118,9 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
     serving = launcher.model_path()
     project = copy_project(tmp_path / "project", serving)
     for text in ASKED:
-        await ask(stack, text)  # the bot can't answer these well today
+        # the bot has no answer for these today: it asks again, or answers something else and
+        # the customer says so
+        await ask(stack, text, "no, that's not what I asked")
 
     settings = load_settings(
         {
@@ -144,8 +153,8 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
 
         groups = (await (await desk.get("/desk/api/designer/groups?days=1")).json())["groups"]
         items = [i for g in groups for i in g["items"] if i["text"] in ASKED]
-        # found as not understood, weakly understood or out of scope
-        assert len(items) >= 5, [[i["text"] for i in g["items"]] for g in groups]
+        # found as not understood, weakly understood, out of scope, or called unhelpful
+        assert len(items) == len(ASKED), [[i["text"] for i in g["items"]] for g in groups]
         assert all(i["reasons"] for i in items)
         label = await desk.post(
             "/desk/api/designer/labels",
