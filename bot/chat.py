@@ -48,6 +48,8 @@ RELAYED = ("buttons", "image", "attachment", "custom")
 CLEARED_SLOTS = {"handoff_reason": None, "gate": None}
 # The bot's action that welcomes the customer back from a person (actions/handback.py).
 HANDED_BACK_ACTION = "action_handed_back"
+# A message whose turn at Rasa comes with less time left than this is not worth Rasa's work.
+MIN_RASA_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,11 @@ class Chat:
     _users: dict[str, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _positions_due: bool = False
+    _rasa_slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.hub.listen(DESK_FEED, self._on_desk_feed)
+        self._rasa_slots = asyncio.Semaphore(self.settings.rasa_max_in_flight)
 
     # --- customers ------------------------------------------------------------------------
 
@@ -221,13 +225,7 @@ class Chat:
                 raise rasa_client.RasaUnavailable("the action server is not answering")
             if resume:
                 await self.resume_bot(conversation_id, {})
-            answers = await rasa_client.send(
-                self.rasa,
-                conversation_id,
-                message.text,
-                metadata,
-                self.settings.rasa_timeout_seconds,
-            )
+            answers = await self._ask_rasa(conversation_id, message.text, metadata)
             if not answers:
                 # Rasa answers 200 with nothing when a custom action fails (the action server
                 # is down, say): in bot mode every message gets an answer, so this is a failure
@@ -237,6 +235,39 @@ class Chat:
             await self._hand_over_unavailable(conversation_id, message, str(error), language)
             return
         await self.relay(conversation_id, answers)
+
+    async def _ask_rasa(
+        self, conversation_id: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Send a customer message to Rasa, at most RASA_MAX_IN_FLIGHT at once, first come first
+        served, the wait for a turn counted in RASA_TIMEOUT_SECONDS.
+
+        Rasa works through concurrent messages all at once on one CPU-bound event loop: past its
+        capacity every answer gets slower, until all of them time out together, and it goes on
+        working on what the service gave up on. Queued here instead, answers come at Rasa's full
+        rate and a message that waited too long never reaches it. (Only a bot turn, serialised
+        per conversation, takes a conversation out of bot mode, so the mode read before the wait
+        still holds after it.)
+        """
+        loop = asyncio.get_running_loop()
+        budget = self.settings.rasa_timeout_seconds
+        started = loop.time()
+        try:
+            async with asyncio.timeout(budget):
+                await self._rasa_slots.acquire()
+        except TimeoutError:
+            raise rasa_client.RasaUnavailable(
+                f"the bot is busy: no turn within {budget:.0f} s"
+            ) from None
+        try:
+            left = budget - (loop.time() - started)
+            if left < MIN_RASA_SECONDS:
+                raise rasa_client.RasaUnavailable(
+                    f"the bot is busy: waited {budget - left:.1f} s for a turn"
+                )
+            return await rasa_client.send(self.rasa, conversation_id, text, metadata, left)
+        finally:
+            self._rasa_slots.release()
 
     async def relay(self, conversation_id: str, answers: list[dict[str, Any]]) -> None:
         """Store and push what the bot said; a handoff payload queues the conversation."""

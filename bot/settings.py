@@ -46,6 +46,8 @@ class Settings:
     allowed_origins: tuple[str, ...]
     max_message_chars: int
     rasa_timeout_seconds: float
+    # customer messages at Rasa at once; the others queue in the service (bot/chat.py)
+    rasa_max_in_flight: int
     lease_seconds: int
     # per minute: messages per conversation, and conversations started / messages per address
     rate_messages_per_conversation: int
@@ -87,6 +89,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
     if not 0 < value < 65536 and name.endswith("PORT"):
         raise SettingsError(f"{name}={raw!r}: expected a TCP port between 1 and 65535")
+    return value
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name}={value}: expected 1 or more")
     return value
 
 
@@ -160,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 10)),
+        rasa_max_in_flight=_at_least_one(env, "RASA_MAX_IN_FLIGHT", 4),
         lease_seconds=_int(env, "LEASE_SECONDS", 300),
         rate_messages_per_conversation=_int(env, "RATE_MESSAGES_PER_CONVERSATION", 30),
         rate_starts_per_address=_int(env, "RATE_STARTS_PER_ADDRESS", 30),
