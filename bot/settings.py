@@ -169,7 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rasa_timeout_seconds=float(_int(env, "RASA_TIMEOUT_SECONDS", 10)),
-        rasa_max_in_flight=_at_least_one(env, "RASA_MAX_IN_FLIGHT", 4),
+        rasa_max_in_flight=_at_least_one(env, "RASA_MAX_IN_FLIGHT", 16),
         lease_seconds=_int(env, "LEASE_SECONDS", 300),
         rate_messages_per_conversation=_int(env, "RATE_MESSAGES_PER_CONVERSATION", 30),
         rate_starts_per_address=_int(env, "RATE_STARTS_PER_ADDRESS", 30),

@@ -92,4 +92,4 @@ async def test_a_message_that_waits_past_the_timeout_goes_to_a_person_not_to_ras
 def test_max_in_flight_is_at_least_one() -> None:
     with pytest.raises(SettingsError, match="RASA_MAX_IN_FLIGHT=0: expected 1 or more"):
         settings_for("sqlite+aiosqlite:///unused.db", 1, RASA_MAX_IN_FLIGHT="0")
-    assert settings_for("sqlite+aiosqlite:///unused.db", 1).rasa_max_in_flight == 4
+    assert settings_for("sqlite+aiosqlite:///unused.db", 1).rasa_max_in_flight == 16
