@@ -770,7 +770,7 @@ def tables(report: dict[str, Any]) -> str:
             f"**The production set-up**: the service on PostgreSQL, Rasa's tracker store on "
             f"PostgreSQL, the Redis lock store, and {PRODUCTION_WORKERS} Rasa (Sanic) workers, "
             f"which the Redis lock store allows (RASA_MAX_IN_FLIGHT={16 * PRODUCTION_WORKERS}); "
-            "RSS of Rasa is all its workers together.",
+            "RSS of Rasa is all its workers together; `other` CPU includes PostgreSQL and Redis.",
             "",
             *level_table(production),
         ]
