@@ -769,7 +769,8 @@ def tables(report: dict[str, Any]) -> str:
             "",
             f"**The production set-up**: the service on PostgreSQL, Rasa's tracker store on "
             f"PostgreSQL, the Redis lock store, and {PRODUCTION_WORKERS} Rasa (Sanic) workers, "
-            f"which the Redis lock store allows (RASA_MAX_IN_FLIGHT={16 * PRODUCTION_WORKERS}); "
+            "which the Redis lock store allows (RASA_MAX_IN_FLIGHT as before: 32 did worse, the "
+            "two workers sharing the two cores with everything else); "
             "RSS of Rasa is all its workers together; `other` CPU includes PostgreSQL and Redis.",
             "",
             *level_table(production),
@@ -1124,7 +1125,6 @@ def production_stores() -> tuple[dict[str, str], Any] | None:
         "RASA_LOCK_STORE_REDIS_HOST": redis_parts.hostname or "127.0.0.1",
         "RASA_LOCK_STORE_REDIS_PORT": str(redis_parts.port or 6379),
         "SANIC_WORKERS": str(PRODUCTION_WORKERS),
-        "RASA_MAX_IN_FLIGHT": str(16 * PRODUCTION_WORKERS),
     }
     return env, drop
 
