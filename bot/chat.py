@@ -48,7 +48,8 @@ RELAYED = ("buttons", "image", "attachment", "custom")
 CLEARED_SLOTS = {"handoff_reason": None, "gate": None}
 # The bot's action that welcomes the customer back from a person (actions/handback.py).
 HANDED_BACK_ACTION = "action_handed_back"
-# A message whose turn at Rasa comes with less time left than this is not worth Rasa's work.
+# A message whose turn at Rasa comes with less time left than this, or than twice what answers
+# take lately, is not worth Rasa's work.
 MIN_RASA_SECONDS = 0.5
 
 
@@ -74,6 +75,7 @@ class Chat:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _positions_due: bool = False
     _rasa_slots: asyncio.Semaphore = field(init=False)
+    _rasa_seconds: float = 0.0  # how long Rasa's answers take lately (moving average)
 
     def __post_init__(self) -> None:
         self.hub.listen(DESK_FEED, self._on_desk_feed)
@@ -261,11 +263,16 @@ class Chat:
             ) from None
         try:
             left = budget - (loop.time() - started)
-            if left < MIN_RASA_SECONDS:
+            # it would time out at Rasa, which would still do the work for nobody (at most half
+            # the budget: a message that did not wait always goes, so the average stays current)
+            if left < max(MIN_RASA_SECONDS, min(2 * self._rasa_seconds, budget / 2)):
                 raise rasa_client.RasaUnavailable(
                     f"the bot is busy: waited {budget - left:.1f} s for a turn"
                 )
-            return await rasa_client.send(self.rasa, conversation_id, text, metadata, left)
+            sent = loop.time()
+            answers = await rasa_client.send(self.rasa, conversation_id, text, metadata, left)
+            self._rasa_seconds += 0.2 * (loop.time() - sent - self._rasa_seconds)
+            return answers
         finally:
             self._rasa_slots.release()
 

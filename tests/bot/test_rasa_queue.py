@@ -89,6 +89,16 @@ async def test_a_message_that_waits_past_the_timeout_goes_to_a_person_not_to_ras
     assert "the bot is busy" in ticket.brief["summary"]
 
 
+async def test_slow_answers_lately_never_keep_a_message_that_did_not_wait_from_rasa(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    client.app[CHAT]._rasa_seconds = 100.0  # as if Rasa had been very slow
+    cid, auth = await start(client)
+    await send(client, cid, auth, "how much is shipping", "m1")
+    assert texts(await wait_for(client, cid, auth, 2), "bot") == ["echo: how much is shipping"]
+    assert client.app[CHAT]._rasa_seconds < 100.0  # and the average comes down again
+
+
 def test_max_in_flight_is_at_least_one() -> None:
     with pytest.raises(SettingsError, match="RASA_MAX_IN_FLIGHT=0: expected 1 or more"):
         settings_for("sqlite+aiosqlite:///unused.db", 1, RASA_MAX_IN_FLIGHT="0")
