@@ -22,6 +22,9 @@ class Turn:
     faq_confidence: float | None = None
     entities: Mapping[str, str] = field(default_factory=dict)
     answered_with: str | None = None  # the response the bot answered this turn with, if any
+    # a message of two or more sentences: each one's (text, intent, confidence) as the NLU
+    # classified it alone (actions/nlu_linear.py)
+    sentences: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def shorthand(self) -> bool:
@@ -65,7 +68,12 @@ def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:
         for e in parse.get("entities") or []
         if e.get("entity") and e.get("value") is not None
     }
-    return Turn(number, text, intent, confidence, faq_confidence, entities)
+    sentences = tuple(
+        (str(s.get("text") or ""), str(s["name"]), float(s.get("confidence") or 0.0))
+        for s in parse.get("sentences") or []
+        if isinstance(s, Mapping) and s.get("name")
+    )
+    return Turn(number, text, intent, confidence, faq_confidence, entities, sentences=sentences)
 
 
 def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:

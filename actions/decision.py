@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from actions.conversation import Turn
 from actions.policy import Policy, Rule
-from actions.signals import Fired, misunderstood, score_conversation
+from actions.signals import Fired, misunderstood, score_conversation, sentence_says
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
@@ -55,12 +55,13 @@ def confident_faq(turn: Turn, policy: Policy) -> bool:
 
 
 def _rule_fires(rule: Rule, turn: Turn, policy: Policy) -> bool:
-    # a message the bot did not understand ("the thingy for the") names no intent to act on
+    # a message the bot did not understand ("the thingy for the") names no intent to act on;
+    # one of its sentences may, classified alone ("... it came late again. I want a refund")
     if (
         turn.intent in rule.intents
         and turn.confidence >= policy.min_intent_confidence
         and not misunderstood(turn, policy)
-    ):
+    ) or sentence_says(turn, rule.intents, policy):
         return True
     if turn.shorthand:
         return False

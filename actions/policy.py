@@ -100,6 +100,8 @@ class Policy:
     next_steps: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # last words that mark a message as cut off mid-phrase, lower case
     unfinished_endings: frozenset[str] = frozenset()
+    # a sentence of a longer message names an intent to act on from this confidence (None: never)
+    min_sentence_confidence: float | None = None
 
 
 def _join(path: str, key: str) -> str:
@@ -258,6 +260,11 @@ def parse_policy(data: Any, path: Path) -> Policy:
         next_steps=next_steps,
         unfinished_endings=frozenset(
             word.lower() for word in r.names(understanding, "unfinished_endings", "understanding")
+        ),
+        min_sentence_confidence=(
+            r.number(understanding, "min_sentence_confidence", "understanding", 0, 1)
+            if "min_sentence_confidence" in understanding
+            else None
         ),
     )
 

@@ -112,6 +112,23 @@ def unfinished(text: str, policy: Policy) -> bool:
     return len(words) >= 2 and words[-1] in policy.unfinished_endings
 
 
+def sentence_says(turn: Turn, intents: tuple[str, ...], policy: Policy) -> bool:
+    """One sentence of a longer message, classified alone, is one of these intents.
+
+    "the crate came with a split side and the tray missing. I want my money back.": the story
+    outweighs the request in the whole message's features; classified alone, its last sentence
+    asks for a refund. A sentence cut off mid-phrase names
+    nothing, and a shorthand command has no sentences to trust.
+    """
+    threshold = policy.min_sentence_confidence
+    if threshold is None or turn.shorthand:
+        return False
+    return any(
+        intent in intents and confidence >= threshold and not unfinished(text, policy)
+        for text, intent, confidence in turn.sentences
+    )
+
+
 def misunderstood(turn: Turn, policy: Policy) -> bool:
     """The bot did not understand this message well enough to answer it."""
     if turn.intent == "nlu_fallback":
@@ -174,7 +191,7 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
                 continue
             by_intent = (
                 turn.intent in signal.intents and turn.confidence >= policy.min_intent_confidence
-            )
+            ) or sentence_says(turn, signal.intents, policy)
             match = _search(signal, text)
             if by_intent or match:
                 fire(name, _snippet(text, match))

@@ -11,13 +11,21 @@ def user(
     confidence: float = 0.95,
     faq_confidence: float = 0.9,
     entities: dict[str, str] | None = None,
+    sentences: list[tuple[str, str, float]] | None = None,
 ) -> dict[str, Any]:
+    """`sentences`: (text, intent, confidence) of each sentence, as the NLU classifies a message
+    of two or more alone (actions/nlu_linear.py)."""
     base, _, topic = intent.partition("/")
     parse: dict[str, Any] = {
         "text": text,
         "intent": {"name": base, "confidence": confidence},
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
     }
+    if sentences:
+        parse["sentences"] = [
+            {"text": text, "name": name, "confidence": confidence}
+            for text, name, confidence in sentences
+        ]
     if topic:
         parse["response_selector"] = {
             base: {

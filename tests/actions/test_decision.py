@@ -431,3 +431,70 @@ def test_questions_about_the_bot_are_answered_unless_they_carry_a_request(
     text: str, intent: str, gate: str
 ) -> None:
     assert decision([user(text, intent, confidence=0.6)]).gate == gate
+
+
+STORY = "the crate came with a split side and the tray was missing"
+
+
+def test_a_request_in_a_sentence_of_its_own_counts_after_a_story() -> None:
+    # the whole message reads as the damaged-item FAQ; its last sentence, alone, is a credit
+    events = [
+        user(
+            f"{STORY}. I'd like something taken off for the bother",
+            "faq/damaged_item",
+            confidence=0.62,
+            faq_confidence=0.45,
+            sentences=[
+                (STORY, "faq", 0.81),
+                ("I'd like something taken off", "request_credit", 0.8),
+            ],
+        )
+    ]
+    result = decision(events)
+    assert (result.reason, result.rule.name if result.rule else None) == ("out_of_policy", "credit")
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence_list"),
+    [
+        # below min_sentence_confidence
+        (
+            f"{STORY}. I'd like something taken off",
+            [(STORY, "faq", 0.81), ("I'd like something taken off", "request_credit", 0.55)],
+        ),
+        # a sentence cut off mid-phrase names nothing
+        (
+            f"I'd like something taken off for the. {STORY}",
+            [("I'd like something taken off for the.", "request_credit", 0.9), (STORY, "faq", 0.8)],
+        ),
+    ],
+)
+def test_a_sentence_counts_only_when_confident_and_complete(
+    text: str, sentence_list: list[tuple[str, str, float]]
+) -> None:
+    events = [
+        user(
+            text, "faq/damaged_item", confidence=0.62, faq_confidence=0.45, sentences=sentence_list
+        )
+    ]
+    assert decision(events).gate == "answer"
+
+
+def test_a_policy_without_min_sentence_confidence_reads_only_the_whole_message() -> None:
+    from dataclasses import replace
+
+    events = [
+        user(
+            f"{STORY}. I want my lawyer to look at this",
+            "faq/damaged_item",
+            faq_confidence=0.45,
+            sentences=[(STORY, "faq", 0.81), ("I want my lawyer", "legal_threat", 0.95)],
+        )
+    ]
+    turns = turns_from_events(events)
+    assert decide(turns, POLICY).reason == "out_of_policy"
+    # the pattern would catch "lawyer" too: without it, only the sentence names the threat
+    rules = tuple(replace(rule, patterns=()) for rule in POLICY.rules)
+    without = replace(POLICY, rules=rules, min_sentence_confidence=None)
+    assert decide(turns, without).gate == "answer"
+    assert decide(turns, replace(POLICY, rules=rules)).reason == "out_of_policy"

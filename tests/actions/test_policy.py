@@ -104,3 +104,16 @@ def test_unfinished_endings_are_read_in_lower_case_and_optional() -> None:
     assert parse_policy(data, POLICY).unfinished_endings == frozenset({"the", "uh"})
     del data["understanding"]["unfinished_endings"]
     assert parse_policy(data, POLICY).unfinished_endings == frozenset()
+
+
+def test_min_sentence_confidence_is_optional_and_checked() -> None:
+    data = _data()
+    assert (
+        parse_policy(data, POLICY).min_sentence_confidence
+        == data["understanding"]["min_sentence_confidence"]
+    )
+    del data["understanding"]["min_sentence_confidence"]
+    assert parse_policy(data, POLICY).min_sentence_confidence is None
+    data["understanding"]["min_sentence_confidence"] = 1.5
+    with pytest.raises(PolicyError, match=r"understanding.min_sentence_confidence"):
+        parse_policy(data, POLICY)

@@ -200,3 +200,16 @@ def test_two_cut_off_messages_in_a_row_are_two_misunderstandings() -> None:
         user("like the last box but the", "faq/split_shipment", faq_confidence=0.7),
     ]
     assert names(events) == [("misunderstood", 2), ("misunderstood", 3)]
+
+
+def test_negative_feedback_in_a_sentence_of_its_own_counts() -> None:
+    text = "thanks for the link. that is not what I need at all"
+    sentences = [
+        ("thanks for the link", "thank", 0.8),
+        ("that is not it", "feedback_negative", 0.9),
+    ]
+    events = [*ANSWERED, user(text, "faq/order_status", faq_confidence=0.8, sentences=sentences)]
+    assert names(events) == [("negative_feedback", 2)]
+    quiet = [("thanks for the link", "thank", 0.8), ("that is not it", "feedback_negative", 0.5)]
+    events = [*ANSWERED, user(text, "faq/order_status", faq_confidence=0.8, sentences=quiet)]
+    assert names(events) == []
