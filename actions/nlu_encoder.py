@@ -8,7 +8,8 @@ tokenizer, the 6-layer BERT encoder, mean pooling over the tokens and L2 normali
 deliberate difference is GELU in its tanh form (within 1e-3 of the exact one, twice as fast).
 
 On 2 cores it embeds about 300 short sentences a second in batches, and one short sentence (3-13
-tokens) alone in 15-25 ms: about half of Rasa's CPU per message. The linear classifier (actions/nlu_linear.py) uses the embeddings as extra features.
+tokens) alone in 15-25 ms: about half of Rasa's CPU per message. The linear classifier
+(actions/nlu_linear.py) uses the embeddings as extra features.
 """
 
 from __future__ import annotations
