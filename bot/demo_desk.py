@@ -2,14 +2,14 @@
 
 `make run` calls it. While DEMO_PAGES is on it creates, once, an agent (ana), a senior (sam), a
 supervisor (grace) and a conversation designer (dee) sharing one password: DEMO_DESK_PASSWORD
-from the environment or .env, or a random one written to .env on first start. A production desk
-turns DEMO_PAGES off and creates real accounts with `python -m bot users create`.
+from the environment or .env (the run command writes a random one there on first start, with the
+other secrets). A production desk turns DEMO_PAGES off and creates real accounts with
+`python -m bot users create`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sys
 
 from sqlalchemy import select
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import User
-from bot.settings import ROOT, Settings, SettingsError, load_settings
-from bot.staff import create_user
+from bot.settings import Settings, SettingsError, load_settings
+from bot.staff import StaffError, create_user
 
 ACCOUNTS = (
     ("ana", "Ana Souza", "agent"),
@@ -39,19 +39,6 @@ async def ensure_accounts(session: AsyncSession, password: str) -> list[str]:
             )
             made.append(username)
     return made
-
-
-def demo_password(settings: Settings) -> str:
-    """DEMO_DESK_PASSWORD, or a new random one appended to .env (kept private to its owner)."""
-    if settings.demo_desk_password:
-        return settings.demo_desk_password
-    password = secrets.token_urlsafe(12)
-    dotenv = ROOT / ".env"
-    existing = dotenv.read_text() if dotenv.exists() else ""
-    separator = "" if not existing or existing.endswith("\n") else "\n"
-    dotenv.write_text(f"{existing}{separator}DEMO_DESK_PASSWORD={password}\n")
-    dotenv.chmod(0o600)
-    return password
 
 
 def sign_in_hint(settings: Settings) -> str:
@@ -80,7 +67,18 @@ def main() -> int:
         return 2
     if not settings.demo_pages:
         return 0
-    made = asyncio.run(_create(settings, demo_password(settings)))
+    if not settings.demo_desk_password:
+        print(
+            "Error: DEMO_DESK_PASSWORD is empty: set one in .env (`make run` writes a random one "
+            "on first start) or turn DEMO_PAGES off",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        made = asyncio.run(_create(settings, settings.demo_desk_password))
+    except StaffError as error:
+        print(f"Error: DEMO_DESK_PASSWORD: {error}", file=sys.stderr)
+        return 2
     if made:
         print(f"Created demo desk accounts: {', '.join(made)} (password: DEMO_DESK_PASSWORD).")
     return 0

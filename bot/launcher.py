@@ -85,7 +85,14 @@ def train_if_changed() -> Path:
     return model
 
 
-SECRETS = ("RASA_JWT_SECRET", "BOT_SECRET", "CUSTOMER_IDENTITY_SECRET")
+# Generated on first start, with their length in random bytes: the desk's demo password is typed
+# by people (bot/demo_desk.py), the rest only by programs.
+SECRETS = {
+    "RASA_JWT_SECRET": 48,
+    "BOT_SECRET": 48,
+    "CUSTOMER_IDENTITY_SECRET": 48,
+    "DEMO_DESK_PASSWORD": 12,
+}
 
 
 def ensure_dotenv() -> None:
@@ -97,7 +104,7 @@ def ensure_dotenv() -> None:
     if dotenv.exists() and not missing:
         return
     lines = [line for line in lines if line.split("=", 1)[0] not in missing]
-    lines += [f"{name}={secrets.token_urlsafe(48)}" for name in missing]
+    lines += [f"{name}={secrets.token_urlsafe(SECRETS[name])}" for name in missing]
     dotenv.write_text("\n".join(lines) + "\n")
     dotenv.chmod(0o600)
     print(f"Wrote {', '.join(missing)} to .env (random; edit .env to change any setting).")
@@ -248,9 +255,9 @@ def run() -> int:
     model = train_if_changed()
     # demo customers and orders for the desk, on a fresh database only
     subprocess.run([str(BOT_PYTHON), "-m", "bot", "seed-demo"], cwd=ROOT, check=True)
-    # demo desk accounts (DEMO_PAGES only); a new password lands in .env, so read it again
+    # demo desk accounts (DEMO_PAGES only), with the password ensure_dotenv wrote
     subprocess.run([str(BOT_PYTHON), "-m", "bot.demo_desk"], cwd=ROOT, check=True)
-    desk_hint = sign_in_hint(load_settings())
+    desk_hint = sign_in_hint(settings)
     all_services = services(settings, model)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("Starting the action server, the Rasa server and the bot service ...", flush=True)
