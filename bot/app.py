@@ -14,9 +14,6 @@ from bot import channel, designer, desk, pages
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.designer.inbox import tracker_engine
-from bot.designer.nlu_files import Project
-from bot.designer.training import Trainer
 from bot.desk import overview
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
@@ -50,26 +47,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         actions.start(http)
         chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
         app[channel.CHAT] = chat
-        tracker = tracker_engine(settings.rasa_tracker_store_url)
-        app[designer.DESIGNER] = designer.Designer(
-            project=Project(settings.designer_project),
-            trainer=Trainer(
-                chat.sessions,
-                http,
-                settings.rasa_jwt_secret,
-                settings.designer_project,
-                settings.rasa_venv / "bin",
-                notify=chat.publish_desk,
-            ),
-            tracker=tracker,
-            sessions=chat.sessions,
-            understanding=policy.understanding,
+        app[designer.DESIGNER] = studio = designer.build(
+            settings, chat.sessions, http, policy.understanding, notify=chat.publish_desk
         )
         reaper = asyncio.create_task(_release_expired_leases(chat))
         yield
         await actions.stop()
-        await app[designer.DESIGNER].trainer.drain()
-        await tracker.dispose()
+        await studio.close()
         reaper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reaper

@@ -26,10 +26,8 @@ from sqlalchemy import select
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import TrainingRun, User, utcnow
-from bot.designer import inbox, insights, labels, loop
-from bot.designer.nlu_files import Project
-from bot.designer.training import Trainer
-from bot.policy import load_service_policy
+from bot.designer import insights, labels, loop
+from bot.policy import ServicePolicy, load_service_policy
 from bot.settings import Settings
 from bot.staff import StaffError
 
@@ -59,29 +57,18 @@ def add_parser(commands: Any) -> None:
 
 
 @asynccontextmanager
-async def _designer(settings: Settings) -> AsyncIterator[loop.Designer]:
+async def _designer(settings: Settings) -> AsyncIterator[tuple[loop.Designer, ServicePolicy]]:
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    tracker = inbox.tracker_engine(settings.rasa_tracker_store_url)
     policy = load_service_policy(settings.policy_file)
     try:
         async with aiohttp.ClientSession(settings.rasa_url) as http:
-            sessions = session_factory(engine)
-            yield loop.Designer(
-                project=Project(settings.designer_project),
-                trainer=Trainer(
-                    sessions,
-                    http,
-                    settings.rasa_jwt_secret,
-                    settings.designer_project,
-                    settings.rasa_venv / "bin",
-                ),
-                tracker=tracker,
-                sessions=sessions,
-                understanding=policy.understanding,
-            )
+            designer = loop.build(settings, session_factory(engine), http, policy.understanding)
+            try:
+                yield designer, policy
+            finally:
+                await designer.close()
     finally:
-        await tracker.dispose()
         await engine.dispose()
 
 
@@ -102,7 +89,7 @@ def _print_groups(groups: list[dict[str, Any]]) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:
-    async with _designer(settings) as designer:
+    async with _designer(settings) as (designer, policy):
         until = utcnow() + timedelta(seconds=1)
         since = until - timedelta(days=getattr(args, "days", 7))
         if args.action == "inbox":
@@ -111,7 +98,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
         elif args.action == "groups":
             _print_groups(loop.grouped(await loop.items(designer, since, until)))
         elif args.action == "insights":
-            policy = load_service_policy(settings.policy_file)
             async with designer.sessions() as session:
                 figures = await insights.period(session, since, until, policy.desk.hours.timezone)
             print(json.dumps(figures, indent=2))

@@ -9,6 +9,7 @@ as `bot_could_have_answered`. Messages already labelled are left out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bot.db.models import LabelledMessage, Message, Role, Ticket
@@ -193,7 +195,10 @@ async def collect(
     found: dict[str, Item] = {}
     sources = await _handoff_items(session, since, until)
     if tracker is not None:
-        sources = await _tracker_items(tracker, understanding, since, until) + sources
+        # Rasa creates its tracker store with the first conversation; until then the service's
+        # own reasons are still worth showing
+        with contextlib.suppress(SQLAlchemyError):
+            sources = await _tracker_items(tracker, understanding, since, until) + sources
     for item in sources:
         if item.key in found:
             known = found[item.key]

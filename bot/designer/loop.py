@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +20,7 @@ from bot.designer.nlu_files import LabelError, Project
 from bot.designer.training import Trainer
 from bot.policy import Understanding
 from bot.queue import QueueError
+from bot.settings import Settings
 
 
 @dataclass
@@ -28,18 +31,39 @@ class Designer:
     sessions: async_sessionmaker[AsyncSession]
     understanding: Understanding
 
+    async def close(self) -> None:
+        await self.trainer.drain()
+        if self.tracker is not None:
+            await self.tracker.dispose()
+
+
+def build(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    http: aiohttp.ClientSession,
+    understanding: Understanding,
+    notify: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+) -> Designer:
+    """The designer of the service (app.py) and of the command line (cli.py); close() it."""
+    return Designer(
+        project=Project(settings.designer_project),
+        trainer=Trainer(
+            sessions,
+            http,
+            settings.rasa_jwt_secret,
+            settings.designer_project,
+            settings.rasa_venv / "bin",
+            notify=notify,
+        ),
+        tracker=inbox.tracker_engine(settings.rasa_tracker_store_url),
+        sessions=sessions,
+        understanding=understanding,
+    )
+
 
 async def items(designer: Designer, since: datetime, until: datetime) -> list[inbox.Item]:
     async with designer.sessions() as session:
-        try:
-            return await inbox.collect(
-                session, designer.tracker, designer.understanding, since, until
-            )
-        except SQLAlchemyError:
-            # Rasa has not created its tracker store yet (no conversation so far): the service's
-            # own reasons are still worth showing
-            await session.rollback()
-            return await inbox.collect(session, None, designer.understanding, since, until)
+        return await inbox.collect(session, designer.tracker, designer.understanding, since, until)
 
 
 def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Label, TrainingRun, User, utcnow
 from bot.designer.compare import compare
-from bot.launcher import fingerprint
+from bot.launcher import model_path
 from bot.queue import QueueError
 from bot.rasa_auth import authorization
 
@@ -54,6 +54,10 @@ class Trainer:
     @property
     def models(self) -> Path:
         return self.project / "models"
+
+    @property
+    def candidates(self) -> Path:
+        return self.models / "candidates"
 
     async def start(self, user: User) -> TrainingRun:
         try:
@@ -114,7 +118,7 @@ class Trainer:
             name = None
         if not name:
             raise StepFailed("the Rasa server is not answering, so the serving model is unknown")
-        for folder in (self.models, self.models / "candidates"):
+        for folder in (self.models, self.candidates):
             if (folder / Path(name).name).exists():
                 return folder / Path(name).name
         raise StepFailed(f"the serving model {name} is not in {self.models}")
@@ -144,8 +148,9 @@ class Trainer:
                 "validate", str(self.rasa_bin / "rasa"), "data", "validate", "--fail-on-warnings"
             )
             current = await self.serving_model()
-            name = f"fetch-and-home-{fingerprint(self.project)}"
-            candidate = self.models / "candidates" / f"{name}.tar.gz"
+            # the name `make model` would give it, in a folder of its own until promoted
+            candidate = self.candidates / model_path(self.project).name
+            name = candidate.name.removesuffix(".tar.gz")
             await self._update(
                 run_id,
                 step="training the candidate",
