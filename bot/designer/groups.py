@@ -57,14 +57,6 @@ class Group:
         return len(self.members)
 
 
-GRAM_WEIGHT = 1.0
-
-
-def _weight(term: str) -> float:
-    """Whole words say more about a topic than character n-grams, which only bridge spellings."""
-    return GRAM_WEIGHT if term.startswith("#") else 1.0
-
-
 def _normalised(vector: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {k: v / norm for k, v in vector.items()}
@@ -92,7 +84,7 @@ def group(texts: Sequence[str], threshold: float = THRESHOLD, k: int = NEIGHBOUR
     vectors = [
         _normalised(
             {
-                t: (1 + math.log(f)) * math.log(1 + n / documents[t]) ** IDF_POWER * _weight(t)
+                t: (1 + math.log(f)) * math.log(1 + n / documents[t]) ** IDF_POWER
                 for t, f in c.items()
                 if t not in common
             }
