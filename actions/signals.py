@@ -7,6 +7,7 @@ signal names the turn and the text that fired it) and tested without Rasa.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.conversation import Turn
@@ -112,6 +113,17 @@ def unfinished(text: str, policy: Policy) -> bool:
     return len(words) >= 2 and words[-1] in policy.unfinished_endings
 
 
+def sentence_intents(
+    sentences: Iterable[tuple[str, str | None, float]], threshold: float, policy: Policy
+) -> set[str]:
+    """The intents of the sentences classified at `threshold` or above, cut-off ones left out."""
+    return {
+        intent
+        for text, intent, confidence in sentences
+        if intent is not None and confidence >= threshold and not unfinished(text, policy)
+    }
+
+
 def sentence_says(turn: Turn, intents: tuple[str, ...], policy: Policy) -> bool:
     """One sentence of a longer message, classified alone, is one of these intents.
 
@@ -123,10 +135,7 @@ def sentence_says(turn: Turn, intents: tuple[str, ...], policy: Policy) -> bool:
     threshold = policy.min_sentence_confidence
     if threshold is None or turn.shorthand:
         return False
-    return any(
-        intent in intents and confidence >= threshold and not unfinished(text, policy)
-        for text, intent, confidence in turn.sentences
-    )
+    return not sentence_intents(turn.sentences, threshold, policy).isdisjoint(intents)
 
 
 def misunderstood(turn: Turn, policy: Policy) -> bool:

@@ -433,7 +433,7 @@ def found_requests(
 ) -> set[str]:
     """The requests the gate acts on in this message: the whole message's intent (at the
     fallback threshold) and, from `sentence` up, any sentence's."""
-    from actions.signals import unfinished
+    from actions.signals import sentence_intents
 
     found = set()
     if (
@@ -443,11 +443,7 @@ def found_requests(
     ):
         found.add(record["intent"])
     if sentence is not None:
-        found |= {
-            name
-            for text, name, confidence in record["sentences"]
-            if name in requests and confidence >= sentence and not unfinished(text, policy)
-        }
+        found |= sentence_intents(record["sentences"], sentence, policy) & requests
     return found
 
 
