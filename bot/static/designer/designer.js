@@ -8,7 +8,7 @@
 // Every text a customer wrote goes on screen through textContent (shared/dom.js).
 
 import { ApiError, get, post } from "../desk/api.js";
-import { DeskSocket } from "../desk/socket.js";
+import { DeskSocket, showConnection } from "../desk/socket.js";
 import { clear, clock, day, h, words } from "../shared/dom.js";
 import { $, change, fail, fixed, plural, startPage, table, toast } from "./frame.js";
 
@@ -724,13 +724,7 @@ async function main() {
   const user = await startPage();
   if (!user) return;
   const socket = new DeskSocket({
-    onState(status, again) {
-      const box = $("#connection");
-      box.dataset.state = status;
-      box.querySelector(".connection-text").textContent = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : "Offline, reconnecting…";
-      if (status === "signed_out") location.reload();
-      if (status === "open" && again) Promise.all([loadGroups(), loadRuns(), state.shown ? refreshShown() : null]).catch(() => {});
-    },
+    onState: showConnection(() => Promise.all([loadGroups(), loadRuns(), state.shown ? refreshShown() : null]).catch(() => {})),
     onFrame(frame) {
       if (frame.type === "training" && typeof frame.run === "number") onTraining(frame);
     },

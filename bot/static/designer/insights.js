@@ -7,6 +7,7 @@
 // table of its numbers under "Show the numbers". Days and hours are the desk's local time.
 
 import { get } from "../desk/api.js";
+import { tile } from "../desk/ui.js";
 import { clear, h, reasonLabel } from "../shared/dom.js";
 import { columns, niceMax, rows } from "./charts.js";
 import { $, fail, percent, plural, startPage, table, toast } from "./frame.js";
@@ -19,12 +20,6 @@ const fullDate = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeri
 function parseDay(text) {
   const [y, m, d] = text.split("-").map(Number);
   return new Date(y, m - 1, d);
-}
-
-// Every day of the period, quiet ones too: the service lists them all, in the desk's time zone
-// (data.timezone), so a chart never depends on the browser's own clock.
-function periodDays(data) {
-  return data.days;
 }
 
 function hourLabel(hour) {
@@ -53,10 +48,6 @@ function empty(text) {
 
 // --- figures -------------------------------------------------------------------------------
 
-function tile(label, value, note, id) {
-  return h("li", { class: "tile", id }, h("p", { class: "tile-label", text: label }), h("p", { class: "tile-value", text: value }), note ? h("p", { class: "tile-note", text: note }) : null);
-}
-
 function satisfactionText(entry) {
   return entry ? `${entry.average.toFixed(1)} / 5` : "–";
 }
@@ -67,11 +58,11 @@ function renderTiles(data) {
   const agent = data.satisfaction.agent;
   clear(
     $("#tiles"),
-    tile("Conversations", String(data.conversations), "started in the period", "tile-conversations"),
-    tile("Answered by the bot alone", percent(data.containment), "containment: never handed over", "tile-containment"),
-    tile("Handed to a person", String(handoffs), handoffs ? "handoffs in the period" : "no handoffs", "tile-handoffs"),
-    tile("Satisfaction, bot only", satisfactionText(bot), bot ? plural(bot.answers, "answer") : "no answers yet", "tile-csat-bot"),
-    tile("Satisfaction, with a person", satisfactionText(agent), agent ? plural(agent.answers, "answer") : "no answers yet", "tile-csat-agent"),
+    tile("Conversations", String(data.conversations), "started in the period", { id: "tile-conversations" }),
+    tile("Answered by the bot alone", percent(data.containment), "containment: never handed over", { id: "tile-containment" }),
+    tile("Handed to a person", String(handoffs), handoffs ? "handoffs in the period" : "no handoffs", { id: "tile-handoffs" }),
+    tile("Satisfaction, bot only", satisfactionText(bot), bot ? plural(bot.answers, "answer") : "no answers yet", { id: "tile-csat-bot" }),
+    tile("Satisfaction, with a person", satisfactionText(agent), agent ? plural(agent.answers, "answer") : "no answers yet", { id: "tile-csat-agent" }),
   );
 }
 
@@ -223,7 +214,9 @@ function renderUnanswered(data) {
 function render() {
   const data = state.data;
   if (!data) return;
-  const days = periodDays(data);
+  // Every day of the period, quiet ones too: the service lists them all, in the desk's time zone
+  // (data.timezone), so a chart never depends on the browser's own clock.
+  const days = data.days;
   const open = [...document.querySelectorAll(".chart-data[open]")].map((d) => d.closest(".chart").id);
   $("#period-text").textContent = `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days and hours are the desk's local time.`;
   renderTiles(data);

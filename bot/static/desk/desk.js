@@ -7,14 +7,13 @@
 
 import { ApiError, get, post } from "./api.js";
 import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
-import { DeskSocket } from "./socket.js";
-import { clear, clock, day, h, linkify, money, parseDollars, paw, reasonLabel, since, words } from "../shared/dom.js";
+import { DeskSocket, showConnection } from "./socket.js";
+import { fail, toast } from "./ui.js";
+import { $, REMEDY_LABEL, clear, clock, day, h, linkify, money, parseDollars, paw, reasonLabel, since, words } from "../shared/dom.js";
 
-const $ = (selector) => document.querySelector(selector);
 for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
 
 const BASE_TITLE = document.title;
-const REMEDY_LABEL = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
 const OUTCOME_FOR = { credit: "credited", refund: "refunded", fee_waiver: "fee_waived", replacement: "replaced" };
 const MODE_LABEL = { bot: "With the bot", queued: "Waiting in the queue", assigned: "With a person", closed: "Closed" };
 const SIGNAL_LABEL = {
@@ -48,16 +47,6 @@ const state = {
 };
 
 // --- small things ------------------------------------------------------------------------------
-
-function toast(text, kind = "info") {
-  const item = h("div", { class: `toast toast-${kind}`, text });
-  $("#toasts").append(item);
-  setTimeout(() => item.remove(), kind === "error" ? 8000 : 5000);
-}
-
-function fail(error) {
-  toast(error instanceof ApiError ? error.message : "Something went wrong. Please try again.", "error");
-}
 
 let audio = null;
 function chime() {
@@ -119,14 +108,7 @@ function saveExtra() {
 // --- the socket --------------------------------------------------------------------------------
 
 const socket = new DeskSocket({
-  onState(status, again) {
-    const box = $("#connection");
-    box.dataset.state = status;
-    box.querySelector(".connection-text").textContent =
-      status === "open" ? "Online" : status === "connecting" ? "Connecting…" : status === "signed_out" ? "Signed out" : "Offline, reconnecting…";
-    if (status === "signed_out") location.reload();
-    if (status === "open" && again) refreshAll();
-  },
+  onState: showConnection(refreshAll, { open: "Online", connecting: "Connecting…", signed_out: "Signed out", down: "Offline, reconnecting…" }),
   onFrame,
 });
 
@@ -791,7 +773,7 @@ function dialog(title, fields, okLabel, onOk) {
     try {
       if ((await onOk(form)) !== false) close();
     } catch (failure) {
-      error.textContent = failure instanceof ApiError ? failure.message : String(failure.message || failure);
+      error.textContent = String(failure.message || failure);
     } finally {
       ok.disabled = false;
     }
@@ -1221,7 +1203,7 @@ function tick() {
   }
 }
 
-async function heartbeats() {
+function heartbeats() {
   for (const ticket of state.assigned) {
     post(`/desk/api/tickets/${ticket.id}/heartbeat`).catch(() => {});
   }

@@ -82,3 +82,18 @@ export class DeskSocket {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 }
+
+// An onState for DeskSocket that shows the state in the header's #connection (data-state and
+// words from labels, "down" for any state without its own), reloads the page when the session
+// has ended, and calls onReconnect when the socket is back after a drop.
+export const LIVE_LABELS = { open: "Live", connecting: "Connecting…", down: "Offline, reconnecting…" };
+
+export function showConnection(onReconnect, labels = LIVE_LABELS) {
+  return (status, again) => {
+    const box = document.querySelector("#connection");
+    box.dataset.state = status;
+    box.querySelector(".connection-text").textContent = labels[status] || labels.down;
+    if (status === "signed_out") location.reload();
+    if (status === "open" && again) onReconnect();
+  };
+}

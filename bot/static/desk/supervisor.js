@@ -2,57 +2,27 @@
 // grants, and every open conversation with a way to join it. Figures refresh every few seconds
 // and whenever the desk socket says something changed.
 
-import { ApiError, get, post } from "./api.js";
+import { get, post } from "./api.js";
 import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
-import { DeskSocket } from "./socket.js";
-import { clear, clock, day, duration, h, money, paw, reasonLabel, since, words } from "../shared/dom.js";
+import { DeskSocket, showConnection } from "./socket.js";
+import { fail, table, tile, toast } from "./ui.js";
+import { $, REMEDY_LABEL, clear, clock, day, duration, h, money, paw, plural, reasonLabel, since, words } from "../shared/dom.js";
 
-const $ = (selector) => document.querySelector(selector);
 for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
-const KIND = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
-
-function toast(text, kind = "info") {
-  const item = h("div", { class: `toast toast-${kind}`, text });
-  $("#toasts").append(item);
-  setTimeout(() => item.remove(), kind === "error" ? 8000 : 5000);
-}
-
-function fail(error) {
-  toast(error instanceof ApiError ? error.message : "Something went wrong. Please try again.", "error");
-}
-
-function table(caption, columns, rows, empty) {
-  if (!rows.length) return h("p", { class: "empty", text: empty });
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "table" },
-      h("caption", { class: "sr-only", text: caption }),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", text: c })))),
-      h("tbody", {}, rows),
-    ),
-  );
-}
 
 // --- figures -------------------------------------------------------------------------------
-
-function tile(label, value, note, tone) {
-  return h("li", { class: `tile${tone ? ` tile-${tone}` : ""}` }, h("p", { class: "tile-label", text: label }), h("p", { class: "tile-value", text: value }), note ? h("p", { class: "tile-note", text: note }) : null);
-}
 
 async function loadStats() {
   const s = await get("/desk/api/stats");
   const longest = s.longest_wait_seconds;
   clear(
     $("#tiles"),
-    tile("Waiting", String(s.waiting), s.waiting ? "in the queue" : "nobody waiting", s.waiting > 3 ? "warn" : null),
-    tile("Longest wait", s.waiting ? duration(longest) : "–", s.waiting ? "oldest in the queue" : "", longest > 300 ? "warn" : null),
-    tile("Agents online", String(s.agents_online), s.agents_online ? "on the desk now" : "nobody on the desk", s.agents_online ? null : "alert"),
+    tile("Waiting", String(s.waiting), s.waiting ? "in the queue" : "nobody waiting", { tone: s.waiting > 3 ? "warn" : null }),
+    tile("Longest wait", s.waiting ? duration(longest) : "–", s.waiting ? "oldest in the queue" : "", { tone: longest > 300 ? "warn" : null }),
+    tile("Agents online", String(s.agents_online), s.agents_online ? "on the desk now" : "nobody on the desk", { tone: s.agents_online ? null : "alert" }),
     tile("With a person", String(s.assigned), "conversations claimed"),
-    tile("Escalated", String(s.escalated), "asking for a supervisor", s.escalated ? "warn" : null),
-    tile("Approvals", String(s.pending_approvals), "waiting for a decision", s.pending_approvals ? "warn" : null),
+    tile("Escalated", String(s.escalated), "asking for a supervisor", { tone: s.escalated ? "warn" : null }),
+    tile("Approvals", String(s.pending_approvals), "waiting for a decision", { tone: s.pending_approvals ? "warn" : null }),
   );
   const reasons = Object.entries(s.handoffs_last_hour).sort((a, b) => b[1] - a[1]);
   const most = Math.max(1, ...reasons.map(([, n]) => n));
@@ -72,8 +42,8 @@ async function loadStats() {
   );
   const csat = s.satisfaction_last_day;
   const row = (who, label) =>
-    h("div", { class: "csat" }, h("p", { class: "csat-label", text: label }), csat[who] ? [h("p", { class: "csat-value" }, h("strong", { text: csat[who].average.toFixed(1) }), " / 5"), h("p", { class: "muted", text: `${csat[who].answers} answer${csat[who].answers === 1 ? "" : "s"}` })] : h("p", { class: "muted", text: "No answers yet" }));
-  clear($("#csat"), h("div", { class: "csat-grid" }, row("agent", "Handled by a person"), row("bot", "Handled by the bot")), h("p", { class: "muted small", text: `${s.flagged_grants_last_day} grant${s.flagged_grants_last_day === 1 ? "" : "s"} flagged for audit today.` }));
+    h("div", { class: "csat" }, h("p", { class: "csat-label", text: label }), csat[who] ? [h("p", { class: "csat-value" }, h("strong", { text: csat[who].average.toFixed(1) }), " / 5"), h("p", { class: "muted", text: plural(csat[who].answers, "answer") })] : h("p", { class: "muted", text: "No answers yet" }));
+  clear($("#csat"), h("div", { class: "csat-grid" }, row("agent", "Handled by a person"), row("bot", "Handled by the bot")), h("p", { class: "muted small", text: `${plural(s.flagged_grants_last_day, "grant")} flagged for audit today.` }));
   $("#updated").textContent = `Updated ${clock(new Date().toISOString())}`;
 }
 
@@ -93,19 +63,19 @@ async function loadApprovals() {
           "tr",
           {},
           h("td", { text: a.requested_by }),
-          h("td", {}, h("strong", { text: `${KIND[a.kind] || words(a.kind)} ${money(a.amount_cents)}` })),
+          h("td", {}, h("strong", { text: `${REMEDY_LABEL[a.kind] || words(a.kind)} ${money(a.amount_cents)}` })),
           h("td", { text: `#${a.order_id}` }),
           h("td", { class: "reason-cell", text: a.reason }),
           h("td", { text: `${since(a.created_at)} ago` }),
           h(
             "td",
             { class: "actions" },
-            h("button", { type: "button", class: "btn btn-primary btn-small", text: "Approve", "aria-label": `Approve ${KIND[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, true, e.currentTarget) }),
-            h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Decline", "aria-label": `Decline ${KIND[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, false, e.currentTarget) }),
+            h("button", { type: "button", class: "btn btn-primary btn-small", text: "Approve", "aria-label": `Approve ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, true, e.currentTarget) }),
+            h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Decline", "aria-label": `Decline ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, false, e.currentTarget) }),
           ),
         ),
       ),
-      "No approvals waiting. Requests above an agent's authority appear here.",
+      { empty: "No approvals waiting. Requests above an agent's authority appear here." },
     ),
   );
 }
@@ -114,7 +84,7 @@ async function decide(approval, approve, button) {
   for (const b of button.parentElement.querySelectorAll("button")) b.disabled = true;
   try {
     await post(`/desk/api/approvals/${approval.id}/decide`, { approve });
-    toast(`${approve ? "Approved" : "Declined"}: ${KIND[approval.kind]} of ${money(approval.amount_cents)} for ${approval.requested_by}.`, approve ? "success" : "info");
+    toast(`${approve ? "Approved" : "Declined"}: ${REMEDY_LABEL[approval.kind]} of ${money(approval.amount_cents)} for ${approval.requested_by}.`, approve ? "success" : "info");
   } catch (error) {
     fail(error);
   }
@@ -150,7 +120,7 @@ async function loadOpen() {
           ),
         ),
       ),
-      "No open conversations.",
+      { empty: "No open conversations." },
     ),
   );
 }
@@ -193,13 +163,13 @@ async function loadAudit() {
           {},
           h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
           h("td", { text: g.actor }),
-          h("td", {}, h("strong", { text: `${KIND[g.kind] || words(g.kind)} ${money(g.amount_cents)}` }), g.approval_id ? h("span", { class: "muted block", text: "approved by a supervisor" }) : null),
+          h("td", {}, h("strong", { text: `${REMEDY_LABEL[g.kind] || words(g.kind)} ${money(g.amount_cents)}` }), g.approval_id ? h("span", { class: "muted block", text: "approved by a supervisor" }) : null),
           h("td", { text: `#${g.order_id}` }),
           h("td", { class: "reason-cell", text: g.reason }),
           h("td", { text: `v${g.policy_version}` }),
         ),
       ),
-      "No grants at or above the audit threshold. Large grants are made at once and listed here for review.",
+      { empty: "No grants at or above the audit threshold. Large grants are made at once and listed here for review." },
     ),
   );
 }
@@ -231,13 +201,7 @@ async function main() {
     return;
   }
   const socket = new DeskSocket({
-    onState(status, again) {
-      const box = $("#connection");
-      box.dataset.state = status;
-      box.querySelector(".connection-text").textContent = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : "Offline, reconnecting…";
-      if (status === "signed_out") location.reload();
-      if (status === "open" && again) refreshSoon("approvals");
-    },
+    onState: showConnection(() => refreshSoon("approvals")),
     onFrame(frame) {
       if (["queue", "approvals", "audit", "escalation"].includes(frame.type)) refreshSoon(frame.type);
     },

@@ -2,6 +2,8 @@
 // customer, an agent or the bot wrote can become markup. Links are built as <a> elements, and
 // only for http and https addresses.
 
+export const $ = (selector) => document.querySelector(selector);
+
 export function h(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
@@ -90,10 +92,16 @@ export function since(iso) {
   return duration((Date.now() - new Date(iso).getTime()) / 1000);
 }
 
+export function plural(count, one, many = `${one}s`) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 export function words(code) {
   const text = String(code || "").replace(/^utter_(faq\/)?/, "").replace(/[_/]+/g, " ").trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+export const REMEDY_LABEL = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
 
 const REASONS = {
   frustration: "Frustration",
