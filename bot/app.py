@@ -14,7 +14,6 @@ from bot import channel, designer, desk, pages
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.desk import overview
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
 from bot.faq_search import FaqIndex, load_answers
@@ -43,7 +42,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     hub.listen(DESK_FEED, sockets.on_desk_feed)
     async with aiohttp.ClientSession(settings.rasa_url) as http:
         app[RASA_HTTP] = http
-        actions = ActionServerWatch(f"http://127.0.0.1:{settings.action_port}/health")
+        actions = ActionServerWatch(settings.action_health_url)
         actions.start(http)
         chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
         app[channel.CHAT] = chat
@@ -100,7 +99,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     channel.setup_routes(app)
     desk.setup_routes(app)
-    overview.setup_routes(app)
     designer.setup_routes(app)
     pages.setup_routes(app)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -21,7 +20,6 @@ INTERVAL_SECONDS = 2.0
 class ActionServerWatch:
     url: str  # the action server's /health
     healthy: bool = True
-    checked_at: float = 0.0
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def check(self, http: aiohttp.ClientSession) -> bool:
@@ -32,7 +30,7 @@ class ActionServerWatch:
             healthy = False
         if healthy != self.healthy:
             log.warning("action server is %s", "back" if healthy else "not answering")
-        self.healthy, self.checked_at = healthy, time.monotonic()
+        self.healthy = healthy
         return healthy
 
     def start(self, http: aiohttp.ClientSession) -> None:

@@ -156,7 +156,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
                 "--port",
                 str(settings.action_port),
             ],
-            lambda: _http_ok(f"http://127.0.0.1:{settings.action_port}/health"),
+            lambda: _http_ok(settings.action_health_url),
         ),
         Service(
             "rasa",
@@ -299,7 +299,7 @@ def shell() -> int:
     ensure_dotenv()
     settings = load_settings()
     model = train_if_changed()
-    if not _http_ok(f"http://127.0.0.1:{settings.action_port}/health"):
+    if not _http_ok(settings.action_health_url):
         print(
             "The action server is not running: start the system with `make run` in another shell."
         )

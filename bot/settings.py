@@ -61,6 +61,10 @@ class Settings:
     def rasa_action_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.action_port}/webhook"
 
+    @property
+    def action_health_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/health"
+
     def rasa_environment(self) -> dict[str, str]:
         """What endpoints.yml interpolates; given to the Rasa and action server processes."""
         return {

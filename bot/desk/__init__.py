@@ -24,6 +24,8 @@ GET  /desk/api/audit                           grants at or above the audit thre
 GET  /desk/api/canned-replies, /desk/api/faq?q=, /desk/api/customers?q=, /desk/api/customers/{id}
 GET  /desk/api/colleagues                      desk users and teams, for transfers
 GET  /desk/api/stats                           live figures (supervisors)
+GET  /desk/api/open                            every open conversation (supervisors)
+GET  /desk/api/desk-config                     the pages' menus and limits, from policy.yml
 GET  /desk/ws                                  live queue, watched conversations, typing, presence
 
 Every route but login needs the session cookie; every state-changing one also the X-CSRF-Token
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.desk import auth, conversations, remedies, socket, tools
+from bot.desk import auth, conversations, overview, remedies, socket, tools
 from bot.desk.auth import desk_auth
 
 __all__ = ["desk_auth", "setup_routes"]
@@ -71,4 +73,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/desk/api/customers/{id}", tools.customer)
     r.add_get("/desk/api/colleagues", tools.colleagues)
     r.add_get("/desk/api/stats", tools.live_stats)
+    r.add_get("/desk/api/open", overview.open_conversations)
+    r.add_get("/desk/api/desk-config", overview.desk_config)
     r.add_get("/desk/ws", socket.desk_socket)

@@ -64,8 +64,3 @@ async def desk_config(request: web.Request) -> web.Response:
             "max_message_chars": chat.settings.max_message_chars,
         }
     )
-
-
-def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/desk/api/open", open_conversations)
-    app.router.add_get("/desk/api/desk-config", desk_config)
