@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import statistics
@@ -47,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.common import ROOT, bench_environment, held_out_texts, percentile
+
 RESULTS = ROOT / "results" / "bench_load.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOTS = ROOT / "docs" / "benchmarks"
@@ -196,21 +196,6 @@ class Tally:
     def answered(self, ms: float, handoff: bool) -> None:
         self.latencies.append(ms)
         self.handoffs += handoff
-
-
-def held_out_texts() -> list[str]:
-    import yaml
-
-    data = yaml.safe_load((ROOT / "tests" / "nlu" / "test_nlu.yml").read_text())
-    texts = []
-    for block in data["nlu"]:
-        for line in block["examples"].splitlines():
-            line = line.strip().removeprefix("- ")
-            if line:  # "[71042388](order_id)" -> "71042388"
-                texts.append(
-                    line.replace("[", "").replace("]", "").split("(")[0] if "](" in line else line
-                )
-    return texts
 
 
 @dataclass
@@ -432,13 +417,6 @@ def unavailable_causes(bot_log: Path, start: int) -> dict[str, int]:
     return dict(causes)
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def summarise(tally: Tally, seconds: float) -> dict[str, Any]:
     def r(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
@@ -543,25 +521,6 @@ async def handoff_latency(port: int, repeats: int) -> dict[str, Any]:
 
 
 # --- the stack ------------------------------------------------------------------------------
-
-
-def bench_environment(var: Path) -> dict[str, str]:
-    from tests.e2e.conftest import free_port
-
-    return {
-        "BOT_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-        "BOT_SECRET": secrets.token_urlsafe(32),
-        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-        "DEMO_DESK_PASSWORD": secrets.token_urlsafe(12),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
-        # every simulated customer is 127.0.0.1: per-address limits would stop the bench itself
-        "RATE_STARTS_PER_ADDRESS": "1000000",
-        "RATE_MESSAGES_PER_ADDRESS": "1000000",
-    }
 
 
 async def first_answer(

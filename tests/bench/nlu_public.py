@@ -49,10 +49,10 @@ IN_SCOPE_TARGET = 0.96  # the operating point chosen on CLINC150's validation sp
 SHIPPED = "config.yml"
 
 
-def markers(config: str, name: str | None = None) -> tuple[str, str]:
+def markers(config: str) -> tuple[str, str]:
     """The lines around this benchmark's section of docs/benchmarks.md: one section for the
     shipped config.yml, one for another pipeline measured with --config, for comparison."""
-    name = name or ("bench-nlu" if config == SHIPPED else "bench-nlu comparison")
+    name = "bench-nlu" if config == SHIPPED else "bench-nlu comparison"
     return (
         f"<!-- {name}: written by `make bench-nlu` (tests/bench/nlu_public.py); do not edit -->",
         f"<!-- /{name} -->",
@@ -385,6 +385,7 @@ def bench_clinc150(config: Path, bot_threshold: float) -> dict[str, Any]:
         ) | {"threshold": t}
 
     in_labels = [r.label for r in p["test"]]
+    ours_curve = curve(in_expected, in_labels, scores(p["test"]), scores(p["oos_test"]))
     report["threshold"] = {
         "ours_bot_threshold": oos_figures(
             in_expected, [r.bot_label for r in p["test"]], [r.bot_label for r in p["oos_test"]]
@@ -398,11 +399,9 @@ def bench_clinc150(config: Path, bot_threshold: float) -> dict[str, Any]:
             base_t,
         ),
         "ours_no_threshold_accuracy": accuracy(in_expected, in_labels),
-        "ours_test_curve_recall_at_target": recall_at(
-            curve(in_expected, in_labels, scores(p["test"]), scores(p["oos_test"])), IN_SCOPE_TARGET
-        ),
+        "ours_test_curve_recall_at_target": recall_at(ours_curve, IN_SCOPE_TARGET),
         "baseline_no_threshold_accuracy": accuracy(in_expected, base.scored["test"].labels),
-        "ours_curve": curve(in_expected, in_labels, scores(p["test"]), scores(p["oos_test"])),
+        "ours_curve": ours_curve,
         "baseline_curve": curve(
             in_expected,
             base.scored["test"].labels,
@@ -648,10 +647,6 @@ def write_docs(report: dict[str, Any], plots: list[Path]) -> None:
             "they do not pass or fail.\n"
         )
     )
-    # the comparison section was once the candidate's
-    legacy_begin, legacy_end = markers(config, "bench-nlu candidate")
-    if config != SHIPPED and begin not in text and legacy_begin in text and legacy_end in text:
-        begin, end = legacy_begin, legacy_end
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + section + rest.split(end, 1)[1]

@@ -14,34 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
-import secrets
 import statistics
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-import yaml
-
 from bot import launcher
-from bot.settings import ROOT, load_settings
-from tests.e2e.conftest import free_port
-
-ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # "[71042388](order_id)" -> "71042388"
-
-
-def held_out_texts() -> list[str]:
-    data = yaml.safe_load((ROOT / "tests" / "nlu" / "test_nlu.yml").read_text())
-    texts = []
-    for block in data["nlu"]:
-        for line in block["examples"].splitlines():
-            line = line.strip().removeprefix("- ")
-            if line:
-                texts.append(
-                    line.replace("[", "").replace("]", "").split("(")[0] if "](" in line else line
-                )
-    return texts
+from bot.settings import load_settings
+from tests.bench.common import bench_environment, held_out_texts, percentile
 
 
 def post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
@@ -76,43 +57,14 @@ async def through_service(port: int, texts: list[str]) -> list[float]:
     return latencies
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=300)
     args = parser.parse_args()
     model = launcher.train_if_changed()
     var = Path(tempfile.mkdtemp(prefix="bench-"))
-    settings = load_settings(
-        {
-            "RASA_PORT": str(free_port()),
-            "ACTION_PORT": str(free_port()),
-            "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-            "BOT_SECRET": secrets.token_urlsafe(32),
-            "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-            "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
-            "BOT_PORT": str(free_port()),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-        }
-    )
-    env = {
-        "BOT_PORT": str(settings.port),
-        "RASA_PORT": str(settings.rasa_port),
-        "ACTION_PORT": str(settings.action_port),
-        "RASA_JWT_SECRET": settings.rasa_jwt_secret,
-        "BOT_SECRET": settings.secret,
-        "CUSTOMER_IDENTITY_SECRET": settings.customer_identity_secret,
-        "DATABASE_URL": settings.database_url,
-        "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url,
-        # every benchmark conversation comes from this one address: the per-address limits,
-        # there against abuse, would stop it after 30 conversations or 120 messages
-        "RATE_STARTS_PER_ADDRESS": "1000000",
-        "RATE_MESSAGES_PER_ADDRESS": "1000000",
-    }
+    env = bench_environment(var)
+    settings = load_settings(env, dotenv=False)
     services = launcher.services(settings, model)
     started = time.monotonic()
     try:

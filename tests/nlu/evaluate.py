@@ -94,9 +94,10 @@ async def evaluate(model: Path, data: Path = DEFAULT_DATA) -> Report:
         pairs.append((expected, predicted))
         if predicted != expected:
             confusions.append((expected, predicted, text))
-    per_label = f1_scores(pairs)
+    scores = per_label_scores(pairs)
+    per_label = {label: s["f1"] for label, s in scores.items()}
     return Report(
-        per_label=per_label_scores(pairs),
+        per_label=scores,
         accuracy=sum(e == p for e, p in pairs) / len(pairs),
         macro_f1=statistics.fmean(per_label.values()),
         examples=len(pairs),

@@ -1,0 +1,53 @@
+"""What the service benchmarks (load.py, rasa_latency.py) share. Standard library only at import
+time: load.py also runs in the Rasa environment (to draw its plots)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def held_out_texts() -> list[str]:
+    """The held-out NLU texts (tests/nlu/test_nlu.yml), entity markup removed."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "tests" / "nlu" / "test_nlu.yml").read_text())
+    texts = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            line = line.strip().removeprefix("- ")
+            if line:  # "[71042388](order_id)" -> "71042388"
+                texts.append(
+                    line.replace("[", "").replace("]", "").split("(")[0] if "](" in line else line
+                )
+    return texts
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The value below which `share` of `values` lie (nearest rank); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_environment(var: Path) -> dict[str, str]:
+    """Settings for the three processes: free loopback ports, fresh secrets, SQLite in `var`."""
+    from tests.e2e.conftest import free_port
+
+    return {
+        "BOT_PORT": str(free_port()),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
+        "BOT_SECRET": secrets.token_urlsafe(32),
+        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
+        "DEMO_DESK_PASSWORD": secrets.token_urlsafe(12),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
+        # every simulated customer is 127.0.0.1: per-address limits would stop the bench itself
+        "RATE_STARTS_PER_ADDRESS": "1000000",
+        "RATE_MESSAGES_PER_ADDRESS": "1000000",
+    }
