@@ -54,6 +54,12 @@ def test_agent_holds_several_conversations_with_unread_markers(
     maya.expect_last("agent", "Hi Maya, I'm on it.")
     daniel_texts = daniel.all_texts("agent")
     assert "Hi Maya, I'm on it." not in daniel_texts
+    # a reply misrouted to Daniel would reach him before a later one of his own
+    mine.filter(has_text="Daniel Okafor").click()
+    expect(agent.page.locator("#conv-title")).to_have_text("Daniel Okafor")
+    agent.reply("Glad to help, Daniel.")
+    daniel.expect_last("agent", "Glad to help, Daniel.")
+    assert daniel.all_texts("agent") == ["Glad to help, Daniel."]
 
 
 def test_supervisor_joins_an_agents_conversation_from_the_supervisor_view(
