@@ -76,13 +76,15 @@ def event(
     conversation_id: str,
     kind: str,
     actor: str,
+    /,
     from_mode: str | None = None,
     to_mode: str | None = None,
     *,
     policy_version: int | None = None,
     **data: Any,
 ) -> Event:
-    """An audit row for a transition or an action on a conversation (N7)."""
+    """An audit row for a transition or an action on a conversation (N7); the first three are
+    positional, so `data` may use their names too (a grant's remedy `kind`)."""
     return Event(
         conversation_id=conversation_id,
         kind=kind,

@@ -182,7 +182,7 @@ async def _record(
             "grant",
             actor.username,
             policy_version=policy.version,
-            remedy=request.kind,
+            kind=request.kind,
             amount_cents=request.amount_cents,
             order=order.id,
         )
