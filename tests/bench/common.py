@@ -34,19 +34,11 @@ def percentile(values: list[float], share: float) -> float | None:
 
 
 def bench_environment(var: Path) -> dict[str, str]:
-    """Settings for the three processes: free loopback ports, fresh secrets, SQLite in `var`."""
-    from tests.e2e.conftest import free_port
+    """The end-to-end tests' environment for the three processes, for a benchmark."""
+    from tests.e2e.conftest import stack_environment
 
-    return {
-        "BOT_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-        "BOT_SECRET": secrets.token_urlsafe(32),
-        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
+    return stack_environment(var) | {
         "DEMO_DESK_PASSWORD": secrets.token_urlsafe(12),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
         # every simulated customer is 127.0.0.1: per-address limits would stop the bench itself
         "RATE_STARTS_PER_ADDRESS": "1000000",
         "RATE_MESSAGES_PER_ADDRESS": "1000000",

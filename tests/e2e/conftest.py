@@ -13,6 +13,8 @@ import secrets
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -25,6 +27,35 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def stack_environment(var: Path) -> dict[str, str]:
+    """The three processes' settings: free loopback ports, fresh secrets, SQLite in `var`."""
+    return {
+        "BOT_PORT": str(free_port()),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
+        "BOT_SECRET": secrets.token_urlsafe(32),
+        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
+    }
+
+
+@contextmanager
+def running(var: Path, env: dict[str, str], without: tuple[str, ...] = ()) -> Iterator[Settings]:
+    """The trained model's processes (all but `without`) started with `env`, until the end."""
+    model = launcher.model_path()
+    if not model.exists():
+        pytest.fail(f"no model for the current data ({model.name}): run `make model` first")
+    settings = load_settings(env)
+    services = [s for s in launcher.services(settings, model) if s.name not in without]
+    try:
+        launcher.start(services, settings, timeout=180, env_overrides=env, logs=var / "log")
+        yield settings
+    finally:
+        launcher.stop(services)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -72,29 +103,12 @@ def production_stores() -> Iterator[dict[str, str]]:
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    model = launcher.model_path()
-    if not model.exists():
-        pytest.fail(f"no model for the current data ({model.name}): run `make model` first")
     var = tmp_path_factory.mktemp("var")
-    env = {
-        "BOT_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-        "BOT_SECRET": secrets.token_urlsafe(32),
-        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
-    }
+    env = stack_environment(var)
     if request.param == "postgres+redis":
         env |= request.getfixturevalue("production_stores")
-    settings = load_settings(env)
-    services = launcher.services(settings, model)
-    try:
-        launcher.start(services, settings, timeout=180, env_overrides=env, logs=var / "log")
+    with running(var, env) as settings:
         yield settings
-    finally:
-        launcher.stop(services)
 
 
 def domain_text(response: str) -> str:

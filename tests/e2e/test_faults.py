@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot import launcher
-from bot.settings import Settings, load_settings
-from tests.e2e.conftest import free_port
+from bot.settings import Settings
+from tests.e2e.conftest import running, stack_environment
 from tests.e2e.test_service import next_of, start_conversation
 
 pytestmark = pytest.mark.e2e
@@ -21,23 +19,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     var: Path = tmp_path_factory.mktemp("no-actions")
-    env = {
-        "BOT_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),  # nothing listens there
-        "RASA_JWT_SECRET": secrets.token_urlsafe(32),
-        "BOT_SECRET": secrets.token_urlsafe(32),
-        "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
-        "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
-    }
-    settings = load_settings(env)
-    running = [s for s in launcher.services(settings, launcher.model_path()) if s.name != "actions"]
-    try:
-        launcher.start(running, settings, timeout=180, env_overrides=env, logs=var / "log")
+    # nothing listens on ACTION_PORT
+    with running(var, stack_environment(var), without=("actions",)) as settings:
         yield settings
-    finally:
-        launcher.stop(running)
 
 
 async def test_action_server_down_hands_the_customer_to_a_person(without_actions: Settings) -> None:
