@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import channel, designer, desk, pages
+from bot import channel, desk, pages
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.designer import loop as designer_loop
+from bot.designer import views as designer
 from bot.desk.socket import SOCKETS, DeskSockets
 from bot.desk.tools import FAQ
 from bot.faq_search import FaqIndex, load_answers
@@ -46,7 +48,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         actions.start(http)
         chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
         app[channel.CHAT] = chat
-        app[designer.DESIGNER] = studio = designer.build(
+        app[designer.DESIGNER] = studio = designer_loop.build(
             settings, chat.sessions, http, policy.understanding, notify=chat.publish_desk
         )
         reaper = asyncio.create_task(_release_expired_leases(chat))

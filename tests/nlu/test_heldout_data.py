@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import yaml
 
+from bot.designer.nlu_files import normalised
+
 ROOT = Path(__file__).resolve().parents[2]
-ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-
-
-def normalised(text: str) -> str:
-    text = ENTITY.sub(r"\1", text).lower()
-    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
 
 
 def examples(path: Path) -> list[tuple[str, str]]:
