@@ -11,12 +11,12 @@ from bot.settings import ROOT
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    (tmp_path / "actions").mkdir()
-    for component in ("nlu_linear.py", "nlu_encoder.py"):
-        shutil.copy(ROOT / "actions" / component, tmp_path / "actions" / component)
+    for name in launcher.TRAINING_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, tmp_path / name)
+        else:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
 
 
