@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import sys
+import tempfile
 import time
 
 import aiohttp
@@ -23,6 +24,8 @@ def service_env(database_url: str, rasa_port: int, **extra: str) -> dict[str, st
         "RASA_JWT_SECRET": secrets.token_urlsafe(32),
         "BOT_SECRET": secrets.token_urlsafe(32),
         "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
+        # never the developer's own tracker store: after `make run` it holds their conversations
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='bot-test-')}/tracker.db",
         **extra,
     }
 
