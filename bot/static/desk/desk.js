@@ -1256,8 +1256,9 @@ async function main() {
     saveExtra();
     await loadMine();
   }
+  // the queue is usable before all this has loaded: an agent who claimed meanwhile is working
   const first = wanted && myConversationIds().includes(wanted) ? wanted : myConversationIds()[0];
-  if (first) await open(first);
+  if (first && !state.selected) await open(first);
   setInterval(tick, 1000);
   setInterval(heartbeats, Math.max(10, Math.min(60, (state.config.lease_seconds || 300) / 4)) * 1000);
 }

@@ -65,8 +65,10 @@ class Agent:
         expect(self.page.locator("#conv-title")).to_be_visible()
 
     def reply(self, text: str) -> None:
-        self.page.fill("#composer-text", text)
-        self.page.press("#composer-text", "Enter")
+        composer = self.page.locator("#composer-text")
+        composer.fill(text)
+        expect(composer).to_have_value(text)  # nothing on the page took the keystrokes elsewhere
+        composer.press("Enter")
 
     def transcript(self) -> Locator:
         return self.page.locator("#transcript .item-text")

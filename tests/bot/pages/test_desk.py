@@ -88,3 +88,32 @@ def test_supervisor_joins_an_agents_conversation_from_the_supervisor_view(
     grace.reply("Hello Maya, I'm Grace, Ana's supervisor.")
     maya.expect_last("agent", "Hello Maya, I'm Grace, Ana's supervisor.")
     expect(agent.transcript().last).to_have_text("Hello Maya, I'm Grace, Ana's supervisor.")
+
+
+def test_a_claim_made_while_the_desk_is_still_loading_keeps_what_the_agent_types(
+    contexts: Any, live: LiveService
+) -> None:
+    """The queue shows before the desk has finished starting; an agent who claims and types at
+    once keeps the conversation, the text and the focus when the rest of the start-up lands."""
+    maya = _waiting_customer(contexts, live, "C1001")
+    _waiting_customer(contexts, live, "C1002")
+    desk = contexts(viewport=DESK).new_page()
+    held: list[Any] = []
+    desk.route("**/desk/api/approvals", lambda route: held.append(route))
+    agent = Agent(desk, live.base)
+    agent.sign_in("ana")
+    expect(desk.locator(".queue-item")).to_have_count(2)
+    agent.claim_first()  # the one waiting longest: Maya
+    expect(desk.locator("#conv-title")).to_have_text("Maya Thompson")
+    desk.fill("#composer-text", "Hi Maya, I'm")
+    assert len(held) == 1  # the start-up is still waiting
+    with desk.expect_response(lambda response: response.url.endswith("/desk/api/mine")):
+        held[0].continue_()  # the start-up goes on: its own look at the agent's conversations
+    desk.wait_for_timeout(300)  # and time to draw whatever it would draw after that
+    expect(desk.locator("#conv-title")).to_have_text("Maya Thompson")
+    expect(desk.locator("#composer-text")).to_have_value("Hi Maya, I'm")
+    expect(desk.locator("#composer-text")).to_be_focused()
+    desk.press("#composer-text", "End")
+    desk.keyboard.type(" on it.")
+    desk.keyboard.press("Enter")
+    maya.expect_last("agent", "Hi Maya, I'm on it.")
