@@ -20,6 +20,7 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.demo import seed
 from bot.designer import cli as designer_cli
+from bot.designer.nlu_files import LabelError
 from bot.queue import QueueError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.staff import StaffError, create_user, deactivate
@@ -128,7 +129,7 @@ def main() -> int:
         else:
             parser.print_help()
             return 2
-    except (SettingsError, StaffError, QueueError, identity.InvalidIdentity) as error:
+    except (SettingsError, StaffError, QueueError, LabelError, identity.InvalidIdentity) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.designer.nlu_files import (
+    LabelConflict,
     LabelError,
     Project,
     add_examples,
@@ -92,7 +93,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             raise LabelError("a topic name is 2-40 lower-case letters, digits or _")
         intent = f"faq/{topic}"
         if intent in intents:
-            raise LabelError(f"{intent} exists already: label the messages with it instead")
+            raise LabelConflict(f"{intent} exists already: label the messages with it instead")
         if not request.file or not FAQ_FILE.fullmatch(request.file):
             raise LabelError("say which FAQ file the topic belongs in, e.g. faq_orders.yml")
         if not (request.answer or "").strip() or len(request.answer or "") > 2000:
@@ -118,7 +119,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
         else:
             training.append(text)
     if not training and not heldout:
-        raise LabelError("every one of these is in the training or held-out data already")
+        raise LabelConflict("every one of these is in the training or held-out data already")
     result = Plan(intent, train_file, training, heldout, skipped)
     if request.kind == "new_topic":
         if len(training) < MIN_NEW_TOPIC or len(heldout) < MIN_NEW_TOPIC:
@@ -128,6 +129,9 @@ def plan(project: Project, request: LabelRequest) -> Plan:
                 "examples or held-out phrasings, or label more messages with it"
             )
         result.response = (f"utter_{intent}", str(request.answer).strip())
+        add_response(
+            project.domain.read_text("utf-8"), *result.response
+        )  # refused now, not in apply
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])
     return result
 
@@ -187,4 +191,4 @@ def undo(project: Project, record: dict[str, Any]) -> None:
             _write(path, text)
 
 
-__all__ = ["KINDS", "LabelError", "LabelRequest", "Plan", "apply", "plan", "undo"]
+__all__ = ["KINDS", "LabelConflict", "LabelError", "LabelRequest", "Plan", "apply", "plan", "undo"]

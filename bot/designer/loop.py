@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.models import Label, LabelledMessage, User
 from bot.designer import groups as grouping
 from bot.designer import inbox, labels
-from bot.designer.nlu_files import LabelError, Project
+from bot.designer.nlu_files import LabelConflict, Project
 from bot.designer.training import Trainer
 from bot.policy import Understanding
 from bot.queue import QueueError
@@ -86,10 +86,11 @@ def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
 async def label(
     designer: Designer, user: User, wanted: labels.LabelRequest, keys: list[str]
 ) -> Label:
-    """Write the label into the files and remember it; all of it or (on any error) none."""
+    """Write the label into the files and remember it; all of it or (on any error) none.
+    A request that is wrong raises LabelError; one that clashes with the data, QueueError."""
     try:
         planned = labels.plan(designer.project, wanted)
-    except LabelError as error:
+    except LabelConflict as error:
         raise QueueError(str(error)) from None
     record = planned.record(designer.project)
     async with designer.sessions() as session:

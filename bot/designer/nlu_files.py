@@ -21,7 +21,11 @@ MAX_EXAMPLE_CHARS = 500
 
 
 class LabelError(ValueError):
-    pass
+    """A label that cannot be written as asked (the designer's request is wrong)."""
+
+
+class LabelConflict(LabelError):
+    """A label that clashes with what the project holds already."""
 
 
 def normalised(text: str) -> str:
@@ -110,11 +114,11 @@ def response_block(name: str, answer: str) -> str:
 def add_response(domain: str, name: str, answer: str) -> str:
     """Insert a response after the last FAQ answer in domain.yml (or at the end of responses)."""
     if re.search(rf"^  {re.escape(name)}:", domain, re.M):
-        raise LabelError(f"domain.yml already has a response {name}")
+        raise LabelConflict(f"domain.yml already has a response {name}")
     lines = domain.splitlines(keepends=True)
     last = max((i for i, line in enumerate(lines) if line.startswith("  utter_faq/")), default=None)
     if last is None:
-        raise LabelError("domain.yml has no FAQ answers (utter_faq/...) to add this one to")
+        raise LabelConflict("domain.yml has no FAQ answers (utter_faq/...) to add this one to")
     end = last + 1
     while end < len(lines) and lines[end].startswith("    "):
         end += 1

@@ -4,6 +4,7 @@ GET  /desk/api/designer/inbox?days=7          messages worth a look, each with i
 GET  /desk/api/designer/groups?days=7         the same, similar ones grouped, largest first
 GET  /desk/api/designer/intents               what a message can be labelled with
 POST /desk/api/designer/labels                {kind, items: [{key, text}], intent | topic, ...}
+                                              400 a wrong request, 409 a clash with the data
 GET  /desk/api/designer/labels                the latest labels
 POST /desk/api/designer/labels/{id}/undo      takes out exactly what the label wrote
 POST /desk/api/designer/runs                  validate, train a candidate, evaluate (background)
@@ -108,7 +109,10 @@ def _label_request(data: Any) -> tuple[labels.LabelRequest, list[str]]:
 async def label_view(request: web.Request) -> web.Response:
     user = _designer(request)
     wanted, keys = _label_request(await _json_body(request))
-    made = await loop.label(request.app[DESIGNER], user, wanted, keys)
+    try:
+        made = await loop.label(request.app[DESIGNER], user, wanted, keys)
+    except labels.LabelError as error:
+        raise BadRequest("invalid_label", str(error)) from None
     return web.json_response(_label_body(made), status=201)
 
 

@@ -50,6 +50,10 @@ async def test_review_label_retrain_and_promote_from_the_command_line(
     [group_id] = re.findall(r"^([0-9a-f]{12})  ", output.decode(), re.M)
     assert "3 messages" in output.decode()
     code, output = await run_command(
+        env, "designer", "label", "--as", "dee", "--group", group_id, "--intent", "faq/nope"
+    )
+    assert code == 2 and "Error: there is no intent 'faq/nope'" in output.decode()
+    code, output = await run_command(
         env, "designer", "label", "--as", "dee", "--group", group_id, "--out-of-scope"
     )
     assert code == 0, output

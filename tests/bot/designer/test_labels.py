@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.designer import labels
-from bot.designer.nlu_files import LabelError, Project, examples_in
+from bot.designer.nlu_files import LabelConflict, LabelError, Project, add_response, examples_in
 from bot.settings import ROOT
 from tests.bot.designer.conftest import copy_project
 
@@ -151,6 +151,24 @@ def test_a_bad_label_says_why_and_writes_nothing(
     project: Project, request_: labels.LabelRequest, message: str
 ) -> None:
     before = snapshot(project)
-    with pytest.raises(LabelError, match=message):
+    with pytest.raises(LabelError, match=message) as refused:
         labels.plan(project, request_)
+    # "exists already" clashes with the data (409 from the API); the rest are wrong requests (400)
+    assert isinstance(refused.value, LabelConflict) == (message == "exists already")
+    assert snapshot(project) == before
+
+
+def test_a_new_topic_whose_answer_is_in_the_domain_already_is_refused_before_anything_is_written(
+    project: Project,
+) -> None:
+    """An answer left behind in domain.yml (its examples removed by hand) blocks the topic."""
+    domain = add_response(project.domain.read_text(), "utter_faq/gift_wrap", "We wrap gifts.")
+    project.domain.write_text(domain)
+    before = snapshot(project)
+    wanted = labels.LabelRequest(
+        "new_topic", GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml", answer="Yes, $4.99.",
+        heldout=HELDOUT,
+    )  # fmt: skip
+    with pytest.raises(LabelConflict, match="already has a response utter_faq/gift_wrap"):
+        labels.plan(project, wanted)
     assert snapshot(project) == before

@@ -75,11 +75,15 @@ async def test_a_bad_label_is_refused_with_the_reason(designer_client: TestClien
     designer = await sign_in(designer_client, "dot", role="designer")
     for body in ({"kind": "intent"}, {"kind": "intent", "items": [{"key": 1}]}, []):
         assert (await designer.post("/desk/api/designer/labels", body)).status == 400
-    refused = await designer.post(
-        "/desk/api/designer/labels",
-        {"kind": "intent", "intent": "faq/nope", "items": [{"key": "k", "text": "hello"}]},
-    )
-    assert refused.status == 409 and "no intent" in (await refused.json())["message"]
+    items = [{"key": "k", "text": "hello"}]
+    for body, reason in (
+        ({"kind": "intent", "intent": "faq/nope", "items": items}, "no intent 'faq/nope'"),
+        ({"kind": "guess", "items": items}, "kind must be one of"),
+    ):
+        refused = await designer.post("/desk/api/designer/labels", body)
+        answer = await refused.json()
+        assert refused.status == 400 and answer["error"] == "invalid_label"
+        assert reason in answer["message"]
     intents = await designer.json("GET", "/desk/api/designer/intents")
     assert {"name": "faq/order_status", "file": "faq_orders.yml"} in intents["intents"]
     assert "faq_orders.yml" in intents["faq_files"]
