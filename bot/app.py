@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import channel, desk, pages
+from bot import channel, desk, pages, rasa_client
 from bot.chat import DESK_FEED, Chat
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
@@ -23,7 +23,6 @@ from bot.health import ActionServerWatch
 from bot.hub import Hub
 from bot.policy import load_service_policy
 from bot.queue import release_expired_leases
-from bot.rasa_auth import authorization
 from bot.security import security_headers
 from bot.settings import Settings
 
@@ -84,15 +83,12 @@ async def _release_expired_leases(chat: Chat) -> None:
 
 async def healthz(request: web.Request) -> web.Response:
     """Liveness of the service and readiness of the Rasa server behind it."""
-    http = request.app[RASA_HTTP]
-    headers = authorization(request.app[SETTINGS].rasa_jwt_secret)
+    secret = request.app[SETTINGS].rasa_jwt_secret
     try:
-        async with http.get(
-            "/status", headers=headers, timeout=aiohttp.ClientTimeout(total=3)
-        ) as response:
-            rasa_ok = response.status == 200 and bool((await response.json()).get("model_id"))
-    except (aiohttp.ClientError, TimeoutError):
-        rasa_ok = False
+        status = await rasa_client.status(request.app[RASA_HTTP], secret, 3)
+    except rasa_client.RasaUnavailable:
+        status = {}
+    rasa_ok = bool(status.get("model_id"))
     body = {"service": "ok", "rasa": "ok" if rasa_ok else "unavailable"}
     return web.json_response(body, status=200 if rasa_ok else 503)
 

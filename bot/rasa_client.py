@@ -1,4 +1,5 @@
-"""Talking to Rasa's REST channel for one customer message."""
+"""Talking to the Rasa server: the REST channel for customers' messages, and its token-protected
+API for trackers, actions and models."""
 
 from __future__ import annotations
 
@@ -44,21 +45,43 @@ async def send(
     return [a for a in answers if isinstance(a, dict)]
 
 
-async def _admin_post(
-    http: aiohttp.ClientSession, jwt_secret: str, path: str, body: Any, timeout: float
+async def _admin(
+    http: aiohttp.ClientSession,
+    jwt_secret: str,
+    method: str,
+    path: str,
+    body: Any,
+    timeout: float,
+    expect: int = 200,
 ) -> Any:
+    """One call to Rasa's protected API; its JSON answer (None for a 204)."""
     try:
-        async with http.post(
+        async with http.request(
+            method,
             path,
             json=body,
             headers=authorization(jwt_secret),
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
-            if response.status != 200:
+            if response.status != expect:
                 raise RasaUnavailable(f"Rasa answered HTTP {response.status} to {path}")
-            return await response.json()
+            return None if response.status == 204 else await response.json()
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
         raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+async def status(http: aiohttp.ClientSession, jwt_secret: str, timeout: float) -> dict[str, Any]:
+    """What Rasa is serving: `model_file`, and `model_id` once a model is loaded."""
+    body = await _admin(http, jwt_secret, "GET", "/status", None, timeout)
+    return body if isinstance(body, dict) else {}
+
+
+async def load_model(
+    http: aiohttp.ClientSession, jwt_secret: str, model_file: str, timeout: float
+) -> None:
+    """Have Rasa answer with this model from now on (it keeps answering while it loads)."""
+    body = {"model_file": model_file}
+    await _admin(http, jwt_secret, "PUT", "/model", body, timeout, expect=204)
 
 
 async def resume(
@@ -72,21 +95,15 @@ async def resume(
     events = [{"event": "resume"}] + [
         {"event": "slot", "name": name, "value": value} for name, value in slots.items()
     ]
-    await _admin_post(
-        http, jwt_secret, f"/conversations/{conversation_id}/tracker/events", events, timeout
-    )
+    path = f"/conversations/{conversation_id}/tracker/events"
+    await _admin(http, jwt_secret, "POST", path, events, timeout)
 
 
 async def execute(
     http: aiohttp.ClientSession, jwt_secret: str, conversation_id: str, action: str, timeout: float
 ) -> list[dict[str, Any]]:
     """Run one of the bot's actions in this conversation now; returns what it says."""
-    body = await _admin_post(
-        http,
-        jwt_secret,
-        f"/conversations/{conversation_id}/execute",
-        {"name": action},
-        timeout,
-    )
+    path = f"/conversations/{conversation_id}/execute"
+    body = await _admin(http, jwt_secret, "POST", path, {"name": action}, timeout)
     messages = body.get("messages") if isinstance(body, dict) else None
     return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []

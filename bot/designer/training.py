@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import rasa_client
 from bot.db.models import Label, TrainingRun, User, utcnow
 from bot.designer.compare import compare
 from bot.launcher import model_path
 from bot.queue import QueueError
-from bot.rasa_auth import authorization
 
 log = logging.getLogger(__name__)
 OUTPUT_TAIL = 4000
@@ -108,13 +108,8 @@ class Trainer:
     async def serving_model(self) -> Path:
         """The model the Rasa server is answering with now."""
         try:
-            async with self.rasa.get(
-                "/status",
-                headers=authorization(self.rasa_jwt_secret),
-                timeout=aiohttp.ClientTimeout(total=10),
-            ) as response:
-                name = (await response.json()).get("model_file") if response.status == 200 else None
-        except (aiohttp.ClientError, TimeoutError, ValueError):
+            name = (await rasa_client.status(self.rasa, self.rasa_jwt_secret, 10)).get("model_file")
+        except rasa_client.RasaUnavailable:
             name = None
         if not name:
             raise StepFailed("the Rasa server is not answering, so the serving model is unknown")
@@ -207,16 +202,9 @@ class Trainer:
             shutil.copyfile(candidate, temporary)
             os.replace(temporary, served)  # `make run` finds it there as the current model
         try:
-            async with self.rasa.put(
-                "/model",
-                json={"model_file": str(served)},
-                headers=authorization(self.rasa_jwt_secret),
-                timeout=aiohttp.ClientTimeout(total=300),
-            ) as response:
-                if response.status != 204:
-                    raise QueueError(f"Rasa refused the model: HTTP {response.status}")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise QueueError(f"the Rasa server could not be reached: {error}") from None
+            await rasa_client.load_model(self.rasa, self.rasa_jwt_secret, str(served), 300)
+        except rasa_client.RasaUnavailable as error:
+            raise QueueError(f"the Rasa server did not load the model: {error}") from None
         async with self.sessions.begin() as session:
             await session.execute(
                 update(TrainingRun)

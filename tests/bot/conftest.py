@@ -88,6 +88,8 @@ class FakeRasa:
     async def load_model(self, request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.Response(status=401)
+        if self.refuse_admin:
+            return web.Response(status=400, text="the model could not be loaded")
         path = (await request.json())["model_file"]
         self.loaded.append(path)
         self.model_file = path.rsplit("/", 1)[-1]

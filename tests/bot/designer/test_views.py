@@ -102,6 +102,12 @@ async def test_retrain_compares_the_candidate_and_promotion_switches_rasa(
     headline = run["report"]["comparison"]["headline"][0]
     assert (headline["current"], headline["candidate"]) == (0.90, 0.93)
     assert fake_rasa[0].loaded == []  # nothing changes for customers until promoted
+    fake_rasa[0].refuse_admin = True
+    refused = await designer.post(f"/desk/api/designer/runs/{run['id']}/promote")
+    assert refused.status == 409
+    assert "did not load the model: Rasa answered HTTP 400" in (await refused.json())["message"]
+    assert (await designer.json("GET", f"/desk/api/designer/runs/{run['id']}"))["status"] == "ready"
+    fake_rasa[0].refuse_admin = False  # the run can still be promoted
     promoted = await designer.json("POST", f"/desk/api/designer/runs/{run['id']}/promote")
     assert promoted["status"] == "promoted"
     [loaded] = fake_rasa[0].loaded
