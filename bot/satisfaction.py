@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,3 +39,19 @@ async def record(session: AsyncSession, conversation_id: str, score: int) -> boo
     except IntegrityError:
         return False
     return True
+
+
+async def by_handler(
+    session: AsyncSession, since: datetime, until: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """The average score and how many answered, for the bot's and for people's conversations."""
+    query = select(Satisfaction.handled_by, func.avg(Satisfaction.score), func.count()).where(
+        Satisfaction.created_at >= since
+    )
+    if until is not None:
+        query = query.where(Satisfaction.created_at < until)
+    rows = await session.execute(query.group_by(Satisfaction.handled_by))
+    return {
+        handled_by: {"average": round(float(average), 2), "answers": int(answers)}
+        for handled_by, average, answers in sorted(rows.all())
+    }

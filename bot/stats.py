@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Approval, Grant, Satisfaction, Ticket, TicketStatus, utcnow
+from bot.db.models import Approval, Grant, Ticket, TicketStatus, utcnow
 from bot.presence import online_agents
+from bot.satisfaction import by_handler
 
 
 async def live(session: AsyncSession, now: datetime | None = None) -> dict[str, Any]:
@@ -30,16 +31,6 @@ async def live(session: AsyncSession, now: datetime | None = None) -> dict[str, 
             )
         ).all()
     )
-    scores = {
-        handled_by: {"average": round(float(avg), 2), "answers": int(n)}
-        for handled_by, avg, n in (
-            await session.execute(
-                select(Satisfaction.handled_by, func.avg(Satisfaction.score), func.count())
-                .where(Satisfaction.created_at >= day_ago)
-                .group_by(Satisfaction.handled_by)
-            )
-        ).all()
-    }
     return {
         "waiting": int(by_status.get(TicketStatus.WAITING, 0)),
         "assigned": int(by_status.get(TicketStatus.ASSIGNED, 0)),
@@ -54,7 +45,7 @@ async def live(session: AsyncSession, now: datetime | None = None) -> dict[str, 
             or 0
         ),
         "handoffs_last_hour": {str(k): int(v) for k, v in reasons.items()},
-        "satisfaction_last_day": scores,
+        "satisfaction_last_day": await by_handler(session, day_ago),
         "pending_approvals": int(
             await session.scalar(select(func.count()).where(Approval.status == "pending")) or 0
         ),

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Conversation, Message, Role, Satisfaction, Ticket
+from bot.db.models import Conversation, Message, Role, Ticket
+from bot.satisfaction import by_handler
 
 
 def _day(moment: datetime, zone: ZoneInfo) -> str:
@@ -72,13 +73,6 @@ async def period(
         }
         for day, v in sorted(per_day.items())
     ]
-    scores: dict[str, list[int]] = defaultdict(list)
-    for handled_by, score in await session.execute(
-        select(Satisfaction.handled_by, Satisfaction.score).where(
-            Satisfaction.created_at >= since, Satisfaction.created_at < until
-        )
-    ):
-        scores[handled_by].append(score)
     hours: Counter[int] = Counter(
         created.astimezone(zone).hour
         for created in await session.scalars(
@@ -97,9 +91,6 @@ async def period(
         "containment": 1 - len(handed & ids) / len(ids) if ids else None,
         "handoffs_by_reason": dict(Counter(t.reason for t in tickets).most_common()),
         "days": days,
-        "satisfaction": {
-            who: {"average": round(sum(v) / len(v), 2), "answers": len(v)}
-            for who, v in sorted(scores.items())
-        },
+        "satisfaction": await by_handler(session, since, until),
         "messages_by_hour": [hours.get(h, 0) for h in range(24)],
     }
