@@ -27,9 +27,9 @@ from pathlib import Path
 
 from bot.demo_desk import sign_in_hint
 from bot.rasa_auth import authorization
-from bot.settings import ROOT, Settings, SettingsError, load_settings
+from bot.settings import RASA_VENV, ROOT, Settings, SettingsError, load_settings
 
-RASA_BIN = ROOT / ".venv-rasa" / "bin"
+RASA_BIN = RASA_VENV / "bin"
 BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
 MODELS = ROOT / "models"
 LOGS = ROOT / "var" / "log"

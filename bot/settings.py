@@ -15,6 +15,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
+# made by `make setup`; the launcher runs Rasa from it, the trainer too unless RASA_VENV is set
+RASA_VENV = ROOT / ".venv-rasa"
 
 
 class SettingsError(ValueError):
@@ -156,7 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         policy_file=Path(env.get("POLICY_FILE", "").strip() or ROOT / "policy.yml"),
         domain_file=Path(env.get("DOMAIN_FILE", "").strip() or ROOT / "domain.yml"),
         designer_project=Path(env.get("DESIGNER_PROJECT_DIR", "").strip() or ROOT),
-        rasa_venv=Path(env.get("RASA_VENV", "").strip() or ROOT / ".venv-rasa"),
+        rasa_venv=Path(env.get("RASA_VENV", "").strip() or RASA_VENV),
         secret=_secret(env, "BOT_SECRET", "signs the website's conversation tokens"),
         customer_identity_secret=_secret(
             env,
