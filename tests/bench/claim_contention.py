@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import tempfile
@@ -134,4 +135,5 @@ if __name__ == "__main__":
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
+    logging.getLogger("bot.health").setLevel(logging.ERROR)  # no action server here, on purpose
     asyncio.run(main(args.agents, args.rounds))
