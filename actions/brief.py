@@ -29,6 +29,7 @@ INTENT_LABELS = {
     "cancel_with_money": "cancelling with money back",
     "legal_threat": "legal action",
     "bereavement": "their pet's death",
+    "pet_unwell": "a pet unwell after one of our products",
     "account_security": "account security",
     "complain": "a complaint",
     "complain_staff": "a complaint about staff",

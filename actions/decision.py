@@ -111,10 +111,8 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
 
     for rule in policy.rules:
         if _rule_fires(rule, latest, policy):
-            gate = (
-                "handoff_bereavement" if rule.message == "bereavement" else "handoff_out_of_policy"
-            )
-            if rule.message == "urgent" or (urgent and gate == "handoff_out_of_policy"):
+            gate = f"handoff_{rule.message}"  # each of policy.MESSAGES has its gate and words
+            if urgent and gate == "handoff_out_of_policy":
                 gate = "handoff_urgent"
             rule_priority = "high" if rule.priority == "high" else priority
             if latest.shorthand:

@@ -24,6 +24,7 @@ HANDOFF_GATES = {
     "handoff_urgent": "frustration",
     "handoff_out_of_policy": "out_of_policy",
     "handoff_bereavement": "out_of_policy",
+    "handoff_pet_health": "out_of_policy",
     "handoff_nlu_failure": "nlu_failure",
 }
 

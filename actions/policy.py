@@ -17,7 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 REASONS = ("explicit_request", "frustration", "out_of_policy", "nlu_failure")
-MESSAGES = ("out_of_policy", "bereavement", "urgent")
+MESSAGES = ("out_of_policy", "bereavement", "pet_health", "urgent")
 PRIORITIES = ("normal", "high")
 TOP = "(top level)"
 RULE_KEYS = {

@@ -44,6 +44,12 @@ def decision(events: list[dict]):
             "bereavement",
         ),
         (
+            [user("the new chews made my dog sick", "pet_unwell")],
+            "handoff_pet_health",
+            "out_of_policy",
+            "pet_health",
+        ),
+        (
             [user("I'll be talking to my lawyer", "complain")],
             "handoff_out_of_policy",
             "out_of_policy",
@@ -270,7 +276,8 @@ def test_confident_faq_questions_are_answered_unless_the_rule_is_grave(
 
 
 @pytest.mark.parametrize(
-    "intent", ["legal_threat", "account_security", "bereavement", "request_refund", "complain"]
+    "intent",
+    ["legal_threat", "account_security", "bereavement", "pet_unwell", "request_refund", "complain"],
 )
 def test_shorthand_for_any_rule_never_raises_priority(intent: str) -> None:
     result = decision([user(f"/{intent}", intent, confidence=1.0)])
@@ -329,6 +336,12 @@ WEAK = {"confidence": 0.5, "faq_confidence": 0.3}
         ("my cat has died, please stop her food", "bereavement"),
         ("we had her euthanised on monday", "bereavement"),
         ("my phone died halfway through checkout", None),
+        ("she's been vomiting since the last bag of kibble", "pet_health"),
+        ("I think the litter gave my kitten a rash", "pet_health"),
+        ("is the chicken jerky recalled?", "pet_health"),
+        ("why is my dog vomiting", None),
+        ("the food for my sick cat hasn't arrived", None),
+        ("can I pause autoship while my dog is ill", None),
         ("cancel it and get the $45 sent back to my card", "cancellation_with_money"),
         ("please get the payment reversed, I paused it weeks ago", "cancellation_with_money"),
         ("can i cancel my order", None),

@@ -41,6 +41,7 @@ async def run(
         ([user("zzzz", "nlu_fallback", confidence=0.4)], "clarify"),
         ([user("get me a human", "request_human")], "handoff_explicit_request"),
         ([user("my cat died, cancel her autoship", "bereavement")], "handoff_bereavement"),
+        ([user("the treats made my dog ill", "pet_unwell")], "handoff_pet_health"),
         ([user("someone hacked my account", "account_security")], "handoff_out_of_policy"),
     ],
 )

@@ -24,6 +24,7 @@ def test_shipped_policy_is_valid() -> None:
         "large_amount",
         "legal_threat",
         "bereavement",
+        "pet_health",
         "account_security",
         "complaint_about_staff",
         "complaint",
