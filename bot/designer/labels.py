@@ -129,9 +129,8 @@ def plan(project: Project, request: LabelRequest) -> Plan:
                 "examples or held-out phrasings, or label more messages with it"
             )
         result.response = (f"utter_{intent}", str(request.answer).strip())
-        add_response(
-            project.domain.read_text("utf-8"), *result.response
-        )  # refused now, not in apply
+        # a clash with domain.yml is refused here, before apply() has written anything
+        add_response(project.domain.read_text("utf-8"), *result.response)
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])
     return result
 
