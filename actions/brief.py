@@ -51,7 +51,8 @@ def _quote(text: str, limit: int = 160) -> str:
 
 def _why(decision: Decision, policy: Policy) -> str:
     if decision.rule is not None:
-        return f"{decision.rule.why} (policy rule {decision.rule.name})"
+        why = decision.rule.why.rstrip(".")  # a sentence in policy.yml, a clause here
+        return f"{why[:1].lower()}{why[1:]} (policy rule {decision.rule.name})"
     if decision.reason == "explicit_request":
         return "the customer asked for a person"
     if decision.reason == "frustration":

@@ -70,7 +70,10 @@ def test_out_of_policy_brief_names_the_rule_and_fills_the_amount() -> None:
         "refund",
         "normal",
     )
-    assert "(policy rule refund)" in brief["summary"]
+    assert (
+        "Handed over because refunds move money; an agent grants them within their authority "
+        "(policy rule refund). Last message:"
+    ) in brief["summary"]
     assert "Amount mentioned: $42.50" in brief["summary"]
     assert brief["suggested_next_steps"][0].startswith("Check order 71555555")
 
