@@ -21,6 +21,7 @@ from bot.designer.nlu_files import (
     Project,
     add_examples,
     add_response,
+    check_response,
     clean_example,
     normalised,
     remove_examples,
@@ -130,7 +131,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             )
         result.response = (f"utter_{intent}", str(request.answer).strip())
         # a clash with domain.yml is refused here, before apply() has written anything
-        add_response(project.domain.read_text("utf-8"), *result.response)
+        check_response(project.domain.read_text("utf-8"), result.response[0])
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])
     return result
 

@@ -111,14 +111,19 @@ def response_block(name: str, answer: str) -> str:
     return f"  {name}:\n    - text: {json.dumps(answer, ensure_ascii=False)}\n"
 
 
-def add_response(domain: str, name: str, answer: str) -> str:
-    """Insert a response after the last FAQ answer in domain.yml (or at the end of responses)."""
+def check_response(domain: str, name: str) -> None:
+    """LabelConflict unless `add_response` can add the response `name` to this domain.yml."""
     if re.search(rf"^  {re.escape(name)}:", domain, re.M):
         raise LabelConflict(f"domain.yml already has a response {name}")
-    lines = domain.splitlines(keepends=True)
-    last = max((i for i, line in enumerate(lines) if line.startswith("  utter_faq/")), default=None)
-    if last is None:
+    if not re.search(r"^  utter_faq/", domain, re.M):
         raise LabelConflict("domain.yml has no FAQ answers (utter_faq/...) to add this one to")
+
+
+def add_response(domain: str, name: str, answer: str) -> str:
+    """Insert a response after the last FAQ answer in domain.yml."""
+    check_response(domain, name)
+    lines = domain.splitlines(keepends=True)
+    last = max(i for i, line in enumerate(lines) if line.startswith("  utter_faq/"))
     end = last + 1
     while end < len(lines) and lines[end].startswith("    "):
         end += 1

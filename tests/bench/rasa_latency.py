@@ -21,8 +21,8 @@ import urllib.request
 from pathlib import Path
 
 from bot import launcher
-from bot.settings import load_settings
 from tests.bench.common import bench_environment, held_out_texts, percentile
+from tests.e2e.conftest import running
 
 
 def post(url: str, body: dict[str, object]) -> list[dict[str, object]]:
@@ -63,12 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     model = launcher.train_if_changed()
     var = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = bench_environment(var)
-    settings = load_settings(env, dotenv=False)
-    services = launcher.services(settings, model)
     started = time.monotonic()
-    try:
-        launcher.start(services, settings, timeout=300, env_overrides=env, logs=var / "log")
+    with running(var, bench_environment(var), timeout=300) as settings:
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
         post(url, {"sender": "bench-warmup", "message": "hi"})
         cold_start = time.monotonic() - started
@@ -82,8 +78,6 @@ def main() -> None:
         service = asyncio.run(
             through_service(settings.port, [texts[i % len(texts)] for i in range(args.messages)])
         )
-    finally:
-        launcher.stop(services)
     print(f"model                {model.name}")
     print(
         f"cold start           {cold_start:.1f} s (processes started -> model loaded and answering)"

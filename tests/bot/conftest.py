@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.channel import CHAT
 from bot.settings import ROOT, Settings, load_settings
+from tests.bot.processes import scratch_stores
 
 HANDOFF_BRIEF = {"version": 1, "reason": "frustration", "priority": "high", "summary": "test"}
 
@@ -147,12 +147,9 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, int]]:
 
 
 def settings_for(database_url: str, rasa_port: int, **extra: str) -> Settings:
-    # never the developer's own tracker store or project files: a scratch folder
-    scratch = Path(tempfile.mkdtemp(prefix="bot-test-"))
     return load_settings(
         {
-            "RASA_TRACKER_STORE_URL": f"sqlite:///{scratch}/tracker.db",
-            "DESIGNER_PROJECT_DIR": str(scratch / "project"),
+            **scratch_stores(),
             "RASA_JWT_SECRET": "r" * 40,
             "BOT_SECRET": "s" * 40,
             "CUSTOMER_IDENTITY_SECRET": "c" * 40,

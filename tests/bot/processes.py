@@ -8,11 +8,22 @@ import secrets
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.settings import ROOT
+
+
+def scratch_stores() -> dict[str, str]:
+    """Never the developer's own tracker store or project files: after `make run` they hold
+    their conversations and labels. A scratch folder instead."""
+    scratch = Path(tempfile.mkdtemp(prefix="bot-test-"))
+    return {
+        "RASA_TRACKER_STORE_URL": f"sqlite:///{scratch}/tracker.db",
+        "DESIGNER_PROJECT_DIR": str(scratch / "project"),
+    }
 
 
 def service_env(database_url: str, rasa_port: int, **extra: str) -> dict[str, str]:
@@ -24,8 +35,7 @@ def service_env(database_url: str, rasa_port: int, **extra: str) -> dict[str, st
         "RASA_JWT_SECRET": secrets.token_urlsafe(32),
         "BOT_SECRET": secrets.token_urlsafe(32),
         "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
-        # never the developer's own tracker store: after `make run` it holds their conversations
-        "RASA_TRACKER_STORE_URL": f"sqlite:///{tempfile.mkdtemp(prefix='bot-test-')}/tracker.db",
+        **scratch_stores(),
         **extra,
     }
 

@@ -44,7 +44,9 @@ def stack_environment(var: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running(var: Path, env: dict[str, str], without: tuple[str, ...] = ()) -> Iterator[Settings]:
+def running(
+    var: Path, env: dict[str, str], without: tuple[str, ...] = (), timeout: float = 180
+) -> Iterator[Settings]:
     """The trained model's processes (all but `without`) started with `env`, until the end."""
     model = launcher.model_path()
     if not model.exists():
@@ -52,7 +54,7 @@ def running(var: Path, env: dict[str, str], without: tuple[str, ...] = ()) -> It
     settings = load_settings(env)
     services = [s for s in launcher.services(settings, model) if s.name not in without]
     try:
-        launcher.start(services, settings, timeout=180, env_overrides=env, logs=var / "log")
+        launcher.start(services, settings, timeout=timeout, env_overrides=env, logs=var / "log")
         yield settings
     finally:
         launcher.stop(services)

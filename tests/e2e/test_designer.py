@@ -15,11 +15,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import launcher
+from bot import launcher, rasa_client
 from bot.app import create_app
 from bot.channel import CHAT
 from bot.rasa_auth import authorization
-from bot.settings import ROOT, Settings, load_settings
+from bot.settings import RASA_VENV, ROOT, Settings, load_settings
 from bot.staff import create_user
 from tests.e2e.test_service import start_conversation
 
@@ -131,7 +131,7 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
             "BOT_SECRET": stack.secret,
             "CUSTOMER_IDENTITY_SECRET": stack.customer_identity_secret,
             "DESIGNER_PROJECT_DIR": str(project),
-            "RASA_VENV": str(ROOT / ".venv-rasa"),
+            "RASA_VENV": str(RASA_VENV),
         }
     )
     desk = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
@@ -194,9 +194,7 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
         assert latencies and max(latencies) < 5.0, latencies
         print(f"answers during the switch: {len(latencies)}, slowest {max(latencies):.2f} s")
         async with aiohttp.ClientSession(stack.rasa_url) as http:
-            status = await (
-                await http.get("/status", headers=authorization(stack.rasa_jwt_secret))
-            ).json()
+            status = await rasa_client.status(http, stack.rasa_jwt_secret, 10)
         assert status["model_file"] == run["candidate"]
         # a customer asking as the designer taught it now gets the new answer
         answer = await ask(stack, taught[0])

@@ -9,8 +9,9 @@
 
 import { ApiError, get, post } from "../desk/api.js";
 import { DeskSocket, showConnection } from "../desk/socket.js";
-import { clear, clock, day, h, words } from "../shared/dom.js";
-import { $, change, fail, fixed, plural, startPage, table, toast } from "./frame.js";
+import { fail, table, toast } from "../desk/ui.js";
+import { $, clear, clock, day, h, plural, words } from "../shared/dom.js";
+import { change, fixed, startPage } from "./frame.js";
 
 const D = "/desk/api/designer";
 const MIN_NEW_TOPIC = 5; // bot/designer/labels.py MIN_NEW_TOPIC
@@ -443,24 +444,23 @@ async function loadRuns() {
 function renderRuns() {
   clear(
     $("#runs"),
-    state.runs.length
-      ? table(
-          "Training runs, newest first",
-          ["Run", "Started", "Status", "Verdict", "Candidate", ""],
-          state.runs.map((r) =>
-            h(
-              "tr",
-              { class: state.shown && state.shown.id === r.id ? "is-shown" : "" },
-              h("td", { text: String(r.id) }),
-              h("td", { class: "nowrap" }, when(r.created_at)),
-              h("td", {}, h("span", { class: `badge run-${r.status}`, text: STATUS[r.status] || r.status })),
-              h("td", { text: r.verdict ? sentence(r.verdict) : "–" }),
-              h("td", { class: "model-name", text: r.candidate || "–" }),
-              h("td", { class: "actions" }, h("button", { type: "button", class: "btn btn-quiet btn-small", text: state.shown && state.shown.id === r.id ? "Shown" : "Show", disabled: Boolean(state.shown && state.shown.id === r.id), "aria-label": `Show run ${r.id}`, onclick: () => showRun(r.id) })),
-            ),
-          ),
-        )
-      : h("p", { class: "empty", text: "No runs yet. Label some messages, then train and compare." }),
+    table(
+      "Training runs, newest first",
+      ["Run", "Started", "Status", "Verdict", "Candidate", ""],
+      state.runs.map((r) =>
+        h(
+          "tr",
+          { class: state.shown && state.shown.id === r.id ? "is-shown" : "" },
+          h("td", { text: String(r.id) }),
+          h("td", { class: "nowrap" }, when(r.created_at)),
+          h("td", {}, h("span", { class: `badge run-${r.status}`, text: STATUS[r.status] || r.status })),
+          h("td", { text: r.verdict ? sentence(r.verdict) : "–" }),
+          h("td", { class: "model-name", text: r.candidate || "–" }),
+          h("td", { class: "actions" }, h("button", { type: "button", class: "btn btn-quiet btn-small", text: state.shown && state.shown.id === r.id ? "Shown" : "Show", disabled: Boolean(state.shown && state.shown.id === r.id), "aria-label": `Show run ${r.id}`, onclick: () => showRun(r.id) })),
+        ),
+      ),
+      { empty: "No runs yet. Label some messages, then train and compare." },
+    ),
   );
 }
 
@@ -660,14 +660,12 @@ function report(run) {
     ),
     labelRows.length ? perLabelTable(labelRows) : h("p", { class: "empty", text: "No label's scores changed." }),
     h("h3", { class: "report-title", text: `What the candidate confuses (${confusions.length}; the serving model: ${before})` }),
-    confusions.length
-      ? table(
-          "Held-out messages the candidate labels wrongly",
-          ["Expected", "The candidate said", "Message"],
-          confusions.slice(0, 50).map(([expected, predicted, text]) => h("tr", {}, h("td", {}, h("code", { text: expected })), h("td", {}, h("code", { text: predicted })), h("td", { class: "reason-cell", text: text }))),
-          { scroll: confusions.length > 12 },
-        )
-      : h("p", { class: "empty", text: "The candidate labels every held-out message right." }),
+    table(
+      "Held-out messages the candidate labels wrongly",
+      ["Expected", "The candidate said", "Message"],
+      confusions.slice(0, 50).map(([expected, predicted, text]) => h("tr", {}, h("td", {}, h("code", { text: expected })), h("td", {}, h("code", { text: predicted })), h("td", { class: "reason-cell", text: text }))),
+      { scroll: confusions.length > 12, empty: "The candidate labels every held-out message right." },
+    ),
   );
 }
 

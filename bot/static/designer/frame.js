@@ -1,11 +1,9 @@
 // What the designer's pages share: signing in, the header (who you are, links for your role),
-// toasts (desk/ui.js), and the role check. What they show comes from /desk/api/designer/ (bot/designer/views.py).
+// and the role check. What they show comes from /desk/api/designer/ (bot/designer/views.py).
 
 import { currentUser, showRoleLinks, signIn, signOut } from "../desk/session.js";
-import { $, paw, plural } from "../shared/dom.js";
+import { $, paw } from "../shared/dom.js";
 
-export { $, plural };
-export { fail, table, toast } from "../desk/ui.js";
 export const ROLES = ["designer", "supervisor"];
 
 // Signs in if needed and fills the header; resolves with the user, or null when this page is

@@ -7,10 +7,10 @@
 // table of its numbers under "Show the numbers". Days and hours are the desk's local time.
 
 import { get } from "../desk/api.js";
-import { tile } from "../desk/ui.js";
-import { clear, h, reasonLabel } from "../shared/dom.js";
+import { fail, table, tile, toast } from "../desk/ui.js";
+import { $, clear, h, plural, reasonLabel } from "../shared/dom.js";
 import { columns, niceMax, rows } from "./charts.js";
-import { $, fail, percent, plural, startPage, table, toast } from "./frame.js";
+import { percent, startPage } from "./frame.js";
 
 const state = { days: 30, data: null };
 const dayFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });

@@ -86,7 +86,7 @@ export class DeskSocket {
 // An onState for DeskSocket that shows the state in the header's #connection (data-state and
 // words from labels, "down" for any state without its own), reloads the page when the session
 // has ended, and calls onReconnect when the socket is back after a drop.
-export const LIVE_LABELS = { open: "Live", connecting: "Connecting…", down: "Offline, reconnecting…" };
+const LIVE_LABELS = { open: "Live", connecting: "Connecting…", down: "Offline, reconnecting…" };
 
 export function showConnection(onReconnect, labels = LIVE_LABELS) {
   return (status, again) => {

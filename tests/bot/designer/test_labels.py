@@ -13,7 +13,7 @@ import yaml
 
 from bot.designer import labels
 from bot.designer.nlu_files import LabelConflict, LabelError, Project, add_response, examples_in
-from bot.settings import ROOT
+from bot.settings import RASA_VENV
 from tests.bot.designer.conftest import copy_project
 
 GIFT_WRAP = [
@@ -98,7 +98,7 @@ def test_a_new_topic_gets_examples_answer_heldout_and_a_story_and_rasa_validates
     assert changes["domain.yml"][0] == "  utter_faq/gift_wrap:"
     assert "    intent: faq/gift_wrap" in changes["test_faq.yml"]
     assert project.intents()["faq/gift_wrap"].name == "faq_orders.yml"
-    rasa = ROOT / ".venv-rasa" / "bin" / "rasa"
+    rasa = RASA_VENV / "bin" / "rasa"
     if not rasa.exists():
         pytest.skip("the Rasa environment is not installed")
     validated = subprocess.run(
