@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,11 @@ RELAYED = ("buttons", "image", "attachment", "custom")
 CLEARED_SLOTS = {"handoff_reason": None, "gate": None}
 # The bot's action that welcomes the customer back from a person (actions/handback.py).
 HANDED_BACK_ACTION = "action_handed_back"
+# The bot's action that opens a new session, carrying over what it should (actions/session.py).
+SESSION_START_ACTION = "action_session_start"
+# The same text this many times in one answer is Rasa predicting in circles (its circuit breaker
+# stops it at ten actions), not an answer.
+LOOPING_REPEATS = 3
 # A message whose turn at Rasa comes with less time left than this, or than twice what answers
 # take lately, is not worth Rasa's work.
 MIN_RASA_SECONDS = 0.5
@@ -123,7 +128,7 @@ class Chat:
             await self.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
         await self.publish(conversation_id, stored.as_dict())
         if not rated:
-            self._spawn(self._respond(conversation_id, stored, resume=reopened))
+            self._spawn(self._respond(conversation_id, stored, reopened=reopened))
         return stored, True
 
     async def _answer_to_survey(
@@ -197,24 +202,37 @@ class Chat:
             if not self._users[conversation_id]:
                 del self._users[conversation_id], self._locks[conversation_id]
 
-    async def _respond(self, conversation_id: str, message: StoredMessage, resume: bool) -> None:
+    async def _respond(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
         try:
             async with self._turn(conversation_id):
-                await self._bot_turn(conversation_id, message, resume)
+                await self._bot_turn(conversation_id, message, reopened)
         except Exception:
             log.exception("bot turn failed for conversation %s", conversation_id)
 
-    async def resume_bot(self, conversation_id: str, slots: dict[str, Any]) -> None:
-        """Un-pause Rasa's side of the conversation (raises RasaUnavailable)."""
-        await rasa_client.resume(
-            self.rasa,
-            self.settings.rasa_jwt_secret,
-            conversation_id,
-            CLEARED_SLOTS | slots,
-            self.settings.rasa_timeout_seconds,
-        )
+    async def resume_bot(
+        self, conversation_id: str, slots: dict[str, Any], *, new_session: bool = False
+    ) -> None:
+        """Give Rasa's side of the conversation back to the bot (raises RasaUnavailable).
 
-    async def _bot_turn(self, conversation_id: str, message: StoredMessage, resume: bool) -> None:
+        What the tracker receives on each way back:
+        - returned by a person, or the customer leaving the queue: `resume`, the outcome slots
+          and `action_listen` (rasa_client.resume), in the same session: the bot carries on with
+          the matter the person handled (and confirms it: confirm_outcome);
+        - a closed conversation the customer writes to again: the same, then a new session
+          (`new_session`), so the bot meets the next message as in a fresh conversation. The
+          resolved matter's handoff slots go and its turns no longer count towards a handoff;
+          what action_session_start carries over (language, order number) stays.
+        Every other path (a lapsed lease, a sign-out, a transfer, a supervisor's join, a
+        call-back) keeps the conversation with people and reaches the bot through one of these.
+        """
+        secret, timeout = self.settings.rasa_jwt_secret, self.settings.rasa_timeout_seconds
+        await rasa_client.resume(self.rasa, secret, conversation_id, CLEARED_SLOTS | slots, timeout)
+        if new_session:
+            await rasa_client.execute(
+                self.rasa, secret, conversation_id, SESSION_START_ACTION, timeout
+            )
+
+    async def _bot_turn(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
         async with self.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             mode, language = conversation.mode, conversation.language
@@ -225,13 +243,14 @@ class Chat:
         try:
             if not self.actions.healthy and not await self.actions.check(self.rasa):
                 raise rasa_client.RasaUnavailable("the action server is not answering")
-            if resume:
-                await self.resume_bot(conversation_id, {})
+            if reopened:
+                await self.resume_bot(conversation_id, {}, new_session=True)
             answers = await self._ask_rasa(conversation_id, message.text, metadata)
             if not answers:
                 # Rasa answers 200 with nothing when a custom action fails (the action server
                 # is down, say): in bot mode every message gets an answer, so this is a failure
-                raise rasa_client.RasaUnavailable("the bot answered nothing")
+                raise rasa_client.RasaUnavailable("the bot gave no answer to this message")
+            _check_not_looping(answers)
         except rasa_client.RasaUnavailable as error:
             log.warning("bot unavailable for %s: %s", conversation_id, error)
             await self._hand_over_unavailable(conversation_id, message, str(error), language)
@@ -333,19 +352,6 @@ class Chat:
     async def _hand_over_unavailable(
         self, conversation_id: str, message: StoredMessage, error: str, language: str
     ) -> None:
-        brief = {
-            "version": 1,
-            "reason": "bot_unavailable",
-            "rule": None,
-            "priority": "normal",
-            "language": language,
-            "summary": (
-                f"The bot did not answer ({error[:200]}). "
-                f'Customer\'s last message: "{message.text[:300]}"'
-            ),
-            "signals": [],
-            "suggested_next_steps": ["Read the transcript; the bot could not answer it."],
-        }
         published: list[dict[str, Any]] = []
         async with self.sessions.begin() as session:
             try:
@@ -354,6 +360,7 @@ class Chat:
                 )
             except Closed:
                 return
+            brief = await _unavailable_brief(session, conversation_id, message, error, language)
             ticket = await open_handoff(
                 session, conversation_id, brief, actor="service", policy_version=self.policy.version
             )
@@ -450,6 +457,41 @@ class Chat:
             await asyncio.wait(list(self._tasks), timeout=self.settings.rasa_timeout_seconds + 5)
 
 
+async def _unavailable_brief(
+    session: AsyncSession, conversation_id: str, message: StoredMessage, error: str, language: str
+) -> dict[str, Any]:
+    """The brief the service writes when the bot fails: what the bot did answer before, from the
+    transcript (the bot can't say), so the agent knows how far the customer got."""
+    answered = await session.scalar(
+        select(func.count()).where(
+            Message.conversation_id == conversation_id,
+            Message.role == Role.BOT,
+            Message.seq < message.seq,
+        )
+    )
+    answered = int(answered or 0)
+    before = (
+        f"Earlier in this conversation the bot sent {answered} "
+        f"answer{'s' if answered != 1 else ''}."
+        if answered
+        else "The bot had not answered anything in this conversation yet."
+    )
+    return {
+        "version": 1,
+        "reason": "bot_unavailable",
+        "rule": None,
+        "priority": "normal",
+        "language": language,
+        "summary": (
+            f"The bot stopped answering ({error[:200]}). {before} "
+            f'Customer\'s last message: "{message.text[:300]}"'
+        ),
+        "bot_answers": answered,
+        "signals": [],
+        "suggested_next_steps": ["Read the transcript; the bot could not answer the last message."],
+    }
+
+
 async def _reopen(session: AsyncSession, conversation_id: str) -> bool:
     moved = await session.execute(
         update(Conversation)
@@ -460,6 +502,16 @@ async def _reopen(session: AsyncSession, conversation_id: str) -> bool:
         return False
     session.add(event(conversation_id, "reopened", "customer", Mode.CLOSED, Mode.BOT))
     return True
+
+
+def _check_not_looping(answers: list[dict[str, Any]]) -> None:
+    """An answer that repeats one text is Rasa predicting in circles (a tracker left in a state
+    no rule covers, or a failing action): the customer goes to a person, not through a wall of
+    identical bubbles."""
+    texts = [str(answer["text"]) for answer in answers if answer.get("text")]
+    repeats = max((texts.count(text) for text in texts), default=0)
+    if repeats >= LOOPING_REPEATS:
+        raise rasa_client.RasaUnavailable(f"the bot gave the same answer {repeats} times at once")
 
 
 def _mode(mode: str, reason: str, priority: str) -> dict[str, Any]:

@@ -91,10 +91,22 @@ async def resume(
     slots: dict[str, Any],
     timeout: float,
 ) -> None:
-    """Un-pause the bot for this conversation and tell it, as slots, what the person did."""
-    events = [{"event": "resume"}] + [
-        {"event": "slot", "name": name, "value": value} for name, value in slots.items()
-    ]
+    """The bot takes the conversation back from a person: lift the pause, tell it as slots what the
+    person did, and leave it listening.
+
+    `resume` lifts the pause that action_handoff set (a pause nobody lifts would also keep the
+    actions' `handed_over()` true). The trailing `action_listen` matters as much: a paused tracker
+    stops predicting right after action_handoff, so without it the customer's next message would
+    follow action_handoff instead of action_listen. No rule matches there, and Rasa predicts
+    fallback after fallback until its circuit breaker trips (ten actions, no answer). The service
+    calls this once per return to the bot, so the pause is lifted exactly once; on a tracker that
+    was never paused (a bot_unavailable handoff) the same events are harmless.
+    """
+    events = (
+        [{"event": "resume"}]
+        + [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+        + [{"event": "action", "name": "action_listen"}]
+    )
     path = f"/conversations/{conversation_id}/tracker/events"
     await _admin(http, jwt_secret, "POST", path, events, timeout)
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,36 +25,77 @@ from tests.bot.processes import scratch_stores
 HANDOFF_BRIEF = {"version": 1, "reason": "frustration", "priority": "high", "summary": "test"}
 
 
+# What the real Rasa says, ten times over, when a message arrives at a tracker that is not
+# listening (after action_handoff, say): no rule matches, and it predicts fallbacks until its
+# circuit breaker stops it.
+LOOPING_FALLBACK = "Sorry, I'm not sure I understood that."
+
+
+@dataclass
+class FakeTracker:
+    """The part of a Rasa tracker that decides whether a message gets a sensible answer."""
+
+    paused: bool = False
+    listening: bool = True  # the last action was action_listen
+    sessions: int = 1
+    resumes: int = 0
+
+
 class FakeRasa:
-    """Answers like Rasa's REST channel; what it does depends on the text it receives."""
+    """Answers like Rasa's REST channel; what it does depends on the text it receives.
+
+    It keeps each conversation's pause and whether the tracker is listening, as the real one does:
+    a paused conversation gets no answer, and one whose tracker was left after action_handoff gets
+    a run of identical fallbacks.
+    """
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.tracker_events: dict[str, list[dict[str, Any]]] = {}
+        self.trackers: dict[str, FakeTracker] = {}
         self.triggered: list[tuple[str, str]] = []
         self.refuse_admin = False
         self.actions_down = False
         self.model_file = "fetch-and-home-serving.tar.gz"
         self.loaded: list[str] = []
 
+    def tracker(self, sender: str) -> FakeTracker:
+        return self.trackers.setdefault(sender, FakeTracker())
+
     async def tracker_event(self, request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.Response(status=401)
         if self.refuse_admin:
             return web.Response(status=500)
-        self.tracker_events[request.match_info["id"]] = await request.json()
+        events = await request.json()
+        self.tracker_events[request.match_info["id"]] = events
+        tracker = self.tracker(request.match_info["id"])
+        for event in events:
+            if event.get("event") == "resume":
+                tracker.paused, tracker.resumes = False, tracker.resumes + 1
+            elif event.get("event") == "action":
+                tracker.listening = event.get("name") == "action_listen"
         return web.json_response({"events": []})
 
     async def execute(self, request: web.Request) -> web.Response:
-        """Like the real bot's action_handed_back: confirm from the slots."""
+        """Like the real bot's action_handed_back (confirm from the slots) and
+        action_session_start; both end listening."""
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.Response(status=401)
+        if self.refuse_admin:
+            return web.Response(status=500)
+        sender, action = request.match_info["id"], (await request.json())["name"]
+        self.triggered.append((sender, action))
+        tracker = self.tracker(sender)
+        tracker.listening = True
+        if action == "action_session_start":
+            tracker.paused, tracker.sessions = False, tracker.sessions + 1
+            return web.json_response({"tracker": {}, "messages": []})
         slots = {
             e["name"]: e["value"]
-            for e in self.tracker_events.get(request.match_info["id"], [])
+            for e in self.tracker_events.get(sender, [])
             if e.get("event") == "slot"
         }
-        self.triggered.append((request.match_info["id"], (await request.json())["name"]))
         text = f"confirmed: {slots.get('handoff_outcome')} / {slots.get('remedy_summary')}"
         return web.json_response({"tracker": {}, "messages": [{"text": text}]})
 
@@ -61,6 +103,12 @@ class FakeRasa:
         body = await request.json()
         self.received.append(body)
         text = body["message"]
+        tracker = self.tracker(body["sender"])
+        if tracker.paused:
+            return web.json_response([])  # Rasa keeps the message and predicts nothing
+        if not tracker.listening:
+            looping = {"recipient_id": body["sender"], "text": LOOPING_FALLBACK}
+            return web.json_response([looping] * 7)
         if "please fail" in text:
             return web.Response(status=500, text="action server error")
         if "please say nothing" in text:
@@ -68,6 +116,7 @@ class FakeRasa:
         if "please hang" in text:
             await asyncio.sleep(30)
         if "hand me over" in text:
+            tracker.paused, tracker.listening = True, False  # as action_handoff leaves it
             return web.json_response(
                 [
                     {"recipient_id": body["sender"], "text": "A person will take over."},

@@ -13,7 +13,7 @@ from bot import tokens
 from bot.channel import CHAT
 from bot.db.models import Conversation, Event, Message, Ticket
 from tests.bot.conftest import NO_AGENTS, FakeRasa
-from tests.bot.helpers import count, send, start, wait_for
+from tests.bot.helpers import count, send, start, texts, ticket_of, wait_for, wait_until
 
 
 async def test_message_is_stored_acknowledged_and_answered_by_the_bot(client: TestClient) -> None:
@@ -197,7 +197,31 @@ async def test_rasa_answering_nothing_hands_the_customer_to_a_person(client: Tes
     assert body["mode"] == "queued"
     async with client.app[CHAT].sessions() as session:
         ticket = await session.scalar(select(Ticket).filter_by(conversation_id=cid))
-    assert ticket is not None and "answered nothing" in ticket.brief["summary"]
+    assert ticket is not None and "gave no answer" in ticket.brief["summary"]
+
+
+async def test_the_bot_unavailable_brief_counts_what_the_bot_answered_before(
+    client: TestClient,
+) -> None:
+    cid, auth = await start(client)
+    for number, text in enumerate(["how much is shipping", "and to Alaska?", "please fail"]):
+        await send(client, cid, auth, text, f"m{number}")
+        await wait_for(client, cid, auth, 2 * (number + 1))
+    ticket = await ticket_of(client, cid)
+    assert ticket.reason == "bot_unavailable" and ticket.brief["bot_answers"] == 2
+    assert "the bot sent 2 answers" in ticket.brief["summary"]
+
+
+async def test_a_bot_answering_in_circles_hands_over_instead_of_repeating_itself(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    """Rasa's prediction loop (a run of identical fallbacks) is a failure, not ten answers."""
+    cid, auth = await start(client)
+    fake_rasa[0].tracker(cid).listening = False  # a tracker left where no rule matches
+    await send(client, cid, auth, "how much is shipping", "m1")
+    body = await wait_until(client, cid, auth, lambda b: b["mode"] == "queued")
+    assert texts(body, "bot") == []
+    assert (await ticket_of(client, cid)).reason == "bot_unavailable"
 
 
 async def test_action_server_down_hands_the_customer_to_a_person(

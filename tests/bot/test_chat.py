@@ -169,8 +169,24 @@ async def test_a_message_after_the_close_reopens_the_conversation_with_the_bot(
     body = await wait_until(client, cid, auth, lambda b: texts(b)[-1].startswith("echo"))
     assert body["mode"] == "bot"
     assert texts(body)[-1] == "echo: actually, can I change my address?"
-    assert fake_rasa[0].tracker_events[cid][0] == {"event": "resume"}  # Rasa un-paused first
+    assert texts(body, "bot")[-2:] == ["A person will take over.", texts(body)[-1]]  # only one
+    # un-paused once, listening, in a new session: as a fresh conversation would be
+    tracker = fake_rasa[0].trackers[cid]
+    assert (tracker.resumes, tracker.sessions, tracker.paused) == (1, 2, False)
+    assert fake_rasa[0].tracker_events[cid][-1] == {"event": "action", "name": "action_listen"}
     assert await count(client, Event, conversation_id=cid, kind="reopened") == 1
+
+
+async def test_going_back_to_the_bot_leaves_it_listening_in_the_same_session(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    cid, auth = await queued(client)
+    assert (await client.post(f"/api/conversations/{cid}/back-to-bot", headers=auth)).status == 200
+    await send(client, cid, auth, "how much is shipping", "m2")
+    body = await wait_until(client, cid, auth, lambda b: texts(b)[-1].startswith("echo"))
+    assert texts(body)[-1] == "echo: how much is shipping"
+    tracker = fake_rasa[0].trackers[cid]
+    assert (tracker.resumes, tracker.sessions, tracker.listening) == (1, 1, True)
 
 
 async def test_messages_beyond_the_rate_limit_are_refused_with_retry_after(
