@@ -70,15 +70,10 @@ async def _release_expired_leases(chat: Chat) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            async with chat.sessions.begin() as session:
-                released = await release_expired_leases(session)
+            async with chat.work() as work:
+                await release_expired_leases(work)
         except Exception:
             logging.getLogger(__name__).exception("releasing expired leases failed")
-            continue
-        for conversation_id in released:
-            await chat.publish(conversation_id, {"type": "mode", "mode": "queued"})
-        if released:
-            await chat.queue_changed()
 
 
 async def healthz(request: web.Request) -> web.Response:

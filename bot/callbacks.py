@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import CallbackRequest, Ticket, TicketStatus
+from bot.db.models import CallbackRequest, CallbackStatus, Ticket, TicketStatus
 from bot.queue import QueueError
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}")
@@ -67,10 +67,11 @@ async def request_callback(
         raise QueueError("this conversation is not waiting for a person")
     for earlier in await session.scalars(
         select(CallbackRequest).where(
-            CallbackRequest.conversation_id == conversation_id, CallbackRequest.status == "open"
+            CallbackRequest.conversation_id == conversation_id,
+            CallbackRequest.status == CallbackStatus.OPEN,
         )
     ):
-        earlier.status = "replaced"
+        earlier.status = CallbackStatus.REPLACED
     request = CallbackRequest(
         conversation_id=conversation_id,
         name=contact.name,

@@ -29,6 +29,8 @@ from bot import identity, tokens
 from bot.callbacks import InvalidContact, parse_contact
 from bot.chat import Chat
 from bot.conversations import Closed, NotFound, get_conversation, messages_since
+from bot.db.models import Mode
+from bot.lifecycle import mode_frame
 from bot.queue import QueueError
 from bot.rasa_client import RasaUnavailable
 from bot.ratelimit import RateLimiter
@@ -271,10 +273,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async with chat.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             backlog = await messages_since(session, conversation_id, since)
-        await socket.send_json({"type": "mode", "mode": conversation.mode})
+        await socket.send_json(mode_frame(conversation.mode))
         for message in backlog:
             await socket.send_json(message.as_dict())
-        if conversation.mode == "queued" and (status := await chat.queue_status(conversation_id)):
+        if conversation.mode == Mode.QUEUED and (
+            status := await chat.queue_status(conversation_id)
+        ):
             await socket.send_json(status)
         last_typing = 0.0
         async for frame in socket:

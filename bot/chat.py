@@ -1,8 +1,9 @@
 """Units of work for the customer channel: receive a message, let the bot respond, hand over,
 tell waiting customers where they stand.
 
-Each function begins and commits its own transaction, then publishes what was committed, so a
-client never sees anything the database does not have (N1).
+Each function runs one unit of work (`Chat.work`): it begins and commits a transaction, and what
+it collected to publish goes out only after the commit, so a client never sees anything the
+database does not have (N1).
 """
 
 from __future__ import annotations
@@ -17,27 +18,31 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import callbacks, rasa_client, satisfaction, tokens
+from bot import callbacks, lifecycle, rasa_client, satisfaction, tokens
 from bot.conversations import (
     Closed,
     StoredMessage,
     add_message,
-    event,
     find_by_client_id,
     get_conversation,
-    open_handoff,
-    start_conversation,
 )
-from bot.db.models import Conversation, Message, Mode, Role, utcnow
+from bot.db.models import Message, Mode, Role, utcnow
 from bot.health import ActionServerWatch
 from bot.hub import Hub
+from bot.lifecycle import Work, move
 from bot.policy import ServicePolicy
 from bot.presence import Availability, availability
-from bot.queue import QueueError, average_handle_seconds, customer_back_to_bot, positions
+from bot.queue import (
+    QueueError,
+    average_handle_seconds,
+    customer_back_to_bot,
+    open_handoff,
+    positions,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,11 +91,24 @@ class Chat:
         self.hub.listen(DESK_FEED, self._on_desk_feed)
         self._rasa_slots = asyncio.Semaphore(self.settings.rasa_max_in_flight)
 
+    @contextlib.asynccontextmanager
+    async def work(self) -> AsyncIterator[Work]:
+        """One transaction; its frames are published once it has committed (none if it fails)."""
+        async with self.sessions.begin() as session:
+            work = Work(session)
+            yield work
+        for conversation_id, body in work.frames:
+            await self.publish(conversation_id, body)
+        for body in work.desk:
+            await self.publish_desk(body)
+        if work.queue_changed:
+            await self.queue_changed()
+
     # --- customers ------------------------------------------------------------------------
 
     async def start(self, language: str, customer_id: str | None) -> Started:
         async with self.sessions.begin() as session:
-            conversation = await start_conversation(
+            conversation = await lifecycle.start(
                 session, language=language, customer_id=customer_id
             )
         token, expires = tokens.issue(self.settings.secret, conversation.id)
@@ -106,17 +124,21 @@ class Chat:
         """
         rated = reopened = False
         try:
-            async with self.sessions.begin() as session:
+            async with self.work() as work:
+                session = work.session
                 existing = await find_by_client_id(session, conversation_id, client_msg_id)
                 if existing is not None:
                     return existing, False
                 conversation = await get_conversation(session, conversation_id, for_update=True)
                 if conversation.mode == Mode.CLOSED:
                     rated = await self._answer_to_survey(session, conversation_id, text)
-                    reopened = not rated and await _reopen(session, conversation_id)
+                    reopened = not rated and await move(
+                        work, conversation_id, Mode.CLOSED, Mode.BOT, "reopened", "customer"
+                    )
                 stored = await add_message(
                     session, conversation_id, Role.CUSTOMER, text, client_msg_id=client_msg_id
                 )
+                work.said(conversation_id, stored)
         except IntegrityError:
             # the same client_msg_id committed concurrently: that first one is the answer
             async with self.sessions() as session:
@@ -124,9 +146,6 @@ class Chat:
             if first is None:
                 raise
             return first, False
-        if reopened:
-            await self.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
-        await self.publish(conversation_id, stored.as_dict())
         if not rated:
             self._spawn(self._respond(conversation_id, stored, reopened=reopened))
         return stored, True
@@ -165,22 +184,17 @@ class Chat:
             if (await get_conversation(session, conversation_id)).mode != Mode.QUEUED:
                 raise QueueError("only a conversation waiting in the queue can go back to the bot")
         await self.resume_bot(conversation_id, {})
-        async with self.sessions.begin() as session:
-            notice = await customer_back_to_bot(
-                session, conversation_id, self.policy.messages["back_to_bot"]
-            )
-        await self.publish(conversation_id, notice.as_dict())
-        await self.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
-        await self.queue_changed()
+        async with self.work() as work:
+            await customer_back_to_bot(work, conversation_id, self.policy.messages["back_to_bot"])
 
     async def leave_callback(self, conversation_id: str, contact: callbacks.Contact) -> None:
-        async with self.sessions.begin() as session:
-            await callbacks.request_callback(session, conversation_id, contact)
+        async with self.work() as work:
+            await callbacks.request_callback(work.session, conversation_id, contact)
             thanks = await add_message(
-                session, conversation_id, Role.SYSTEM, self.policy.messages["callback_saved"]
+                work.session, conversation_id, Role.SYSTEM, self.policy.messages["callback_saved"]
             )
-        await self.publish(conversation_id, thanks.as_dict())
-        await self.queue_changed()
+            work.said(conversation_id, thanks)
+            work.queue_changed = True  # desks show the call-back on the queue card
 
     # --- the bot --------------------------------------------------------------------------
 
@@ -297,28 +311,24 @@ class Chat:
 
     async def relay(self, conversation_id: str, answers: list[dict[str, Any]]) -> None:
         """Store and push what the bot said; a handoff payload queues the conversation."""
-        published: list[dict[str, Any]] = []
-        queue_changed = False
-        async with self.sessions.begin() as session:
+        async with self.work() as work:
             for answer in answers:
                 brief = (answer.get("custom") or {}).get("handoff")
                 if isinstance(brief, dict):
                     ticket = await open_handoff(
-                        session,
+                        work,
                         conversation_id,
                         brief,
                         actor="bot",
                         policy_version=_int_or_none(brief.get("policy_version")),
                     )
                     if ticket is not None:
-                        published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
-                        published += await self._availability_notice(session, conversation_id)
-                        queue_changed = True
+                        await self._availability_notice(work, conversation_id)
                     continue
                 payload = {key: answer[key] for key in RELAYED if key in answer} or None
                 try:
                     stored = await add_message(
-                        session,
+                        work.session,
                         conversation_id,
                         Role.BOT,
                         str(answer.get("text") or ""),
@@ -326,51 +336,45 @@ class Chat:
                     )
                 except Closed:
                     break  # a person took over meanwhile: the bot stays silent (N6)
-                published.append(stored.as_dict())
-        for body in published:
-            await self.publish(conversation_id, body)
-        if queue_changed:
-            await self.queue_changed()
+                work.said(conversation_id, stored)
 
-    async def _availability_notice(
-        self, session: AsyncSession, conversation_id: str
-    ) -> list[dict[str, Any]]:
+    async def _availability_notice(self, work: Work, conversation_id: str) -> None:
         """Tell a newly queued customer plainly when nobody can answer now; offer a call back."""
-        status, _ = await availability(session, self.policy.desk.hours, self.now())
+        status, _ = await availability(work.session, self.policy.desk.hours, self.now())
         if status == Availability.OPEN:
-            return []
+            return
         text = self.policy.messages[status].replace("{hours}", self.policy.desk.hours.describe)
         notice = await add_message(
-            session,
+            work.session,
             conversation_id,
             Role.SYSTEM,
             text,
             payload={"callback": True, "availability": str(status)},
         )
-        return [notice.as_dict()]
+        work.said(conversation_id, notice)
 
     async def _hand_over_unavailable(
         self, conversation_id: str, message: StoredMessage, error: str, language: str
     ) -> None:
-        published: list[dict[str, Any]] = []
-        async with self.sessions.begin() as session:
+        async with self.work() as work:
             try:
                 notice = await add_message(
-                    session, conversation_id, Role.SYSTEM, self.policy.messages["bot_unavailable"]
+                    work.session,
+                    conversation_id,
+                    Role.SYSTEM,
+                    self.policy.messages["bot_unavailable"],
                 )
             except Closed:
                 return
-            brief = await _unavailable_brief(session, conversation_id, message, error, language)
-            ticket = await open_handoff(
-                session, conversation_id, brief, actor="service", policy_version=self.policy.version
+            work.said(conversation_id, notice)
+            brief = await _unavailable_brief(
+                work.session, conversation_id, message, error, language
             )
-            published.append(notice.as_dict())
+            ticket = await open_handoff(
+                work, conversation_id, brief, actor="service", policy_version=self.policy.version
+            )
             if ticket is not None:
-                published.append(_mode(Mode.QUEUED, ticket.reason, ticket.priority))
-                published += await self._availability_notice(session, conversation_id)
-        for body in published:
-            await self.publish(conversation_id, body)
-        await self.queue_changed()
+                await self._availability_notice(work, conversation_id)
 
     async def confirm_outcome(self, conversation_id: str) -> None:
         """After a person hands back, the bot welcomes the customer and confirms what was done
@@ -492,18 +496,6 @@ async def _unavailable_brief(
     }
 
 
-async def _reopen(session: AsyncSession, conversation_id: str) -> bool:
-    moved = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.mode == Mode.CLOSED)
-        .values(mode=Mode.BOT)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.add(event(conversation_id, "reopened", "customer", Mode.CLOSED, Mode.BOT))
-    return True
-
-
 def _check_not_looping(answers: list[dict[str, Any]]) -> None:
     """An answer that repeats one text is Rasa predicting in circles (a tracker left in a state
     no rule covers, or a failing action): the customer goes to a person, not through a wall of
@@ -512,10 +504,6 @@ def _check_not_looping(answers: list[dict[str, Any]]) -> None:
     repeats = max((texts.count(text) for text in texts), default=0)
     if repeats >= LOOPING_REPEATS:
         raise rasa_client.RasaUnavailable(f"the bot gave the same answer {repeats} times at once")
-
-
-def _mode(mode: str, reason: str, priority: str) -> dict[str, Any]:
-    return {"type": "mode", "mode": mode, "reason": reason, "priority": priority}
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -2,19 +2,19 @@
 
 Data functions take a session; the caller owns the transaction (begins and commits). Races are
 settled by the database: seqs come from a conditional UPDATE in the same transaction as the insert,
-duplicates by unique constraints, mode changes by conditional UPDATEs checked by row count.
+duplicates by unique constraints. Who owns a conversation (its mode) changes only in
+bot/lifecycle.py.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Conversation, Event, Message, Mode, Role, Ticket, TicketStatus
+from bot.db.models import Conversation, Event, Message, Mode, Role
 
 # Who may add a message in which mode: the bot only while it owns the conversation (N6).
 WRITABLE_MODES: dict[str, tuple[str, ...]] = {
@@ -96,18 +96,6 @@ def event(
     )
 
 
-async def start_conversation(
-    session: AsyncSession, *, language: str, customer_id: str | None
-) -> Conversation:
-    conversation = Conversation(
-        id=str(uuid.uuid4()), mode=Mode.BOT, language=language, customer_id=customer_id
-    )
-    session.add(conversation)
-    session.add(event(conversation.id, "started", "customer", to_mode=Mode.BOT))
-    await session.flush()
-    return conversation
-
-
 async def get_conversation(
     session: AsyncSession, conversation_id: str, *, for_update: bool = False
 ) -> Conversation:
@@ -179,49 +167,3 @@ async def messages_since(
         .limit(limit)
     )
     return [StoredMessage.of(m) for m in rows]
-
-
-async def open_handoff(
-    session: AsyncSession,
-    conversation_id: str,
-    brief: dict[str, Any],
-    *,
-    actor: str,
-    policy_version: int | None,
-) -> Ticket | None:
-    """Queue the conversation for a person and open its ticket; None if it already left the bot.
-
-    The conditional UPDATE decides: a second handoff for the same conversation changes no row and
-    opens no second ticket (N2, N5).
-    """
-    moved = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.mode == Mode.BOT)
-        .values(mode=Mode.QUEUED)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    reason = str(brief.get("reason") or "unknown")
-    priority = "high" if brief.get("priority") == "high" else "normal"
-    ticket = Ticket(
-        conversation_id=conversation_id,
-        status=TicketStatus.WAITING,
-        reason=reason[:32],
-        priority=priority,
-        brief=brief,
-    )
-    session.add(ticket)
-    session.add(
-        event(
-            conversation_id,
-            "handoff",
-            actor,
-            Mode.BOT,
-            Mode.QUEUED,
-            policy_version=policy_version,
-            reason=reason,
-            priority=priority,
-        )
-    )
-    await session.flush()
-    return ticket

@@ -1,7 +1,9 @@
 """The handoff queue: what is waiting, who claims it, and how a conversation leaves a person.
 
-Data functions take a session; the caller owns the transaction. Every transition is a
-conditional UPDATE checked by row count, with an event row naming the actor (N5, N7).
+Data functions take a session, or a `Work` when they change who owns a conversation (its
+frames go out after the caller's commit); the caller owns the transaction. Every transition is a
+conditional UPDATE checked by row count, with an event row naming the actor (N5, N7); mode
+changes go through bot/lifecycle.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversations import StoredMessage, add_message, event
 from bot.db.models import (
     CallbackRequest,
+    CallbackStatus,
     Conversation,
     Mode,
     Note,
@@ -26,6 +29,7 @@ from bot.db.models import (
     User,
     utcnow,
 )
+from bot.lifecycle import Work, mode_frame, move
 
 # Roles that work conversations (designers improve the bot; they hold no tickets).
 DESK_ROLES = (StaffRole.AGENT, StaffRole.SENIOR, StaffRole.SUPERVISOR)
@@ -73,7 +77,7 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
         c.conversation_id: c
         for c in await session.scalars(
             select(CallbackRequest).where(
-                CallbackRequest.status == "open",
+                CallbackRequest.status == CallbackStatus.OPEN,
                 CallbackRequest.conversation_id.in_([t.conversation_id for t, _ in rows]),
             )
         )
@@ -118,6 +122,47 @@ async def positions(session: AsyncSession) -> dict[str, int]:
     return {conversation_id: place for place, conversation_id in enumerate(order, start=1)}
 
 
+async def open_handoff(
+    work: Work,
+    conversation_id: str,
+    brief: dict[str, Any],
+    *,
+    actor: str,
+    policy_version: int | None,
+) -> Ticket | None:
+    """Queue the conversation for a person and open its ticket; None if it already left the bot.
+
+    The conditional move decides: a second handoff for the same conversation changes no row and
+    opens no second ticket (N2, N5).
+    """
+    reason = str(brief.get("reason") or "unknown")[:32]
+    priority = "high" if brief.get("priority") == "high" else "normal"
+    moved = await move(
+        work,
+        conversation_id,
+        Mode.BOT,
+        Mode.QUEUED,
+        "handoff",
+        actor,
+        frame={"reason": reason, "priority": priority},
+        policy_version=policy_version,
+        reason=reason,
+        priority=priority,
+    )
+    if not moved:
+        return None
+    ticket = Ticket(
+        conversation_id=conversation_id,
+        status=TicketStatus.WAITING,
+        reason=reason,
+        priority=priority,
+        brief=brief,
+    )
+    work.session.add(ticket)
+    await work.session.flush()
+    return ticket
+
+
 async def average_handle_seconds(session: AsyncSession, default: int, sample: int = 50) -> int:
     """How long a person took over the last `sample` conversations (claim to close)."""
     rows = list(
@@ -154,8 +199,9 @@ async def _check_capacity(session: AsyncSession, agent: User, mine: str = "you")
         )
 
 
-async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timedelta) -> Ticket:
+async def claim(work: Work, ticket_id: int, agent: User, lease: timedelta) -> Ticket:
     """Exactly one claim wins: the database decides with a conditional UPDATE."""
+    session = work.session
     await _check_capacity(session, agent)
     now = utcnow()
     claimed = await session.execute(
@@ -172,21 +218,17 @@ async def claim(session: AsyncSession, ticket_id: int, agent: User, lease: timed
         raise QueueError("this conversation was already taken or is no longer waiting")
     ticket = await session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == ticket.conversation_id, Conversation.mode == Mode.QUEUED)
-        .values(mode=Mode.ASSIGNED)
-    )
-    session.add(
-        event(
-            ticket.conversation_id,
-            "claimed",
-            agent.username,
-            Mode.QUEUED,
-            Mode.ASSIGNED,
-            ticket=ticket_id,
-        )
-    )
+    if not await move(
+        work,
+        ticket.conversation_id,
+        Mode.QUEUED,
+        Mode.ASSIGNED,
+        "claimed",
+        agent.username,
+        frame={"agent": agent.display_name},
+        ticket=ticket_id,
+    ):
+        raise QueueError("this conversation is no longer waiting for a person")
     return ticket
 
 
@@ -226,33 +268,24 @@ async def reply(
     )
 
 
-async def _close(
-    session: AsyncSession, ticket: Ticket, actor: str, to_mode: str, wrap_up: str
-) -> None:
+async def _close(work: Work, ticket: Ticket, actor: str, to_mode: Mode, wrap_up: str) -> None:
     from_mode = Mode.ASSIGNED if ticket.status == TicketStatus.ASSIGNED else Mode.QUEUED
-    closed = await session.execute(
+    closed = await work.session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status != TicketStatus.CLOSED)
+        .where(Ticket.id == ticket.id, Ticket.status == ticket.status)
         .values(status=TicketStatus.CLOSED, closed_at=utcnow(), wrap_up=wrap_up)
     )
-    moved = await session.execute(
-        update(Conversation)
-        .where(
-            Conversation.id == ticket.conversation_id,
-            Conversation.mode.in_((Mode.QUEUED, Mode.ASSIGNED)),
-        )
-        .values(mode=to_mode)
-    )
-    if closed.rowcount != 1 or moved.rowcount != 1:  # type: ignore[attr-defined]
+    if closed.rowcount != 1 or not await move(  # type: ignore[attr-defined]
+        work, ticket.conversation_id, from_mode, to_mode, "closed", actor, wrap_up=wrap_up
+    ):
         raise QueueError("this conversation was closed or returned already")
-    session.add(event(ticket.conversation_id, "closed", actor, from_mode, to_mode, wrap_up=wrap_up))
-    await session.execute(
+    await work.session.execute(
         update(CallbackRequest)
         .where(
             CallbackRequest.conversation_id == ticket.conversation_id,
-            CallbackRequest.status == "open",
+            CallbackRequest.status == CallbackStatus.OPEN,
         )
-        .values(status="done", done_at=utcnow())
+        .values(status=CallbackStatus.DONE, done_at=utcnow())
     )
 
 
@@ -262,60 +295,62 @@ def _check_wrap_up(wrap_up: str, allowed: tuple[str, ...]) -> None:
 
 
 async def return_to_bot(
-    session: AsyncSession, conversation_id: str, user: User, outcome: str, wrap_ups: tuple[str, ...]
+    work: Work, conversation_id: str, user: User, outcome: str, wrap_ups: tuple[str, ...]
 ) -> None:
     """Hand the conversation back to the bot (which then welcomes the customer back)."""
     _check_wrap_up(outcome, wrap_ups)
-    ticket = await owned_ticket(session, conversation_id, user)
-    await _close(session, ticket, user.username, Mode.BOT, outcome)
+    ticket = await owned_ticket(work.session, conversation_id, user)
+    await _close(work, ticket, user.username, Mode.BOT, outcome)
 
 
 async def resolve(
-    session: AsyncSession,
+    work: Work,
     conversation_id: str,
     user: User,
     wrap_up: str,
     wrap_ups: tuple[str, ...],
     question: str,
-) -> StoredMessage:
+) -> None:
     """Close with a wrap-up code and ask the customer the satisfaction question."""
     _check_wrap_up(wrap_up, wrap_ups)
-    ticket = await owned_ticket(session, conversation_id, user)
+    ticket = await owned_ticket(work.session, conversation_id, user)
     asked = await add_message(
-        session,
+        work.session,
         conversation_id,
         Role.SYSTEM,
         question,
         payload={"survey": "csat", "scale": [1, 2, 3, 4, 5]},
     )
-    await _close(session, ticket, user.username, Mode.CLOSED, wrap_up)
-    return asked
+    work.said(conversation_id, asked)
+    await _close(work, ticket, user.username, Mode.CLOSED, wrap_up)
 
 
-async def customer_back_to_bot(
-    session: AsyncSession, conversation_id: str, notice: str
-) -> StoredMessage:
+async def customer_back_to_bot(work: Work, conversation_id: str, notice: str) -> None:
     """The customer stops waiting and goes back to the bot (only while nobody has claimed it)."""
-    ticket = await session.scalar(
+    ticket = await work.session.scalar(
         select(Ticket).where(
             Ticket.conversation_id == conversation_id, Ticket.status == TicketStatus.WAITING
         )
     )
     if ticket is None:
         raise QueueError("a person has already taken this conversation, or it is not waiting")
-    await _close(session, ticket, "customer", Mode.BOT, "customer_back_to_bot")
-    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+    await _close(work, ticket, "customer", Mode.BOT, "customer_back_to_bot")
+    work.said(
+        conversation_id, await add_message(work.session, conversation_id, Role.SYSTEM, notice)
+    )
 
 
 async def transfer_to_agent(
-    session: AsyncSession,
+    work: Work,
     conversation_id: str,
     user: User,
     target: User,
     lease: timedelta,
     notice: str,
-) -> StoredMessage:
-    """Give an assigned conversation to another person, who must have room for it."""
+) -> None:
+    """Give an assigned conversation to another person, who must have room for it. The mode
+    stays `assigned`: only the claim changes hands."""
+    session = work.session
     if not target.active:
         raise QueueError(f"{target.display_name} is not an active desk user")
     ticket = await owned_ticket(session, conversation_id, user)
@@ -340,22 +375,24 @@ async def transfer_to_agent(
             ticket=ticket.id,
         )
     )
-    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+    work.said(conversation_id, await add_message(session, conversation_id, Role.SYSTEM, notice))
+    work.publish(conversation_id, mode_frame(Mode.ASSIGNED, agent=target.display_name))
+    work.queue_changed = True
 
 
 async def transfer_to_team(
-    session: AsyncSession,
+    work: Work,
     conversation_id: str,
     user: User,
     team: str,
     teams: tuple[str, ...],
     notice: str,
-) -> StoredMessage:
+) -> None:
     """Put an assigned conversation back in the queue, marked for a team."""
     if team not in teams:
         raise QueueError(f"the team must be one of {', '.join(teams)}")
-    ticket = await owned_ticket(session, conversation_id, user)
-    moved = await session.execute(
+    ticket = await owned_ticket(work.session, conversation_id, user)
+    moved = await work.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
         .values(
@@ -366,25 +403,20 @@ async def transfer_to_team(
             lease_expires_at=None,
         )
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if moved.rowcount != 1 or not await move(  # type: ignore[attr-defined]
+        work,
+        conversation_id,
+        Mode.ASSIGNED,
+        Mode.QUEUED,
+        "transferred",
+        user.username,
+        to_team=team,
+        ticket=ticket.id,
+    ):
         raise QueueError("only a claimed conversation can be transferred to a team")
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.mode == Mode.ASSIGNED)
-        .values(mode=Mode.QUEUED)
+    work.said(
+        conversation_id, await add_message(work.session, conversation_id, Role.SYSTEM, notice)
     )
-    session.add(
-        event(
-            conversation_id,
-            "transferred",
-            user.username,
-            Mode.ASSIGNED,
-            Mode.QUEUED,
-            to_team=team,
-            ticket=ticket.id,
-        )
-    )
-    return await add_message(session, conversation_id, Role.SYSTEM, notice)
 
 
 async def escalate(session: AsyncSession, conversation_id: str, user: User, note: str) -> Ticket:
@@ -409,15 +441,17 @@ async def escalate(session: AsyncSession, conversation_id: str, user: User, note
     return ticket
 
 
-async def join(
-    session: AsyncSession, conversation_id: str, supervisor: User, notice: str
-) -> StoredMessage:
+async def join(work: Work, conversation_id: str, supervisor: User, notice: str) -> None:
     """A supervisor joins a conversation: the customer is told, and the supervisor may write."""
     if supervisor.role != StaffRole.SUPERVISOR:
         raise Forbidden("only supervisors may join a conversation")
-    ticket = await owned_ticket(session, conversation_id, supervisor)
-    session.add(event(conversation_id, "joined", supervisor.username, None, None, ticket=ticket.id))
-    return await add_message(session, conversation_id, Role.SYSTEM, notice)
+    ticket = await owned_ticket(work.session, conversation_id, supervisor)
+    work.session.add(
+        event(conversation_id, "joined", supervisor.username, None, None, ticket=ticket.id)
+    )
+    work.said(
+        conversation_id, await add_message(work.session, conversation_id, Role.SYSTEM, notice)
+    )
 
 
 async def add_note(session: AsyncSession, conversation_id: str, user: User, text: str) -> Note:
@@ -448,22 +482,22 @@ async def notes_of(session: AsyncSession, conversation_id: str) -> list[dict[str
     ]
 
 
-async def release_agent(session: AsyncSession, user: User) -> list[str]:
+async def release_agent(work: Work, user: User) -> list[str]:
     """On sign-out or deactivation: the agent's conversations go back to the queue."""
     held = list(
-        await session.scalars(
+        await work.session.scalars(
             select(Ticket).where(Ticket.agent_id == user.id, Ticket.status == TicketStatus.ASSIGNED)
         )
     )
-    released = []
-    for ticket in held:
-        if await _requeue(session, ticket, user.username, "released"):
-            released.append(ticket.conversation_id)
-    return released
+    return [
+        ticket.conversation_id
+        for ticket in held
+        if await _requeue(work, ticket, user.username, "released")
+    ]
 
 
 async def _requeue(
-    session: AsyncSession,
+    work: Work,
     ticket: Ticket,
     actor: str,
     kind: str,
@@ -478,39 +512,36 @@ async def _requeue(
     )
     if expired_before is not None:
         query = query.where(Ticket.lease_expires_at < expired_before)
-    done = await session.execute(
+    done = await work.session.execute(
         query.values(
             status=TicketStatus.WAITING, agent_id=None, claimed_at=None, lease_expires_at=None
         )
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == ticket.conversation_id, Conversation.mode == Mode.ASSIGNED)
-        .values(mode=Mode.QUEUED)
-    )
-    session.add(
-        event(ticket.conversation_id, kind, actor, Mode.ASSIGNED, Mode.QUEUED, ticket=ticket.id)
-    )
+    if not await move(
+        work, ticket.conversation_id, Mode.ASSIGNED, Mode.QUEUED, kind, actor, ticket=ticket.id
+    ):
+        # an assigned ticket whose conversation is not assigned: never leave the two apart
+        raise QueueError(f"conversation {ticket.conversation_id} was not with a person")
     return True
 
 
-async def release_expired_leases(session: AsyncSession, now: datetime | None = None) -> list[str]:
+async def release_expired_leases(work: Work, now: datetime | None = None) -> list[str]:
     """Claimed tickets whose agent went silent go back to the queue; returns their conversations."""
     now = now or utcnow()
     expired = list(
-        await session.scalars(
+        await work.session.scalars(
             select(Ticket).where(
                 Ticket.status == TicketStatus.ASSIGNED, Ticket.lease_expires_at < now
             )
         )
     )
-    released = []
-    for ticket in expired:
-        if await _requeue(session, ticket, "system", "lease_expired", expired_before=now):
-            released.append(ticket.conversation_id)
-    return released
+    return [
+        ticket.conversation_id
+        for ticket in expired
+        if await _requeue(work, ticket, "system", "lease_expired", expired_before=now)
+    ]
 
 
 async def announce(

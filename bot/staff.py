@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import DeskSession, LoginAttempt, StaffRole, User, utcnow
+from bot.lifecycle import Work
 from bot.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
 from bot.queue import release_agent
 
@@ -120,5 +121,6 @@ async def deactivate(session: AsyncSession, username: str) -> tuple[User, list[s
         raise StaffError(f"there is no desk user {username!r}")
     user.active = False
     await session.execute(delete(DeskSession).where(DeskSession.user_id == user.id))
-    released = await release_agent(session, user)
+    # run from the command line: no live sockets here to tell, so the frames are not sent
+    released = await release_agent(Work(session), user)
     return user, released

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Approval, Grant, Ticket, TicketStatus, utcnow
+from bot.db.models import Approval, ApprovalStatus, Grant, Ticket, TicketStatus, utcnow
 from bot.presence import online_agents
 from bot.satisfaction import by_handler
 
@@ -47,7 +47,10 @@ async def live(session: AsyncSession, now: datetime | None = None) -> dict[str, 
         "handoffs_last_hour": {str(k): int(v) for k, v in reasons.items()},
         "satisfaction_last_day": await by_handler(session, day_ago),
         "pending_approvals": int(
-            await session.scalar(select(func.count()).where(Approval.status == "pending")) or 0
+            await session.scalar(
+                select(func.count()).where(Approval.status == ApprovalStatus.PENDING)
+            )
+            or 0
         ),
         "flagged_grants_last_day": int(
             await session.scalar(

@@ -69,6 +69,31 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class CallbackStatus(enum.StrEnum):
+    OPEN = "open"
+    REPLACED = "replaced"  # the customer left newer details
+    DONE = "done"  # its ticket closed
+
+
+class LabelStatus(enum.StrEnum):
+    WRITTEN = "written"
+    UNDONE = "undone"
+    PROMOTED = "promoted"
+
+
+class TrainingStatus(enum.StrEnum):
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+    PROMOTED = "promoted"
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
@@ -249,7 +274,7 @@ class Approval(Base):
     amount_cents: Mapped[int]
     reason: Mapped[str] = mapped_column(String(500))
     requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ApprovalStatus.PENDING)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     policy_version: Mapped[int]
@@ -279,7 +304,7 @@ class CallbackRequest(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=CallbackStatus.OPEN)
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     done_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -317,7 +342,7 @@ class Label(Base):
     intent: Mapped[str] = mapped_column(String(100))
     # {"training": [...], "heldout": [...], "skipped": [...], "files": {...}}
     record: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="written")  # or undone, promoted
+    status: Mapped[str] = mapped_column(String(16), default=LabelStatus.WRITTEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -337,7 +362,7 @@ class TrainingRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="running")  # ready, failed, promoted
+    status: Mapped[str] = mapped_column(String(16), default=TrainingStatus.RUNNING)
     step: Mapped[str] = mapped_column(String(100), default="starting")
     progress: Mapped[int] = mapped_column(default=0)  # percent
     # True while running, NULL after: the unique index lets one run at a time, on every replica.

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.db.models import TrainingRun, User, utcnow
+from bot.db.models import TrainingRun, TrainingStatus, User, utcnow
 from bot.designer import insights, labels, loop
 from bot.policy import ServicePolicy, load_service_policy
 from bot.settings import Settings
@@ -148,9 +148,9 @@ async def _retrain(designer: loop.Designer, user: User) -> None:
         if run.step != step:
             step = run.step
             print(f"[{run.progress:3}%] {step}", flush=True)
-        if run.status != "running":
+        if run.status != TrainingStatus.RUNNING:
             break
-    if run.status == "failed":
+    if run.status == TrainingStatus.FAILED:
         raise StaffError(f"run {run.id} failed: {run.error}")
     comparison = (run.report or {})["comparison"]
     print(f"\nRun {run.id}: the candidate is {comparison['verdict'].upper()} than {run.current}")

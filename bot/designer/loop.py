@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.models import Label, LabelledMessage, User
+from bot.db.models import Label, LabelledMessage, LabelStatus, User
 from bot.designer import groups as grouping
 from bot.designer import inbox, labels
 from bot.designer.nlu_files import LabelConflict, Project
@@ -114,9 +114,9 @@ async def label(
 async def undo(designer: Designer, label_id: int) -> Label:
     async with designer.sessions.begin() as session:
         found = await session.get(Label, label_id, with_for_update=True)
-        if found is None or found.status != "written":
+        if found is None or found.status != LabelStatus.WRITTEN:
             raise QueueError("only a label not yet promoted can be undone")
-        found.status = "undone"
+        found.status = LabelStatus.UNDONE
         for row in await session.scalars(select(LabelledMessage).filter_by(label_id=found.id)):
             await session.delete(row)
         labels.undo(designer.project, found.record)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import rasa_client
-from bot.db.models import Label, TrainingRun, User, utcnow
+from bot.db.models import Label, LabelStatus, TrainingRun, TrainingStatus, User, utcnow
 from bot.designer.compare import compare
 from bot.launcher import model_path
 from bot.queue import QueueError
@@ -170,7 +170,7 @@ class Trainer:
             report = {"current": before, "candidate": after, "comparison": compare(before, after)}
             await self._update(
                 run_id,
-                status="ready",
+                status=TrainingStatus.READY,
                 step="ready to review",
                 progress=100,
                 report=report,
@@ -182,7 +182,7 @@ class Trainer:
                 log.exception("training run %s failed", run_id)
             await self._update(
                 run_id,
-                status="failed",
+                status=TrainingStatus.FAILED,
                 step="failed",
                 error=str(error)[-8000:],
                 finished_at=utcnow(),
@@ -193,7 +193,7 @@ class Trainer:
         """Serve the candidate: copy it beside the other models, and have Rasa load it."""
         async with self.sessions() as session:
             run = await session.get(TrainingRun, run_id)
-        if run is None or run.status != "ready" or not run.candidate:
+        if run is None or run.status != TrainingStatus.READY or not run.candidate:
             raise QueueError("only a finished run that is ready to review can be promoted")
         candidate = Path(run.candidate)
         served = self.models / candidate.name
@@ -209,10 +209,12 @@ class Trainer:
             await session.execute(
                 update(TrainingRun)
                 .where(TrainingRun.id == run_id)
-                .values(status="promoted", promoted_at=utcnow())
+                .values(status=TrainingStatus.PROMOTED, promoted_at=utcnow())
             )
             await session.execute(
-                update(Label).where(Label.status == "written").values(status="promoted")
+                update(Label)
+                .where(Label.status == LabelStatus.WRITTEN)
+                .values(status=LabelStatus.PROMOTED)
             )
             promoted = await session.get(TrainingRun, run_id, populate_existing=True)
         assert promoted is not None

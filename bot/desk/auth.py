@@ -120,14 +120,10 @@ async def logout(request: web.Request) -> web.Response:
     """Ends the session, closes its sockets everywhere, and returns its conversations to the
     queue (the agent is no longer there to answer them)."""
     chat, user = request.app[CHAT], current_user(request)
-    async with chat.sessions.begin() as session:
-        await staff.sign_out(session, request.cookies[COOKIE])
-        released = await release_agent(session, user)
-    await chat.publish_desk({"type": "signed_out", "session": request[DESK_SESSION].token_hash})
-    for conversation_id in released:
-        await chat.publish(conversation_id, {"type": "mode", "mode": "queued"})
-    if released:
-        await chat.queue_changed()
+    async with chat.work() as work:
+        await staff.sign_out(work.session, request.cookies[COOKIE])
+        released = await release_agent(work, user)
+        work.tell_desks({"type": "signed_out", "session": request[DESK_SESSION].token_hash})
     response = web.json_response({"signed_out": True, "returned_to_queue": released})
     response.del_cookie(COOKIE, path="/desk")
     return response

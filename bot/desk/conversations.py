@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot import empowerment, queue
 from bot.channel import CHAT, BadRequest, _json_body
 from bot.conversations import get_conversation, messages_since
-from bot.db.models import Customer, Event, Grant, Mode, Ticket, User
+from bot.db.models import Customer, Event, Grant, Mode, Ticket, TicketStatus, User
 from bot.desk.auth import current_user, lease, supervisor
 from bot.queue import Forbidden, QueueError
 
@@ -48,7 +48,9 @@ async def mine(request: web.Request) -> web.Response:
     """The conversations this person holds now (supervisors: also the escalated ones)."""
     user = _takes_conversations(request)
     async with request.app[CHAT].sessions() as session:
-        query = select(Ticket).where(Ticket.status == "assigned", Ticket.agent_id == user.id)
+        query = select(Ticket).where(
+            Ticket.status == TicketStatus.ASSIGNED, Ticket.agent_id == user.id
+        )
         rows = [_ticket(t) for t in await session.scalars(query.order_by(Ticket.claimed_at))]
         escalated = []
         if user.role == "supervisor":
@@ -56,7 +58,7 @@ async def mine(request: web.Request) -> web.Response:
                 _ticket(t)
                 for t in await session.scalars(
                     select(Ticket)
-                    .where(Ticket.status != "closed", Ticket.escalated_at.is_not(None))
+                    .where(Ticket.status != TicketStatus.CLOSED, Ticket.escalated_at.is_not(None))
                     .order_by(Ticket.escalated_at)
                 )
             ]
@@ -82,16 +84,12 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
 
 async def claim(request: web.Request) -> web.Response:
     chat, user = request.app[CHAT], current_user(request)
-    async with chat.sessions.begin() as session:
-        ticket = await queue.claim(session, ticket_id(request), user, lease(request))
+    async with chat.work() as work:
+        ticket = await queue.claim(work, ticket_id(request), user, lease(request))
         joined = await queue.announce(
-            session, ticket.conversation_id, chat.policy.messages["agent_joined"], user
+            work.session, ticket.conversation_id, chat.policy.messages["agent_joined"], user
         )
-    await chat.queue_changed()
-    await chat.publish(
-        ticket.conversation_id, {"type": "mode", "mode": Mode.ASSIGNED, "agent": user.display_name}
-    )
-    await chat.publish(ticket.conversation_id, joined.as_dict())
+        work.said(ticket.conversation_id, joined)
     return web.json_response({"ticket_id": ticket.id, "conversation_id": ticket.conversation_id})
 
 
@@ -153,11 +151,11 @@ async def reply(request: web.Request) -> web.Response:
     chat = request.app[CHAT]
     text = await _field(request, "text", chat.settings.max_message_chars)
     conversation_id = request.match_info["id"]
-    async with chat.sessions.begin() as session:
+    async with chat.work() as work:
         stored = await queue.reply(
-            session, conversation_id, current_user(request), text, lease(request)
+            work.session, conversation_id, current_user(request), text, lease(request)
         )
-    await chat.publish(conversation_id, stored.as_dict())
+        work.said(conversation_id, stored)
     return web.json_response({"id": stored.id, "seq": stored.seq}, status=201)
 
 
@@ -192,12 +190,8 @@ async def return_to_bot(request: web.Request) -> web.Response:
         await queue.owned_ticket(session, conversation_id, user)
         slots = await empowerment.outcome_slots(session, conversation_id, outcome)
     await chat.resume_bot(conversation_id, slots)
-    async with chat.sessions.begin() as session:
-        await queue.return_to_bot(
-            session, conversation_id, user, outcome, chat.policy.desk.wrap_ups
-        )
-    await chat.publish(conversation_id, {"type": "mode", "mode": Mode.BOT})
-    await chat.queue_changed()
+    async with chat.work() as work:
+        await queue.return_to_bot(work, conversation_id, user, outcome, chat.policy.desk.wrap_ups)
     await chat.confirm_outcome(conversation_id)
     return web.json_response({"mode": Mode.BOT, "slots": slots})
 
@@ -205,18 +199,15 @@ async def return_to_bot(request: web.Request) -> web.Response:
 async def resolve(request: web.Request) -> web.Response:
     wrap_up = await _field(request, "wrap_up", 32)
     chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.sessions.begin() as session:
-        asked = await queue.resolve(
-            session,
+    async with chat.work() as work:
+        await queue.resolve(
+            work,
             conversation_id,
             current_user(request),
             wrap_up,
             chat.policy.desk.wrap_ups,
             chat.policy.messages["satisfaction_question"],
         )
-    await chat.publish(conversation_id, asked.as_dict())
-    await chat.publish(conversation_id, {"type": "mode", "mode": Mode.CLOSED})
-    await chat.queue_changed()
     return web.json_response({"mode": Mode.CLOSED})
 
 
@@ -227,62 +218,58 @@ async def transfer(request: web.Request) -> web.Response:
         raise BadRequest("invalid_transfer", "send either to_agent (a username) or to_team")
     chat, user = request.app[CHAT], current_user(request)
     conversation_id = request.match_info["id"]
-    async with chat.sessions.begin() as session:
+    async with chat.work() as work:
         if "to_agent" in data:
-            target = await session.scalar(select(User).filter_by(username=str(data["to_agent"])))
+            target = await work.session.scalar(
+                select(User).filter_by(username=str(data["to_agent"]))
+            )
             if target is None:
                 raise QueueError(f"there is no desk user {data['to_agent']!r}")
-            notice = await queue.transfer_to_agent(
-                session,
+            await queue.transfer_to_agent(
+                work,
                 conversation_id,
                 user,
                 target,
                 lease(request),
                 chat.policy.messages["transferred_to_agent"].replace("{name}", target.display_name),
             )
-            mode: dict[str, Any] = {
-                "type": "mode",
-                "mode": Mode.ASSIGNED,
-                "agent": target.display_name,
-            }
+            mode = Mode.ASSIGNED
         else:
-            notice = await queue.transfer_to_team(
-                session,
+            await queue.transfer_to_team(
+                work,
                 conversation_id,
                 user,
                 str(data["to_team"]),
                 chat.policy.desk.teams,
                 chat.policy.messages["transferred_to_team"],
             )
-            mode = {"type": "mode", "mode": Mode.QUEUED}
-    await chat.publish(conversation_id, notice.as_dict())
-    await chat.publish(conversation_id, mode)
-    await chat.queue_changed()
-    return web.json_response({"transferred": True, "mode": mode["mode"]})
+            mode = Mode.QUEUED
+    return web.json_response({"transferred": True, "mode": mode})
 
 
 async def escalate(request: web.Request) -> web.Response:
     note_text = await _field(request, "note", 500)
     chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.sessions.begin() as session:
-        ticket = await queue.escalate(session, conversation_id, current_user(request), note_text)
-    await chat.publish_desk(
-        {"type": "escalation", "conversation_id": conversation_id, "ticket_id": ticket.id}
-    )
+    async with chat.work() as work:
+        ticket = await queue.escalate(
+            work.session, conversation_id, current_user(request), note_text
+        )
+        work.tell_desks(
+            {"type": "escalation", "conversation_id": conversation_id, "ticket_id": ticket.id}
+        )
     return web.json_response({"escalated": True})
 
 
 async def join(request: web.Request) -> web.Response:
     user = supervisor(request)
     chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.sessions.begin() as session:
-        notice = await queue.join(
-            session,
+    async with chat.work() as work:
+        await queue.join(
+            work,
             conversation_id,
             user,
             chat.policy.messages["supervisor_joined"].replace("{name}", user.display_name),
         )
-    await chat.publish(conversation_id, notice.as_dict())
     return web.json_response({"joined": True})
 
 

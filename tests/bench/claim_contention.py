@@ -23,7 +23,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.channel import CHAT
-from bot.conversations import open_handoff, start_conversation
+from bot.lifecycle import Work
+from bot.lifecycle import start as start_conversation
+from bot.queue import open_handoff
 from bot.settings import ROOT, load_settings
 from bot.staff import create_user
 
@@ -63,7 +65,7 @@ async def measure(database_url: str, agents: int, rounds: int) -> dict[str, Any]
             async with chat.sessions.begin() as session:
                 conversation = await start_conversation(session, language="en", customer_id=None)
                 ticket = await open_handoff(
-                    session, conversation.id, {"reason": "frustration"}, actor="bench",
+                    Work(session), conversation.id, {"reason": "frustration"}, actor="bench",
                     policy_version=1,
                 )  # fmt: skip
                 assert ticket is not None

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from bot import satisfaction
-from bot.conversations import event, start_conversation
+from bot.conversations import event
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import Satisfaction, utcnow
+from bot.lifecycle import start as start_conversation
 
 
 async def test_scores_by_handler_over_a_period(database_url: str) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import update
 
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Ticket, utcnow
+from bot.lifecycle import Work
 from bot.queue import release_expired_leases
 from bot.settings import Settings
 from bot.staff import create_user
@@ -238,7 +239,7 @@ async def lapsed_lease(world: World, customer: Customer) -> None:
                 .where(Ticket.conversation_id == customer.cid)
                 .values(lease_expires_at=utcnow() - timedelta(seconds=1))
             )
-            assert customer.cid in await release_expired_leases(session)
+            assert customer.cid in await release_expired_leases(Work(session))
     finally:
         await engine.dispose()
     second = await world.desk()

@@ -121,9 +121,9 @@ async def test_private_note_is_never_shown_to_the_customer(client: TestClient) -
 async def test_silent_agents_claim_returns_to_the_queue(client: TestClient) -> None:
     agent = await sign_in(client, "kim")
     cid, _ = await claimed(client, agent)
-    async with client.app[CHAT].sessions.begin() as session:
-        assert await release_expired_leases(session) == []  # still within the lease
-        released = await release_expired_leases(session, now=utcnow() + timedelta(hours=1))
+    async with client.app[CHAT].work() as work:
+        assert await release_expired_leases(work) == []  # still within the lease
+        released = await release_expired_leases(work, now=utcnow() + timedelta(hours=1))
     assert released == [cid]
     ticket = await ticket_of(client, cid)
     assert (ticket.status, ticket.agent_id) == ("waiting", None)
