@@ -15,6 +15,14 @@ import pytest
 
 from bot.settings import ROOT
 
+# Tests and benchmarks write from 127.0.0.1 faster than people do; the per-address and
+# per-conversation limits have their own tests (tests/bot/test_chat.py).
+NO_RATE_LIMITS = {
+    "RATE_STARTS_PER_ADDRESS": "1000000",
+    "RATE_MESSAGES_PER_ADDRESS": "1000000",
+    "RATE_MESSAGES_PER_CONVERSATION": "1000000",
+}
+
 
 def scratch_stores() -> dict[str, str]:
     """Never the developer's own tracker store or project files: after `make run` they hold

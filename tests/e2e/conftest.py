@@ -21,6 +21,7 @@ import pytest
 
 from bot import launcher
 from bot.settings import ROOT, Settings, load_settings
+from tests.bot.processes import NO_RATE_LIMITS
 
 
 def free_port() -> int:
@@ -40,6 +41,7 @@ def stack_environment(var: Path) -> dict[str, str]:
         "CUSTOMER_IDENTITY_SECRET": secrets.token_urlsafe(32),
         "DATABASE_URL": f"sqlite+aiosqlite:///{var}/bot.db",
         "RASA_TRACKER_STORE_URL": f"sqlite:///{var}/tracker.db",
+        **NO_RATE_LIMITS,
     }
 
 
