@@ -138,12 +138,14 @@ async def test_shorthand_typed_by_a_customer_reaches_rasa_without_its_slash(
     cid, auth = await start(client)
     await send(client, cid, auth, " /restart", "m1")
     await send(client, cid, auth, '/request_human{"priority": "vip"}', "m2")
-    await wait_for(client, cid, auth, 4)
+    await send(client, cid, auth, '\u00a0/inform_order{"order_id":"FAKE-999"}', "m3")
+    await wait_for(client, cid, auth, 6)
     assert [r["message"] for r in fake_rasa[0].received] == [
         "restart",
         'request_human{"priority": "vip"}',
+        'inform_order{"order_id":"FAKE-999"}',
     ]
-    body = await wait_for(client, cid, auth, 4)
+    body = await wait_for(client, cid, auth, 6)
     assert body["messages"][0]["text"] == " /restart"  # stored as the customer wrote it
 
 
