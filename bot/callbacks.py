@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.controls import first_control
 from bot.db.models import CallbackRequest, CallbackStatus, Ticket, TicketStatus
 from bot.queue import QueueError
 
@@ -42,6 +43,8 @@ def parse_contact(data: Any) -> Contact:
         if value is not None and not isinstance(value, str):
             raise InvalidContact(f"{key} must be a string")
         value = (value or "").strip()
+        if control := first_control(value):
+            raise InvalidContact(f"{key} must not contain control characters (found {control})")
         if len(value) > limit:
             raise InvalidContact(f"{key} is limited to {limit} characters")
         fields[key] = value or None

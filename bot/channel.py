@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import identity, tokens
 from bot.callbacks import InvalidContact, parse_contact
 from bot.chat import Chat
+from bot.controls import first_control
 from bot.conversations import Closed, NotFound, get_conversation, messages_since
 from bot.db.models import Mode
 from bot.lifecycle import mode_frame
@@ -101,8 +102,10 @@ def parse_message(data: Any, max_chars: int) -> Incoming:
         )
     if not isinstance(text, str) or not text.strip():
         raise BadRequest("invalid_text", "text must be a non-empty string")
-    if "\x00" in text:
-        raise BadRequest("invalid_text", "text must not contain NUL characters")
+    if control := first_control(text):
+        raise BadRequest(
+            "invalid_text", f"text must not contain control characters (found {control})"
+        )
     if len(text) > max_chars:
         raise BadRequest(
             "message_too_long",

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import replacements
 from bot.conversations import event
 from bot.db.models import (
     Approval,
+    ApprovalStatus,
     Conversation,
     Customer,
     Grant,
@@ -88,6 +90,13 @@ async def _order_of_conversation(
     return conversation, order
 
 
+async def _check_order(session: AsyncSession, order: Order, request: Request) -> None:
+    """What only the order can say: what a replacement is worth, and whether it can be had."""
+    if request.kind == "replacement":
+        replacements.check_value(order, request.amount_cents)
+        await replacements.check_replaceable(session, order)
+
+
 def validate(request: Request) -> None:
     if request.kind not in REMEDIES:
         raise QueueError(f"kind must be one of {', '.join(REMEDIES)}")
@@ -134,21 +143,7 @@ async def _apply(session: AsyncSession, order: Order, request: Request) -> dict[
             session, Customer, order.customer_id, Customer.credit_balance_cents, amount
         )
         return {"credit_balance_cents": new}
-    goods = order.total_cents - order.shipping_cents
-    if amount > goods:
-        raise QueueError(f"a replacement is worth at most the goods of the order ({goods} cents)")
-    earlier = await session.scalar(select(func.count()).where(Order.replaces_order_id == order.id))
-    replacement = Order(
-        id=f"{order.id}-R{(earlier or 0) + 1}",
-        customer_id=order.customer_id,
-        placed_at=utcnow(),
-        status="Replacement: preparing to ship",
-        items=order.items,
-        total_cents=0,
-        shipping_cents=0,
-        replaces_order_id=order.id,
-    )
-    session.add(replacement)
+    replacement = await replacements.ship(session, order)
     return {"replacement_order_id": replacement.id}
 
 
@@ -215,6 +210,7 @@ async def grant(
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
     conversation, order = await _order_of_conversation(session, conversation_id, request.order_id)
+    await _check_order(session, order, request)
     await _within_authority(
         session, user, conversation_id, request, policy, "send an approval request"
     )
@@ -225,7 +221,8 @@ async def request_approval(
     session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
 ) -> Approval:
     validate(request)
-    await _order_of_conversation(session, conversation_id, request.order_id)
+    _, order = await _order_of_conversation(session, conversation_id, request.order_id)
+    await _check_order(session, order, request)
     approval = Approval(
         conversation_id=conversation_id,
         order_id=request.order_id,
@@ -248,9 +245,9 @@ async def decide(
         raise Forbidden("only a supervisor decides approval requests")
     decided = await session.execute(
         update(Approval)
-        .where(Approval.id == approval_id, Approval.status == "pending")
+        .where(Approval.id == approval_id, Approval.status == ApprovalStatus.PENDING)
         .values(
-            status="approved" if approve else "declined",
+            status=ApprovalStatus.APPROVED if approve else ApprovalStatus.DECLINED,
             decided_by=supervisor.id,
             decided_at=utcnow(),
         )
@@ -265,6 +262,7 @@ async def decide(
     conversation, order = await _order_of_conversation(
         session, approval.conversation_id, approval.order_id
     )
+    await _check_order(session, order, request)  # again: the order may have changed since
     # A supervisor approves within their own authority; beyond it is not the desk's to give.
     await _within_authority(
         session,

@@ -19,8 +19,13 @@ def for_rasa(text: str) -> str:
 
     Rasa treats text starting with '/' as a command (`/restart`, `/intent{"slot": ...}`) that skips
     NLU and can reset or steer the conversation. Customers never send commands: the slashes go.
+    Rasa looks for the '/' only after str.strip() (UserMessage, then the regex message handler),
+    which removes every Unicode whitespace (no-break space, form feed, ideographic space, ...),
+    so leading whitespace and slashes go together, until neither is left.
     """
-    return text.lstrip(" \t\r\n/")
+    while (stripped := text.lstrip().lstrip("/")) != text:
+        text = stripped
+    return text
 
 
 async def send(

@@ -214,6 +214,9 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    # One replacement per order, enforced by the database (bot/replacements.py). NULLs (orders
+    # that replace nothing) are distinct on SQLite and PostgreSQL alike.
+    __table_args__ = (Index("one_replacement_per_order", "replaces_order_id", unique=True),)
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -24,6 +24,7 @@ from bot.designer.nlu_files import (
     check_response,
     clean_example,
     normalised,
+    printable,
     remove_examples,
     response_block,
     story_block,
@@ -97,7 +98,8 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             raise LabelConflict(f"{intent} exists already: label the messages with it instead")
         if not request.file or not FAQ_FILE.fullmatch(request.file):
             raise LabelError("say which FAQ file the topic belongs in, e.g. faq_orders.yml")
-        if not (request.answer or "").strip() or len(request.answer or "") > 2000:
+        answer = printable(request.answer or "").strip()
+        if not answer or len(answer) > 2000:
             raise LabelError("a new topic needs its answer, up to 2000 characters")
         train_file = project.nlu_dir / request.file
 
@@ -129,7 +131,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
                 f"examples; this label has {len(training)} and {len(heldout)}: write more "
                 "examples or held-out phrasings, or label more messages with it"
             )
-        result.response = (f"utter_{intent}", str(request.answer).strip())
+        result.response = (f"utter_{intent}", answer)
         # a clash with domain.yml is refused here, before apply() has written anything
         check_response(project.domain.read_text("utf-8"), result.response[0])
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])

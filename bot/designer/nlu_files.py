@@ -18,6 +18,11 @@ ENTITY = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # "[71042388](order_id)"
 INTENT_LINE = re.compile(r"^- intent: *(\S+) *$")
 EXAMPLE_INDENT = "    - "
 MAX_EXAMPLE_CHARS = 500
+# What the YAML readers (PyYAML's, and ruamel's that Rasa uses) accept, less NEL (a C1 control,
+# and a line break to YAML): one character outside it, and the whole file fails to load
+# ("unacceptable character #x001b"), and training with it. Intake refuses control characters
+# (bot/controls.py), but older messages and Rasa's tracker store can still hold them.
+NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class LabelError(ValueError):
@@ -34,9 +39,15 @@ def normalised(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s']", " ", text).split())
 
 
+def printable(text: str) -> str:
+    """`text` with each character a YAML file cannot hold (control characters) made a space."""
+    return NOT_YAML.sub(" ", text)
+
+
 def clean_example(text: str) -> str:
-    """One line that Rasa reads back as the same text: no entity markup, no line breaks."""
-    one_line = " ".join(ENTITY.sub(r"\1", text).split())
+    """One line that Rasa reads back as the same text: no control characters, no entity markup,
+    no line breaks."""
+    one_line = " ".join(ENTITY.sub(r"\1", printable(text)).split())
     # square brackets would be read as the start of an entity annotation
     one_line = one_line.replace("[", "(").replace("]", ")")
     if not one_line or len(one_line) > MAX_EXAMPLE_CHARS:
@@ -108,7 +119,7 @@ def remove_examples(text: str, intent: str, examples: Iterable[str]) -> str:
 
 def response_block(name: str, answer: str) -> str:
     # JSON's string syntax is a valid YAML double-quoted scalar
-    return f"  {name}:\n    - text: {json.dumps(answer, ensure_ascii=False)}\n"
+    return f"  {name}:\n    - text: {json.dumps(printable(answer), ensure_ascii=False)}\n"
 
 
 def check_response(domain: str, name: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot import empowerment
 from bot.channel import CHAT, BadRequest, _json_body
-from bot.db.models import Approval, Grant, User
+from bot.db.models import Approval, ApprovalStatus, Grant, User
 from bot.desk.auth import current_user, supervisor
 from bot.desk.conversations import ticket_id
 from bot.queue import owned_ticket
@@ -63,7 +63,7 @@ async def pending(request: web.Request) -> web.Response:
             .limit(200)
         )
         if user.role == "supervisor":
-            query = query.where(Approval.status == "pending")
+            query = query.where(Approval.status == ApprovalStatus.PENDING)
         else:
             query = query.where(Approval.requested_by == user.id)
         rows = [

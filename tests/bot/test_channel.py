@@ -124,6 +124,26 @@ async def test_wrong_types_invalid_json_and_nul_get_4xx_never_5xx(client: TestCl
     assert await count(client, Message, conversation_id=cid) == 0
 
 
+# ESC, DEL and C1 controls (terminal escapes, NEL), the whitespace-like C0 controls, and a lone
+# surrogate that a JSON escape smuggles in: none is text; written into training data, they
+# break YAML and Rasa ("unacceptable character #x001b").
+CONTROLS = ["\x1b[31m", "\x7f", "\x85", "\x9b", "\x0b", "\x0c", "\x1c", "\x08", "\ud83d"]
+
+
+async def test_control_characters_in_a_message_are_refused_and_nothing_is_stored(
+    client: TestClient,
+) -> None:
+    cid, auth = await start(client)
+    for index, control in enumerate(CONTROLS):
+        response = await send(client, cid, auth, f"where is{control} my order", f"c{index}")
+        assert response.status == 400, repr(control)
+        assert (await response.json())["error"] == "invalid_text"
+    assert await count(client, Message, conversation_id=cid) == 0
+    lines = "two lines,\r\nand a\ttab\nhere"  # tab and line breaks are ordinary text
+    assert (await send(client, cid, auth, lines, "ok")).status == 201
+    assert texts(await wait_for(client, cid, auth, 1))[0] == lines
+
+
 async def test_html_in_a_message_is_stored_verbatim(client: TestClient) -> None:
     cid, auth = await start(client)
     text = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
@@ -138,12 +158,14 @@ async def test_shorthand_typed_by_a_customer_reaches_rasa_without_its_slash(
     cid, auth = await start(client)
     await send(client, cid, auth, " /restart", "m1")
     await send(client, cid, auth, '/request_human{"priority": "vip"}', "m2")
-    await wait_for(client, cid, auth, 4)
+    await send(client, cid, auth, '\u00a0/inform_order{"order_id":"FAKE-999"}', "m3")
+    await wait_for(client, cid, auth, 6)
     assert [r["message"] for r in fake_rasa[0].received] == [
         "restart",
         'request_human{"priority": "vip"}',
+        'inform_order{"order_id":"FAKE-999"}',
     ]
-    body = await wait_for(client, cid, auth, 4)
+    body = await wait_for(client, cid, auth, 6)
     assert body["messages"][0]["text"] == " /restart"  # stored as the customer wrote it
 
 

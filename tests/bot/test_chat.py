@@ -132,6 +132,21 @@ async def test_call_back_needs_an_e_mail_or_a_phone_number(client: TestClient) -
     assert await count(client, CallbackRequest, conversation_id=cid) == 0
 
 
+async def test_call_back_with_control_characters_is_refused(client: TestClient) -> None:
+    cid, auth = await queued(client)
+    for contact in [
+        {"email": "maya@example.com", "note": "call\x1b[2J after 5"},
+        {"email": "maya@example.com", "name": "Maya\x00"},
+        {"email": "ma\x7fya@example.com"},
+    ]:
+        response = await client.post(
+            f"/api/conversations/{cid}/callback", json=contact, headers=auth
+        )
+        assert response.status == 400, contact
+        assert "control characters" in (await response.json())["message"]
+    assert await count(client, CallbackRequest, conversation_id=cid) == 0
+
+
 async def test_call_back_for_a_conversation_not_waiting_is_refused(client: TestClient) -> None:
     cid, auth = await start(client)
     response = await client.post(

@@ -1011,7 +1011,8 @@ function orderLimit(order, kind) {
   if (!order) return Infinity;
   if (kind === "refund") return order.total_cents - order.refunded_cents;
   if (kind === "fee_waiver") return order.shipping_cents - order.fees_waived_cents;
-  if (kind === "replacement") return order.total_cents - order.shipping_cents;
+  // The server values a replacement from the lines it re-ships and refuses any other figure.
+  if (kind === "replacement") return order.lines.reduce((sum, l) => sum + l.qty * l.price_cents, 0);
   return Infinity;
 }
 

@@ -129,6 +129,31 @@ def test_entity_markup_and_line_breaks_cannot_sneak_into_the_yaml(project: Proje
     assert "tell me a joke please, (now)" in planned.training + planned.heldout
 
 
+def test_control_characters_cannot_sneak_into_the_yaml(project: Project) -> None:
+    """Whatever the inbox holds (NUL and lone surrogates too, which no database stores but a
+    tracker or a page could send), the files stay YAML: each becomes a space."""
+    before = snapshot(project)
+    texts = ["my\x00 box\x1b[2J is\x7f late\x9b\ud83d again\ufffe", "esc\x1bape\x08d\x85text"]
+    request = labels.LabelRequest(
+        "new_topic", GIFT_WRAP + texts, topic="gift_wrap", file="faq_orders.yml",
+        answer="We don't\x1b gift wrap\x7f yet.\nSorry!", heldout=HELDOUT,
+    )  # fmt: skip
+    planned = labels.plan(project, request)
+    labels.apply(project, planned)
+    changed = {p for p, text in snapshot(project).items() if before.get(p) != text}
+    assert project.domain in changed and len(changed) >= 3
+    for path in changed:
+        yaml.safe_load(path.read_text("utf-8"))
+    clean = {"my box (2J is late again", "esc ape d text"}
+    assert clean <= set(planned.training + planned.heldout)
+    found = {e for path in changed for _, e in examples_in(path.read_text("utf-8"))}
+    assert clean <= found
+    domain = yaml.safe_load(project.domain.read_text("utf-8"))
+    assert domain["responses"]["utter_faq/gift_wrap"] == [
+        {"text": "We don't  gift wrap  yet.\nSorry!"}
+    ]
+
+
 @pytest.mark.parametrize(
     ("request_", "message"),
     [

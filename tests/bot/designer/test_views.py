@@ -4,12 +4,19 @@ with the Rasa environment's commands scripted (tests/bot/designer/conftest.py)."
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
-from bot.designer.nlu_files import examples_in
+from bot.channel import CHAT
+from bot.db.models import Message, Role
+from bot.designer.nlu_files import Project, examples_in
+from bot.settings import RASA_VENV
 from tests.bot.conftest import FakeRasa
 from tests.bot.designer.conftest import SERVING
 from tests.bot.helpers import Agent, queued, sign_in
@@ -158,3 +165,42 @@ async def test_insights_over_a_period(designer_client: TestClient) -> None:
     assert sum(body["messages_by_hour"]) == 2 and len(body["messages_by_hour"]) == 24
     assert body["top_unanswered"][0]["size"] == 1
     assert (await designer.get("/desk/api/designer/insights?days=0")).status == 400
+
+
+# Stored before intake refused control characters (or written straight into the database): ESC,
+# DEL, C1 (CSI, NEL), whitespace-like C0, a noncharacter and a line separator.
+HOSTILE = "where\x1b is\x7f my\x9b order\x85now\x0b\x0c\x1cplease\ufffe\u2028thanks"
+
+
+async def test_labelling_a_stored_message_with_control_characters_cannot_break_training(
+    designer_client: TestClient, project: Path, database_url: str
+) -> None:
+    designer = await sign_in(designer_client, "hex", role="designer")
+    cid, _ = await queued(designer_client)
+    async with designer_client.app[CHAT].sessions.begin() as session:
+        await session.execute(
+            update(Message).filter_by(conversation_id=cid, role=Role.CUSTOMER).values(text=HOSTILE)
+        )
+    [group] = (await designer.json("GET", "/desk/api/designer/groups"))["groups"]
+    items = [{"key": i["key"], "text": i["text"]} for i in group["items"]]
+    assert [i["text"] for i in items] == [HOSTILE]  # the inbox shows what is stored
+    wanted = {"kind": "intent", "intent": "request_human", "items": items}
+    label = await designer.json("POST", "/desk/api/designer/labels", wanted, 201)
+    written = Project(project)
+    for path in [*written.nlu_files(), written.heldout]:
+        yaml.safe_load(path.read_text("utf-8"))  # PyYAML refuses control characters
+    clean = "where is my order now please thanks"
+    assert label["training"] + label["heldout"] == [clean]
+    assert ("request_human", clean) in labelled(project)  # read back by the project's reader
+    rasa = RASA_VENV / "bin" / "rasa"
+    if not database_url.startswith("sqlite"):
+        return  # the files do not depend on the database: Rasa reads them once, on SQLite's run
+    if not rasa.exists():
+        pytest.skip("the Rasa environment is not installed")
+    validate = await asyncio.create_subprocess_exec(
+        str(rasa), "data", "validate", "--fail-on-warnings", cwd=project,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(project)},
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(validate.communicate(), timeout=300)
+    assert validate.returncode == 0, output.decode()[-3000:]

@@ -202,3 +202,104 @@ async def test_grants_are_append_only_ledger_rows(client: TestClient) -> None:
     assert total == 1200 == await balance(client)
     routes = {r.method for r in client.app.router.routes() if "grants" in str(r.resource)}
     assert routes == {"POST"}  # no route edits or deletes a grant
+
+
+async def replacement_orders(client: TestClient) -> list[str]:
+    async with client.app[CHAT].sessions() as session:
+        query = select(Order.id).where(Order.replaces_order_id.is_not(None)).order_by(Order.id)
+        return list(await session.scalars(query))
+
+
+async def make_order_worth(client: TestClient, cents: int) -> None:
+    """Order 71042388 with one line worth `cents` (the demo's is $64.99)."""
+    async with client.app[CHAT].sessions.begin() as session:
+        order = await session.get(Order, "71042388")
+        assert order is not None
+        order.items = {"lines": [{"name": "Aquarium, 75 gal", "qty": 1, "price_cents": cents}]}
+        order.total_cents = cents
+
+
+async def test_replacement_amount_named_by_the_request_is_never_trusted(
+    client: TestClient,
+) -> None:
+    agent, cid = await maya_with(client, "ola")
+    grants = f"/desk/api/conversations/{cid}/grants"
+    for cents in (1, 6498, 6500):  # the probe sent 1 cent for a $64.99 re-shipment
+        response = await agent.post(grants, remedy("replacement", cents))
+        assert response.status == 409, await response.text()
+        assert "6499" in (await response.json())["message"]
+    assert (await count(client, Grant), await replacement_orders(client)) == (0, [])
+    made = await agent.json("POST", grants, remedy("replacement", 6499), 201)
+    assert made["amount_cents"] == 6499
+    view = await agent.json("GET", f"/desk/api/conversations/{cid}")
+    assert view["authority"]["replacement"]["per_conversation"] == 10000 - 6499
+
+
+async def test_second_replacement_of_an_order_is_refused(client: TestClient) -> None:
+    agent, cid = await maya_with(client, "pat", role="senior")  # authority for two, not one
+    grants = f"/desk/api/conversations/{cid}/grants"
+    await agent.json("POST", grants, remedy("replacement", 6499), 201)
+    again = await agent.post(grants, remedy("replacement", 6499))
+    assert again.status == 409
+    assert "already" in (await again.json())["message"]
+    assert await replacement_orders(client) == ["71042388-R1"]
+    assert await count(client, Grant) == 1
+
+
+async def test_two_agents_replacing_one_order_at_once_make_one_replacement(
+    client: TestClient,
+) -> None:
+    # Two conversations of one customer, held by two people: the user lock does not serialise
+    # them, so the database must.
+    first, one = await maya_with(client, "quin")
+    second = await sign_in(client, "rae")
+    two, _ = await claimed(client, second, customer=MAYA)
+    responses = await asyncio.gather(
+        first.post(f"/desk/api/conversations/{one}/grants", remedy("replacement", 6499)),
+        second.post(f"/desk/api/conversations/{two}/grants", remedy("replacement", 6499)),
+    )
+    assert sorted(r.status for r in responses) == [201, 409]
+    assert await replacement_orders(client) == ["71042388-R1"]
+    assert await count(client, Grant) == 1
+
+
+async def test_replacement_of_a_replacement_is_refused(client: TestClient) -> None:
+    agent, cid = await maya_with(client, "sol", role="senior")
+    grants = f"/desk/api/conversations/{cid}/grants"
+    await agent.json("POST", grants, remedy("replacement", 6499), 201)
+    chained = await agent.post(grants, remedy("replacement", 6499, order="71042388-R1"))
+    assert chained.status == 409
+    assert "71042388" in (await chained.json())["message"]
+    assert await replacement_orders(client) == ["71042388-R1"]
+
+
+async def test_replacement_above_the_audit_threshold_is_flagged_at_its_real_value(
+    client: TestClient,
+) -> None:
+    senior, cid = await maya_with(client, "tam", role="senior")
+    await make_order_worth(client, 26000)
+    grants = f"/desk/api/conversations/{cid}/grants"
+    cheap = await senior.post(grants, remedy("replacement", 1))
+    assert cheap.status == 409
+    made = await senior.json("POST", grants, remedy("replacement", 26000), 201)
+    assert (made["amount_cents"], made["flagged_for_audit"]) == (26000, True)
+
+
+async def test_replacement_approval_is_valued_by_the_server(client: TestClient) -> None:
+    agent, cid = await maya_with(client, "uma")
+    await make_order_worth(client, 26000)  # above an agent's $100 for a replacement
+    approvals = f"/desk/api/conversations/{cid}/approvals"
+    cheap = await agent.post(approvals, remedy("replacement", 1))
+    assert cheap.status == 409
+    asked = await agent.json("POST", approvals, remedy("replacement", 26000), 201)
+    boss = await sign_in(client, "vic", role="supervisor")
+    decided = await boss.json(
+        "POST", f"/desk/api/approvals/{asked['approval_id']}/decide", {"approve": True}
+    )
+    async with client.app[CHAT].sessions() as session:
+        grant = await session.get(Grant, decided["grant_id"])
+    assert grant is not None
+    assert (grant.amount_cents, grant.flagged_for_audit) == (26000, True)
+    assert await replacement_orders(client) == ["71042388-R1"]
+    replaced = await agent.post(approvals, remedy("replacement", 26000))
+    assert replaced.status == 409  # nothing left to ask for: the order was replaced
