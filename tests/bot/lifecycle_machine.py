@@ -73,11 +73,13 @@ class Exploration:
     examples: int = 0
     paths: set[tuple[str, ...]] = field(default_factory=set)
     rules: Counter[str] = field(default_factory=Counter)
+    moves: Counter[str] = field(default_factory=Counter)  # (from -> to) made by the model
 
     def summary(self) -> str:
         return (
             f"{self.examples} runs, {self.steps} steps, {len(self.paths)} distinct paths through "
-            f"the modes; rules used: {dict(sorted(self.rules.items()))}"
+            f"the modes; moves: {dict(sorted(self.moves.items()))}; "
+            f"rules tried: {dict(sorted(self.rules.items()))}"
         )
 
 
@@ -148,6 +150,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         for conv in self.conversations:
             self.exploration.paths.add(tuple(conv.path))
+            self.exploration.moves.update(f"{a}->{b}" for a, b in itertools.pairwise(conv.path))
         for person in self.staff:
             if person.http is not None:
                 self.sync(person.http.close())
@@ -330,12 +333,15 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(c.survey_pending for c in self.conversations))
     @rule(which=st.integers(0, 9), score=st.integers(1, 5))
     def score_the_chat(self, which: int, score: int) -> None:
-        """A bare 1-5 right after the satisfaction question answers it: nobody else replies."""
         self.step("score_the_chat")
-        conv = self.pick([c for c in self.conversations if c.survey_pending], which)
+        self.scores(self.pick([c for c in self.conversations if c.survey_pending], which), score)
+
+    def scores(self, conv: Conv, score: int) -> None:
+        """A bare 1-5 right after the satisfaction question answers it: nobody else replies."""
         after = self.write(conv, str(score), bot_answers=False)
         assert after == [], [(m.role, m.text) for m in after]
         conv.survey_pending = False
+        self.exploration.moves["scored"] += 1
 
     @precondition(lambda self: any(c.sent for c in self.conversations))
     @rule(which=st.integers(0, 9))
@@ -430,6 +436,29 @@ class LifecycleMachine(RuleBasedStateMachine):
             conv.holder = person.username
         else:
             assert status == 409, (status, body)
+
+    @precondition(lambda self: any(c.mode == Mode.QUEUED for c in self.conversations))
+    @rule(
+        who=st.integers(0, 9),
+        which=st.integers(0, 9),
+        ending=st.sampled_from(["keeps it", "resolves", "resolves, scored", "returns"]),
+    )
+    def an_agent_handles_it(self, who: int, which: int, ending: str) -> None:
+        """The usual way through the desk in one step (the rules above interleave it): claim,
+        reply, and end it, so that explorations get past the first handoff."""
+        queued = [c for c in self.conversations if c.mode == Mode.QUEUED]
+        conv = self.pick(queued, which)
+        self.claim(who, self.conversations.index(conv))
+        if conv.mode != Mode.ASSIGNED:
+            return  # the agent had no room for it
+        desk = [s for s in self.staff if s.active and s.http is not None]
+        holder = desk.index(next(s for s in desk if s.username == conv.holder))
+        where = self.conversations.index(conv)
+        self.reply(holder, where)
+        if ending.startswith("resolves"):
+            self.resolve(holder, where, 4 if ending.endswith("scored") else None)
+        elif ending == "returns":
+            self.return_to_the_bot(holder, where)
 
     def on_conversation(
         self, who: int, which: int, action: str, body: Any = None
@@ -560,8 +589,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.refused(status, answer)
 
     @precondition(lambda self: any(c.mode in STAFFED for c in self.conversations))
-    @rule(who=st.integers(0, 9), which=st.integers(0, 9))
-    def resolve(self, who: int, which: int) -> None:
+    @rule(
+        who=st.integers(0, 9),
+        which=st.integers(0, 9),
+        score=st.none() | st.integers(1, 5),  # most customers answer the question at once
+    )
+    def resolve(self, who: int, which: int, score: int | None) -> None:
         self.step("resolve")
         done = self.on_conversation(who, which, "resolve", {"wrap_up": "resolved"})
         if done is None:
@@ -571,6 +604,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert status == 200, answer
             conv.set_mode(Mode.CLOSED)
             conv.survey_pending = True
+            if score is not None:
+                self.scores(conv, score)
         else:
             self.refused(status, answer)
 
