@@ -164,7 +164,10 @@ class Chat:
         )
         if last is None or not (last.payload or {}).get("survey"):
             return False
-        return await satisfaction.record(session, conversation_id, int(text.strip()))
+        # an answer to the question even when an earlier score stands (a second resolve):
+        # it must not reopen the chat and reach the bot as a message
+        await satisfaction.record(session, conversation_id, int(text.strip()))
+        return True
 
     async def rate(self, conversation_id: str, score: int) -> bool:
         async with self.sessions.begin() as session:

@@ -3,6 +3,7 @@ satisfaction score. Through the real app on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,3 +223,27 @@ async def test_starting_conversations_is_rate_limited_per_address(client: TestCl
     limit = client.app[CHAT].settings.rate_starts_per_address
     statuses = [(await client.post("/api/conversations", json={})).status for _ in range(limit + 1)]
     assert statuses[-1] == 429 and statuses[:-1] == [201] * limit
+
+
+async def test_a_score_after_a_second_resolve_answers_the_survey_not_the_bot(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    """The first score stands, but a later one is still an answer to the question just asked:
+    it must not reopen the chat and reach the bot as a message."""
+    agent = await sign_in(client, "dan")
+    cid, auth = await claimed(client, agent)
+    await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "resolved"})
+    await send(client, cid, auth, "4", "s1")
+    await send(client, cid, auth, "hand me over", "m2")
+    await wait_until(client, cid, auth, lambda b: b["mode"] == "queued")
+    ticket = await ticket_of(client, cid)
+    await agent.json("POST", f"/desk/api/tickets/{ticket.id}/claim")
+    await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "resolved"})
+    await send(client, cid, auth, "5", "s2")
+    await asyncio.sleep(0.2)
+    body = await poll(client, cid, auth)
+    assert body["mode"] == "closed"
+    assert texts(body)[-1] == "5" and "echo: 5" not in texts(body)
+    async with client.app[CHAT].sessions() as session:
+        rated = await session.get(Satisfaction, cid)
+    assert rated is not None and rated.score == 4
