@@ -31,12 +31,12 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean
+	eval-nlu eval-handoff explore bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
-	@echo "other: setup model shell lint format validate eval-nlu eval-handoff"
+	@echo "other: setup model shell lint format validate eval-nlu eval-handoff explore"
 	@echo "       bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
@@ -148,6 +148,15 @@ bench-rasa: model
 # latency to an agent's desk, and cold start of the run command (about 8 minutes).
 bench-load: model
 	$(BOT_PY) -m tests.bench.load
+
+# The lifecycle state machine (tests/bot/test_lifecycle.py) for longer than `make test` runs it,
+# with a random seed printed for replay: `make explore SEED=123`.
+explore: $(BOT_VENV)/.installed
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "Exploring the conversation lifecycle with seed $$seed (replay: make explore SEED=$$seed)"; \
+	LIFECYCLE_EXAMPLES=$${EXAMPLES:-300} LIFECYCLE_STEPS=$${STEPS:-60} \
+		$(BOT_PY) -m pytest -q -s -p no:cacheprovider tests/bot/test_lifecycle.py \
+		--hypothesis-seed=$$seed -k "invariants"
 
 # Ten agents clicking "claim" on one ticket at once, on SQLite and PostgreSQL.
 bench-claims: $(BOT_VENV)/.installed
