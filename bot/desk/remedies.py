@@ -32,23 +32,25 @@ async def give(request: web.Request) -> web.Response:
     what is left, and the page offers an approval request instead."""
     remedy = _remedy(await _json_body(request))
     chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.sessions.begin() as session:
-        await owned_ticket(session, conversation_id, user)
-        made, applied = await empowerment.grant(session, conversation_id, user, remedy, chat.policy)
-    if made.flagged_for_audit:
-        await chat.publish_desk({"type": "audit", "grant_id": made.id})
+    async with chat.work() as work:
+        await owned_ticket(work.session, conversation_id, user)
+        made, applied = await empowerment.grant(
+            work.session, conversation_id, user, remedy, chat.policy
+        )
+        if made.flagged_for_audit:
+            work.tell_desks({"type": "audit", "grant_id": made.id})
     return web.json_response(empowerment.grant_body(made) | {"applied": applied}, status=201)
 
 
 async def ask(request: web.Request) -> web.Response:
     remedy = _remedy(await _json_body(request))
     chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.sessions.begin() as session:
-        await owned_ticket(session, conversation_id, user)
+    async with chat.work() as work:
+        await owned_ticket(work.session, conversation_id, user)
         approval = await empowerment.request_approval(
-            session, conversation_id, user, remedy, chat.policy
+            work.session, conversation_id, user, remedy, chat.policy
         )
-    await chat.publish_desk({"type": "approvals"})
+        work.tell_desks({"type": "approvals"})
     return web.json_response({"approval_id": approval.id, "status": approval.status}, status=201)
 
 
@@ -90,13 +92,17 @@ async def decide(request: web.Request) -> web.Response:
     if not isinstance(approve, bool):
         raise BadRequest("invalid_decision", "approve must be true or false")
     chat = request.app[CHAT]
-    async with chat.sessions.begin() as session:
+    async with chat.work() as work:
         approval, made = await empowerment.decide(
-            session, ticket_id(request), user, approve, chat.policy
+            work.session, ticket_id(request), user, approve, chat.policy
         )
-    await chat.publish_desk(
-        {"type": "approvals", "decided": approval.id, "conversation_id": approval.conversation_id}
-    )
+        work.tell_desks(
+            {
+                "type": "approvals",
+                "decided": approval.id,
+                "conversation_id": approval.conversation_id,
+            }
+        )
     body: dict[str, Any] = {"approval_id": approval.id, "status": approval.status}
     if made is not None:
         body["grant_id"] = made.id
