@@ -25,8 +25,8 @@ from tests.bot.lifecycle_machine import Exploration, Harness, LifecycleMachine, 
 from tests.bot.processes import NO_RATE_LIMITS
 
 # `make explore` sets these (and a seed); `make test` explores a bounded, fixed sample.
-EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "12"))
-STEPS = int(os.environ.get("LIFECYCLE_STEPS", "30"))
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "20"))
+STEPS = int(os.environ.get("LIFECYCLE_STEPS", "40"))
 EXPLORING = "LIFECYCLE_EXAMPLES" in os.environ
 
 
