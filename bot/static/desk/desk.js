@@ -49,6 +49,12 @@ const state = {
 // --- small things ------------------------------------------------------------------------------
 
 let audio = null;
+// A brief the service wrote when the bot failed lists no turns, only how often the bot answered.
+function earlierAnswers(count) {
+  if (!count) return "Nothing yet.";
+  return `${count} answer${count === 1 ? "" : "s"} earlier in this conversation: see the transcript.`;
+}
+
 function chime() {
   if (!state.sound) return;
   try {
@@ -554,7 +560,7 @@ function brief(view, turns) {
               { class: "plain" },
               answered.map((a) => h("li", {}, h("span", { class: "turn", text: `Turn ${a.turn}` }), words(a.response))),
             )
-          : h("p", { class: "muted", text: "Nothing yet." }),
+          : h("p", { class: "muted", text: earlierAnswers(b.bot_answers) }),
       ),
       h(
         "section",

@@ -117,3 +117,35 @@ def test_a_claim_made_while_the_desk_is_still_loading_keeps_what_the_agent_types
     desk.keyboard.type(" on it.")
     desk.keyboard.press("Enter")
     maya.expect_last("agent", "Hi Maya, I'm on it.")
+
+
+def test_after_the_bot_fails_the_brief_counts_its_answers_and_a_resolved_chat_goes_on(
+    contexts: Any, live: LiveService
+) -> None:
+    """The bot_unavailable brief says what the bot had answered (not "Nothing yet"); after
+    Resolve the widget says the assistant is there, and writing again gets one answer."""
+    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
+    customer.visit("C1001")
+    for text in ("how much is shipping", "and to Alaska?"):
+        customer.say(text)
+        customer.expect_last("bot", f"echo: {text}")
+    customer.say("please fail")
+    expect(customer.queue).to_be_visible()
+
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    agent.claim_first()
+    desk = agent.page
+    expect(desk.locator("#brief-answered + p")).to_have_text(
+        "2 answers earlier in this conversation: see the transcript."
+    )
+    desk.get_by_role("button", name="Resolve").click()
+    desk.locator("#dialog [data-ok]").click()
+    expect(customer.status).to_have_text("Chat ended · the assistant is here if you need more")
+    expect(customer.page.locator(".fh-input")).to_have_attribute(
+        "placeholder", "Anything else? Ask the assistant…"
+    )
+    customer.say("how long does a refund take")
+    customer.expect_last("bot", "echo: how long does a refund take")
+    assert customer.all_texts("bot").count("echo: how long does a refund take") == 1
+    expect(customer.status).to_contain_text("Virtual assistant")
