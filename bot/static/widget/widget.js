@@ -53,7 +53,7 @@
       personStatus: (name) => `${name} · Customer Care`,
       queuedStatus: "Connecting you to a person",
       // writing again reopens this chat with the assistant, which starts afresh (bot/chat.py)
-      closedStatus: "Chat ended · the assistant is here if you need more",
+      closedStatus: "Chat ended · the assistant is here",
       minimise: "Minimise chat",
       log: "Conversation",
       input: "Your message",

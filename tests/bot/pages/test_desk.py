@@ -141,7 +141,7 @@ def test_after_the_bot_fails_the_brief_counts_its_answers_and_a_resolved_chat_go
     )
     desk.get_by_role("button", name="Resolve").click()
     desk.locator("#dialog [data-ok]").click()
-    expect(customer.status).to_have_text("Chat ended · the assistant is here if you need more")
+    expect(customer.status).to_have_text("Chat ended · the assistant is here")
     expect(customer.page.locator(".fh-input")).to_have_attribute(
         "placeholder", "Anything else? Ask the assistant…"
     )
