@@ -313,8 +313,8 @@ async def test_the_next_question_after_the_bot_takes_over_again_gets_one_right_a
 
 # A shorter run of tests/bot/test_lifecycle.py's exploration, on the real servers: what the
 # scripted Rasa cannot show (the state Rasa's tracker is left in) shows here.
-E2E_EXAMPLES = int(os.environ.get("LIFECYCLE_E2E_EXAMPLES", "4"))
-E2E_STEPS = int(os.environ.get("LIFECYCLE_E2E_STEPS", "25"))
+E2E_EXAMPLES = int(os.environ.get("LIFECYCLE_E2E_EXAMPLES", "10"))
+E2E_STEPS = int(os.environ.get("LIFECYCLE_E2E_STEPS", "40"))
 FAQ = [
     ("how much is shipping?", "utter_faq/shipping_cost"),
     (QUESTION, ANSWER),
