@@ -32,8 +32,17 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import aiohttp
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as run_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -746,6 +755,44 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert made.actor, made
             mode = made.to_mode
         assert mode == row.mode
+
+
+def explore(
+    harness: Harness,
+    loop: asyncio.AbstractEventLoop,
+    examples: int,
+    steps: int,
+    *,
+    seeded: bool,
+    shrink: bool = True,
+) -> Exploration:
+    """Run the machine `examples` times for up to `steps` steps each; what it covered. `seeded`
+    runs the same sample every time (make test); otherwise pytest's --hypothesis-seed decides."""
+    exploration = Exploration()
+    machine = type(
+        "Lifecycle",
+        (LifecycleMachine,),
+        {"harness": harness, "loop": loop, "exploration": exploration},
+    )
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=run_settings(
+                max_examples=examples,
+                stateful_step_count=steps,
+                deadline=None,
+                derandomize=seeded,
+                database=None,
+                phases=phases,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    finally:
+        print(f"\nlifecycle exploration ({harness.database_url.split(':')[0]}): "
+              f"{exploration.summary()}")  # fmt: skip
+    assert exploration.steps > examples  # it explored, rather than stopping at the set-up
+    return exploration
 
 
 def settle_in_process(chat: Any) -> Callable[[Harness, str, int], Coroutine[Any, Any, None]]:

@@ -12,16 +12,13 @@ import os
 
 import pytest
 from aiohttp.test_utils import TestServer
-from hypothesis import HealthCheck
-from hypothesis import settings as run_settings
-from hypothesis.stateful import run_state_machine_as_test
 
 from bot.app import create_app
 from bot.channel import CHAT
 from bot.db.models import Mode
 from bot.lifecycle import TRANSITIONS, IllegalMove, Work, move
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
-from tests.bot.lifecycle_machine import Exploration, Harness, LifecycleMachine, settle_in_process
+from tests.bot.lifecycle_machine import Harness, explore, settle_in_process
 from tests.bot.processes import NO_RATE_LIMITS
 
 # `make explore` sets these (and a seed); `make test` explores a bounded, fixed sample.
@@ -42,42 +39,21 @@ def test_every_path_through_a_conversations_life_keeps_the_invariants(database_u
     loop.run_until_complete(service.start_server())
     chat = service.app[CHAT]
     chat.now = lambda: OPEN_HOURS
-    exploration = Exploration()
-    machine = type(
-        "ScriptedRasaLifecycle",
-        (LifecycleMachine,),
-        {
-            "harness": Harness(
-                base=str(service.make_url("")).rstrip("/"),
-                database_url=database_url,
-                faq=[(q, f"echo: {q}") for q in ("how much is shipping", "do you ship to Alaska")],
-                handoff_text="hand me over",
-                fail_text="please fail",
-                settle=settle_in_process(chat),
-                confirms=lambda text: text.startswith("confirmed: resolved"),
-            ),
-            "loop": loop,
-            "exploration": exploration,
-        },
+    harness = Harness(
+        base=str(service.make_url("")).rstrip("/"),
+        database_url=database_url,
+        faq=[(q, f"echo: {q}") for q in ("how much is shipping", "do you ship to Alaska")],
+        handoff_text="hand me over",
+        fail_text="please fail",
+        settle=settle_in_process(chat),
+        confirms=lambda text: text.startswith("confirmed: resolved"),
     )
     try:
-        run_state_machine_as_test(
-            machine,
-            settings=run_settings(
-                max_examples=EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                derandomize=not EXPLORING,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
-        )
+        explore(harness, loop, EXAMPLES, STEPS, seeded=not EXPLORING)
     finally:
-        print(f"\nlifecycle exploration ({database_url.split(':')[0]}): {exploration.summary()}")
         loop.run_until_complete(service.close())
         loop.run_until_complete(rasa.close())
         loop.close()
-    assert exploration.steps > EXAMPLES  # it explored, rather than stopping at the set-up
 
 
 def test_the_graph_reaches_every_mode_and_leads_back_to_the_bot() -> None:

@@ -19,9 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, Phase
-from hypothesis import settings as run_settings
-from hypothesis.stateful import run_state_machine_as_test
 from sqlalchemy import update
 
 from bot.db.engine import create_engine, session_factory
@@ -30,7 +27,7 @@ from bot.lifecycle import Work
 from bot.queue import release_expired_leases
 from bot.settings import Settings
 from bot.staff import create_user
-from tests.bot.lifecycle_machine import Exploration, Harness, LifecycleMachine, settle_over_http
+from tests.bot.lifecycle_machine import Harness, explore, settle_over_http
 from tests.e2e.conftest import domain_text
 from tests.e2e.test_service import start_conversation
 
@@ -325,39 +322,17 @@ FAQ = [
 
 def test_explored_paths_keep_the_invariants_on_the_real_bot(stack: Settings) -> None:
     loop = asyncio.new_event_loop()
-    exploration = Exploration()
-    machine = type(
-        "RealRasaLifecycle",
-        (LifecycleMachine,),
-        {
-            "harness": Harness(
-                base=f"http://127.0.0.1:{stack.port}",
-                database_url=stack.database_url,
-                faq=[(question, domain_text(answer)) for question, answer in FAQ],
-                handoff_text="this is useless, I want to talk to a real person",
-                fail_text=None,
-                settle=settle_over_http,
-                confirms=lambda text: text == domain_text("utter_handback"),
-            ),
-            "loop": loop,
-            "exploration": exploration,
-        },
+    harness = Harness(
+        base=f"http://127.0.0.1:{stack.port}",
+        database_url=stack.database_url,
+        faq=[(question, domain_text(answer)) for question, answer in FAQ],
+        handoff_text="this is useless, I want to talk to a real person",
+        fail_text=None,
+        settle=settle_over_http,
+        confirms=lambda text: text == domain_text("utter_handback"),
     )
-    try:
-        run_state_machine_as_test(
-            machine,
-            settings=run_settings(
-                max_examples=E2E_EXAMPLES,
-                stateful_step_count=E2E_STEPS,
-                deadline=None,
-                derandomize="LIFECYCLE_E2E_EXAMPLES" not in os.environ,
-                database=None,
-                # shrinking replays the real bot for minutes: the failing steps print unshrunk
-                phases=[Phase.explicit, Phase.reuse, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            ),
-        )
+    seeded = "LIFECYCLE_E2E_EXAMPLES" not in os.environ
+    try:  # shrinking would replay the real bot for minutes: the failing steps print unshrunk
+        explore(harness, loop, E2E_EXAMPLES, E2E_STEPS, seeded=seeded, shrink=False)
     finally:
-        print(f"\nlifecycle exploration on the real bot: {exploration.summary()}")
         loop.close()
-    assert exploration.steps > E2E_EXAMPLES
