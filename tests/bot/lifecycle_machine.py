@@ -209,9 +209,6 @@ class LifecycleMachine(RuleBasedStateMachine):
     def pick(self, items: list[T], index: int) -> T:
         return items[index % len(items)]
 
-    def holder_of(self, conv: Conv) -> Staff | None:
-        return next((s for s in self.staff if s.username == conv.holder), None)
-
     def may_work(self, person: Staff, conv: Conv) -> bool:
         """queue.owned_ticket: its holder, or a supervisor on any open ticket."""
         return conv.mode in STAFFED and (
