@@ -42,7 +42,7 @@ help:
 ## --- the two commands ---------------------------------------------------------------------------
 
 run: setup
-	@$(BOT_PY) -m bot.launcher run
+	@$(BOT_PY) -m bot.ops.launcher run
 
 test: setup lint validate model test-actions test-rasa test-bot
 	@echo "All checks and tests passed."
@@ -89,11 +89,11 @@ $(BOT_VENV)/.installed: bot/requirements.lock
 ## --- model --------------------------------------------------------------------------------------
 
 model: setup
-	@$(BOT_PY) -m bot.launcher train
+	@$(BOT_PY) -m bot.ops.launcher train
 
 # Chat with the bot in this terminal (needs `make run` in another shell for the action server).
 shell: setup
-	@$(BOT_PY) -m bot.launcher shell
+	@$(BOT_PY) -m bot.ops.launcher shell
 
 ## --- checks -------------------------------------------------------------------------------------
 
@@ -114,9 +114,9 @@ test-actions: $(RASA_VENV)/.installed
 
 # Held-out NLU accuracy and test stories against the trained model.
 test-rasa: model
-	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m pytest tests/nlu tests/stories
+	RASA_MODEL=$$($(BOT_PY) -m bot.ops.launcher model-path) $(RASA_PY) -m pytest tests/nlu tests/stories
 
-# The service (with the pages in a real browser, tests/bot/pages), and end-to-end tests against
+# The service (with the pages in a real browser, tests/bot/web/pages), and end-to-end tests against
 # real Rasa and action servers.
 test-bot: model
 	$(BOT_PY) -m pytest tests/bot tests/e2e
@@ -124,15 +124,15 @@ test-bot: model
 # The README's screenshots (docs/*.png), from the browser tests of the whole journey and of the
 # designer's pages.
 screenshots: model browser
-	SCREENSHOTS=docs $(BOT_PY) -m pytest -q tests/bot/pages/test_journey.py tests/bot/pages/test_designer.py
+	SCREENSHOTS=docs $(BOT_PY) -m pytest -q tests/bot/web/pages/test_journey.py tests/bot/web/pages/test_designer.py
 
 ## --- measurements (not tests) -------------------------------------------------------------------
 
 eval-nlu: model
-	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.nlu.evaluate
+	RASA_MODEL=$$($(BOT_PY) -m bot.ops.launcher model-path) $(RASA_PY) -m tests.nlu.evaluate
 
 eval-handoff: model
-	RASA_MODEL=$$($(BOT_PY) -m bot.launcher model-path) $(RASA_PY) -m tests.handoff.evaluate
+	RASA_MODEL=$$($(BOT_PY) -m bot.ops.launcher model-path) $(RASA_PY) -m tests.handoff.evaluate
 
 # Benchmarks print figures (and write docs/benchmarks.md); they do not pass or fail.
 bench: bench-nlu bench-rasa bench-load
@@ -149,13 +149,13 @@ bench-rasa: model
 bench-load: model
 	$(BOT_PY) -m tests.bench.load
 
-# The lifecycle state machine (tests/bot/test_lifecycle.py) for longer than `make test` runs it,
+# The lifecycle state machine (tests/bot/conversations/test_lifecycle.py) for longer than `make test` runs it,
 # with a random seed printed for replay: `make explore SEED=123`.
 explore: $(BOT_VENV)/.installed
 	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
 	echo "Exploring the conversation lifecycle with seed $$seed (replay: make explore SEED=$$seed)"; \
 	LIFECYCLE_EXAMPLES=$${EXAMPLES:-300} LIFECYCLE_STEPS=$${STEPS:-60} \
-		$(BOT_PY) -m pytest -q -s -p no:cacheprovider tests/bot/test_lifecycle.py \
+		$(BOT_PY) -m pytest -q -s -p no:cacheprovider tests/bot/conversations/test_lifecycle.py \
 		--hypothesis-seed=$$seed -k "invariants"
 
 # Ten agents clicking "claim" on one ticket at once, on SQLite and PostgreSQL.

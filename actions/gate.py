@@ -13,10 +13,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.brief import build_brief
-from actions.conversation import handed_over, turns_from_events
-from actions.decision import Decision, decide
-from actions.policy import current_policy
+from actions.handoff.brief import build_brief
+from actions.handoff.decision import Decision, decide
+from actions.handoff.policy import current_policy
+from actions.handoff.turns import handed_over, turns_from_events
 
 HANDOFF_GATES = {
     "handoff_explicit_request": "explicit_request",

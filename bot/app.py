@@ -10,21 +10,24 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot import channel, desk, pages, rasa_client
-from bot.chat import DESK_FEED, Chat
+from bot.channel import views as channel
+from bot.channel.chat import DESK_FEED, Chat
+from bot.conversations.hub import Hub
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.designer import loop as designer_loop
 from bot.designer import views as designer
-from bot.desk.socket import SOCKETS, DeskSockets
-from bot.desk.tools import FAQ
-from bot.faq_search import FaqIndex, load_answers
-from bot.health import ActionServerWatch
-from bot.hub import Hub
+from bot.desk import api as desk
+from bot.desk.api.socket import SOCKETS, DeskSockets
+from bot.desk.api.tools import FAQ
+from bot.desk.faq import FaqIndex, load_answers
+from bot.desk.queue import release_expired_leases
 from bot.policy import load_service_policy
-from bot.queue import release_expired_leases
-from bot.security import security_headers
+from bot.rasa import client as rasa_client
+from bot.rasa.health import ActionServerWatch
 from bot.settings import Settings
+from bot.web import pages
+from bot.web.security import security_headers
 
 SETTINGS = web.AppKey("settings", Settings)
 RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)

@@ -1,6 +1,6 @@
 """The parts of policy.yml the bot service uses, validated at start-up.
 
-(actions/policy.py reads the handoff rules for the Rasa side; both read the same file.)
+(actions/handoff/policy.py reads the handoff rules for the Rasa side; both read the same file.)
 """
 
 from __future__ import annotations

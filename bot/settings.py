@@ -48,7 +48,7 @@ class Settings:
     allowed_origins: tuple[str, ...]
     max_message_chars: int
     rasa_timeout_seconds: float
-    # customer messages at Rasa at once; the others queue in the service (bot/chat.py)
+    # customer messages at Rasa at once; the others queue in the service (bot/channel/chat.py)
     rasa_max_in_flight: int
     lease_seconds: int
     # per minute: messages per conversation, and conversations started / messages per address

@@ -214,7 +214,7 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    # One replacement per order, enforced by the database (bot/replacements.py). NULLs (orders
+    # One replacement per order, enforced by the database (bot/desk/replacements.py). NULLs (orders
     # that replace nothing) are distinct on SQLite and PostgreSQL alike.
     __table_args__ = (Index("one_replacement_per_order", "replaces_order_id", unique=True),)
 

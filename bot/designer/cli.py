@@ -27,9 +27,9 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import TrainingRun, TrainingStatus, User, utcnow
 from bot.designer import insights, labels, loop
+from bot.desk.staff import StaffError
 from bot.policy import ServicePolicy, load_service_policy
 from bot.settings import Settings
-from bot.staff import StaffError
 
 
 def add_parser(commands: Any) -> None:

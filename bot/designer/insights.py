@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channel.survey import by_handler
 from bot.db.models import Conversation, Message, Role, Ticket
-from bot.satisfaction import by_handler
 
 
 def _day(moment: datetime, zone: ZoneInfo) -> str:

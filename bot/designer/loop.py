@@ -18,8 +18,8 @@ from bot.designer import groups as grouping
 from bot.designer import inbox, labels
 from bot.designer.nlu_files import LabelConflict, Project
 from bot.designer.training import Trainer
+from bot.desk.queue import QueueError
 from bot.policy import Understanding
-from bot.queue import QueueError
 from bot.settings import Settings
 
 

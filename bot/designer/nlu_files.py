@@ -21,7 +21,7 @@ MAX_EXAMPLE_CHARS = 500
 # What the YAML readers (PyYAML's, and ruamel's that Rasa uses) accept, less NEL (a C1 control,
 # and a line break to YAML): one character outside it, and the whole file fails to load
 # ("unacceptable character #x001b"), and training with it. Intake refuses control characters
-# (bot/controls.py), but older messages and Rasa's tracker store can still hold them.
+# (bot/conversations/controls.py), but older messages and Rasa's tracker store can still hold them.
 NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

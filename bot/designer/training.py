@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import rasa_client
 from bot.db.models import Label, LabelStatus, TrainingRun, TrainingStatus, User, utcnow
 from bot.designer.compare import compare
-from bot.launcher import model_path
-from bot.queue import QueueError
+from bot.desk.queue import QueueError
+from bot.ops.launcher import model_path
+from bot.rasa import client as rasa_client
 
 log = logging.getLogger(__name__)
 OUTPUT_TAIL = 4000

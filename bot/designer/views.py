@@ -22,12 +22,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channel import CHAT, BadRequest, _json_body
+from bot.channel.views import CHAT, BadRequest, _json_body
 from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
 from bot.designer import inbox, insights, labels, loop
-from bot.desk.auth import current_user
-from bot.desk.conversations import ticket_id
-from bot.queue import Forbidden
+from bot.desk.api.auth import current_user
+from bot.desk.api.conversations import ticket_id
+from bot.desk.queue import Forbidden
 
 DESIGNER = web.AppKey("designer", loop.Designer)
 ROLES = (StaffRole.DESIGNER, StaffRole.SUPERVISOR)

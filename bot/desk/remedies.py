@@ -1,123 +1,391 @@
-"""Desk views for remedies: grants within authority, approval requests, the audit list."""
+"""Remedies agents give on the spot, within the authority matrix in policy.yml.
+
+Within their limits agents act without asking; grants at or above the audit threshold are made and
+flagged for review; above the limit the agent asks a supervisor, who decides in one step. Limits
+are checked here, on the server, whatever a page sends. Every grant is an append-only ledger row.
+Data functions take a session; the caller owns the transaction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
-from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import empowerment
-from bot.channel import CHAT, BadRequest, _json_body
-from bot.db.models import Approval, ApprovalStatus, Grant, User
-from bot.desk.auth import current_user, supervisor
-from bot.desk.conversations import ticket_id
-from bot.queue import owned_ticket
-
-
-def _remedy(data: Any) -> empowerment.Request:
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_remedy", "expected a JSON object")
-    kind, order_id = data.get("kind"), data.get("order_id")
-    amount, reason = data.get("amount_cents"), data.get("reason")
-    if not isinstance(kind, str) or not isinstance(order_id, str) or not isinstance(reason, str):
-        raise BadRequest("invalid_remedy", "kind, order_id and reason must be strings")
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise BadRequest("invalid_remedy", "amount_cents must be a whole number of cents")
-    return empowerment.Request(kind, order_id, amount, reason)
+from bot.conversations.messages import event
+from bot.db.models import (
+    Approval,
+    ApprovalStatus,
+    Conversation,
+    Customer,
+    Grant,
+    Order,
+    Subscription,
+    User,
+    utcnow,
+)
+from bot.desk import replacements
+from bot.desk.queue import Forbidden, QueueError
+from bot.policy import REMEDIES, ServicePolicy
 
 
-async def give(request: web.Request) -> web.Response:
-    """Within authority it is done at once; above it the answer is 403 above_authority, with
-    what is left, and the page offers an approval request instead."""
-    remedy = _remedy(await _json_body(request))
-    chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.work() as work:
-        await owned_ticket(work.session, conversation_id, user)
-        made, applied = await empowerment.grant(
-            work.session, conversation_id, user, remedy, chat.policy
+class AboveAuthority(Exception):
+    def __init__(self, message: str, remaining: dict[str, int]) -> None:
+        super().__init__(message)
+        self.remaining = remaining
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str
+    order_id: str
+    amount_cents: int
+    reason: str
+
+
+def _start_of_day(now: datetime) -> datetime:
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+async def _granted(session: AsyncSession, user: User, kind: str, **where: Any) -> int:
+    query = select(func.coalesce(func.sum(Grant.amount_cents), 0)).where(
+        Grant.actor_id == user.id, Grant.kind == kind
+    )
+    if "conversation_id" in where:
+        query = query.where(Grant.conversation_id == where["conversation_id"])
+    if "since" in where:
+        query = query.where(Grant.created_at >= where["since"])
+    return int(await session.scalar(query) or 0)
+
+
+async def remaining_authority(
+    session: AsyncSession, user: User, conversation_id: str, policy: ServicePolicy
+) -> dict[str, dict[str, int]]:
+    """What `user` may still grant without approval, per remedy, in this conversation and today."""
+    limits = policy.authority.get(user.role)
+    if not limits:
+        return {kind: {"per_conversation": 0, "per_day": 0} for kind in REMEDIES}
+    since = _start_of_day(utcnow())
+    remaining = {}
+    for kind, limit in limits.items():
+        here = await _granted(session, user, kind, conversation_id=conversation_id)
+        today = await _granted(session, user, kind, since=since)
+        remaining[kind] = {
+            "per_conversation": max(0, limit.per_conversation - here),
+            "per_day": max(0, limit.per_day - today),
+        }
+    return remaining
+
+
+async def _order_of_conversation(
+    session: AsyncSession, conversation_id: str, order_id: str
+) -> tuple[Conversation, Order]:
+    conversation = await session.get(Conversation, conversation_id)
+    order = await session.get(Order, order_id)
+    if conversation is None or order is None or order.customer_id != conversation.customer_id:
+        raise Forbidden("that order does not belong to this conversation's customer")
+    return conversation, order
+
+
+async def _check_order(session: AsyncSession, order: Order, request: Request) -> None:
+    """What only the order can say: what a replacement is worth, and whether it can be had."""
+    if request.kind == "replacement":
+        replacements.check_value(order, request.amount_cents)
+        await replacements.check_replaceable(session, order)
+
+
+def validate(request: Request) -> None:
+    if request.kind not in REMEDIES:
+        raise QueueError(f"kind must be one of {', '.join(REMEDIES)}")
+    if request.amount_cents <= 0:
+        raise QueueError("the amount must be a positive number of cents")
+    if not request.reason.strip() or len(request.reason) > 500:
+        raise QueueError("say why, in up to 500 characters")
+
+
+async def _increment(
+    session: AsyncSession, model: Any, row_id: str, column: Any, amount: int, ceiling: Any = None
+) -> int | None:
+    """Add `amount` to a money column in one conditional UPDATE (never read-modify-write), so two
+    people acting on one order at once cannot both spend the same headroom. None if it would
+    go past `ceiling`."""
+    query = update(model).where(model.id == row_id)
+    if ceiling is not None:
+        query = query.where(column + amount <= ceiling)
+    new = await session.scalar(query.values({column: column + amount}).returning(column))
+    return None if new is None else int(new)
+
+
+async def _apply(session: AsyncSession, order: Order, request: Request) -> dict[str, Any]:
+    """Change the customer's records; refuse what the order cannot take."""
+    amount = request.amount_cents
+    if request.kind == "refund":
+        new = await _increment(
+            session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
         )
-        if made.flagged_for_audit:
-            work.tell_desks({"type": "audit", "grant_id": made.id})
-    return web.json_response(empowerment.grant_body(made) | {"applied": applied}, status=201)
-
-
-async def ask(request: web.Request) -> web.Response:
-    remedy = _remedy(await _json_body(request))
-    chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.work() as work:
-        await owned_ticket(work.session, conversation_id, user)
-        approval = await empowerment.request_approval(
-            work.session, conversation_id, user, remedy, chat.policy
+        if new is None:
+            left = order.total_cents - order.refunded_cents
+            raise QueueError(f"only {left} cents of this order are left to refund")
+        return {"refunded_cents": new}
+    if request.kind == "fee_waiver":
+        new = await _increment(
+            session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
         )
-        work.tell_desks({"type": "approvals"})
-    return web.json_response({"approval_id": approval.id, "status": approval.status}, status=201)
-
-
-async def pending(request: web.Request) -> web.Response:
-    """Supervisors: every pending request. Others: their own, to see the answer."""
-    user = current_user(request)
-    async with request.app[CHAT].sessions() as session:
-        query = (
-            select(Approval, User.display_name)
-            .join(User, User.id == Approval.requested_by)
-            .order_by(Approval.created_at.desc())
-            .limit(200)
+        if new is None:
+            left = order.shipping_cents - order.fees_waived_cents
+            raise QueueError(f"only {left} cents of fees on this order can be waived")
+        return {"fees_waived_cents": new}
+    if request.kind == "credit":
+        new = await _increment(
+            session, Customer, order.customer_id, Customer.credit_balance_cents, amount
         )
-        if user.role == "supervisor":
-            query = query.where(Approval.status == ApprovalStatus.PENDING)
-        else:
-            query = query.where(Approval.requested_by == user.id)
-        rows = [
+        return {"credit_balance_cents": new}
+    replacement = await replacements.ship(session, order)
+    return {"replacement_order_id": replacement.id}
+
+
+async def _record(
+    session: AsyncSession,
+    conversation: Conversation,
+    order: Order,
+    request: Request,
+    actor: User,
+    policy: ServicePolicy,
+    approval_id: int | None = None,
+) -> tuple[Grant, dict[str, Any]]:
+    applied = await _apply(session, order, request)
+    grant = Grant(
+        conversation_id=conversation.id,
+        customer_id=order.customer_id,
+        order_id=order.id,
+        kind=request.kind,
+        amount_cents=request.amount_cents,
+        reason=request.reason,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        policy_version=policy.version,
+        flagged_for_audit=request.amount_cents >= policy.audit_threshold_cents,
+        approval_id=approval_id,
+    )
+    session.add(grant)
+    session.add(
+        event(
+            conversation.id,
+            "grant",
+            actor.username,
+            policy_version=policy.version,
+            kind=request.kind,
+            amount_cents=request.amount_cents,
+            order=order.id,
+        )
+    )
+    await session.flush()
+    return grant, applied
+
+
+async def _within_authority(
+    session: AsyncSession,
+    user: User,
+    conversation_id: str,
+    request: Request,
+    policy: ServicePolicy,
+    advice: str,
+) -> None:
+    # One grant at a time per person, so two at once cannot both fit under the same limit.
+    await session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    left = (await remaining_authority(session, user, conversation_id, policy))[request.kind]
+    if request.amount_cents > min(left["per_conversation"], left["per_day"]):
+        raise AboveAuthority(
+            f"{request.amount_cents} cents is above your authority for a {request.kind}: {advice}",
+            left,
+        )
+
+
+async def grant(
+    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
+) -> tuple[Grant, dict[str, Any]]:
+    """Give a remedy within `user`'s authority, or raise AboveAuthority."""
+    validate(request)
+    conversation, order = await _order_of_conversation(session, conversation_id, request.order_id)
+    await _check_order(session, order, request)
+    await _within_authority(
+        session, user, conversation_id, request, policy, "send an approval request"
+    )
+    return await _record(session, conversation, order, request, user, policy)
+
+
+async def request_approval(
+    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
+) -> Approval:
+    validate(request)
+    _, order = await _order_of_conversation(session, conversation_id, request.order_id)
+    await _check_order(session, order, request)
+    approval = Approval(
+        conversation_id=conversation_id,
+        order_id=request.order_id,
+        kind=request.kind,
+        amount_cents=request.amount_cents,
+        reason=request.reason,
+        requested_by=user.id,
+        policy_version=policy.version,
+    )
+    session.add(approval)
+    await session.flush()
+    return approval
+
+
+async def decide(
+    session: AsyncSession, approval_id: int, supervisor: User, approve: bool, policy: ServicePolicy
+) -> tuple[Approval, Grant | None]:
+    """One step: the first decision wins; approving makes the grant, in the supervisor's name."""
+    if supervisor.role != "supervisor":
+        raise Forbidden("only a supervisor decides approval requests")
+    decided = await session.execute(
+        update(Approval)
+        .where(Approval.id == approval_id, Approval.status == ApprovalStatus.PENDING)
+        .values(
+            status=ApprovalStatus.APPROVED if approve else ApprovalStatus.DECLINED,
+            decided_by=supervisor.id,
+            decided_at=utcnow(),
+        )
+    )
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise QueueError("this request was decided already, or does not exist")
+    approval = await session.get(Approval, approval_id, populate_existing=True)
+    assert approval is not None
+    if not approve:
+        return approval, None
+    request = Request(approval.kind, approval.order_id, approval.amount_cents, approval.reason)
+    conversation, order = await _order_of_conversation(
+        session, approval.conversation_id, approval.order_id
+    )
+    await _check_order(session, order, request)  # again: the order may have changed since
+    # A supervisor approves within their own authority; beyond it is not the desk's to give.
+    await _within_authority(
+        session,
+        supervisor,
+        approval.conversation_id,
+        request,
+        policy,
+        "beyond a supervisor's authority; decline it and refer it to finance",
+    )
+    made, _ = await _record(session, conversation, order, request, supervisor, policy, approval.id)
+    return approval, made
+
+
+def grant_body(grant: Grant) -> dict[str, Any]:
+    return {
+        "grant_id": grant.id,
+        "kind": grant.kind,
+        "amount_cents": grant.amount_cents,
+        "order_id": grant.order_id,
+        "reason": grant.reason,
+        "flagged_for_audit": grant.flagged_for_audit,
+        "policy_version": grant.policy_version,
+        "approval_id": grant.approval_id,
+        "created_at": grant.created_at.isoformat(),
+    }
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+REMEDY_WORDS = {
+    "credit": "a {amount} credit to your account",
+    "refund": "a {amount} refund on order {order}",
+    "fee_waiver": "{amount} of fees waived on order {order}",
+    "replacement": "a free replacement for order {order}",
+}
+
+
+async def outcome_slots(
+    session: AsyncSession, conversation_id: str, outcome: str
+) -> dict[str, Any]:
+    """What the bot is told when a person hands back: the wrap-up code, and the remedies given
+    in this conversation in words, so it can confirm them to the customer."""
+    grants = list(
+        await session.scalars(
+            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
+        )
+    )
+    done = [
+        REMEDY_WORDS[g.kind].format(amount=_dollars(g.amount_cents), order=g.order_id)
+        for g in grants
+    ]
+    summary = None
+    if done:
+        summary = done[0] if len(done) == 1 else ", ".join(done[:-1]) + " and " + done[-1]
+    return {"handoff_outcome": outcome, "remedy_summary": summary}
+
+
+async def link_customer(
+    session: AsyncSession, conversation_id: str, customer_id: str, user: User
+) -> None:
+    """Record who the customer is, once an agent has checked it (the brief had no verified id)."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(customer_id=customer_id)
+    )
+    session.add(event(conversation_id, "customer_linked", user.username, customer_id=customer_id))
+
+
+async def customer_record(session: AsyncSession, customer_id: str | None) -> dict[str, Any] | None:
+    """Profile, orders, Autoships and earlier conversations, for the desk's customer panel."""
+    if customer_id is None:
+        return None
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    orders = await session.scalars(
+        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc())
+    )
+    autoships = await session.scalars(
+        select(Subscription).where(Subscription.customer_id == customer_id)
+    )
+    earlier = await session.scalars(
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.created_at.desc())
+        .limit(20)
+    )
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "member_since": customer.member_since.date().isoformat(),
+        "pets": customer.pets,
+        "credit_balance_cents": customer.credit_balance_cents,
+        "orders": [
             {
-                "id": a.id,
-                "conversation_id": a.conversation_id,
-                "order_id": a.order_id,
-                "kind": a.kind,
-                "amount_cents": a.amount_cents,
-                "reason": a.reason,
-                "requested_by": name,
+                "id": o.id,
+                "placed_at": o.placed_at.date().isoformat(),
+                "status": o.status,
+                "lines": o.items.get("lines", []),
+                "total_cents": o.total_cents,
+                "shipping_cents": o.shipping_cents,
+                "refunded_cents": o.refunded_cents,
+                "fees_waived_cents": o.fees_waived_cents,
+                "replaces_order_id": o.replaces_order_id,
+            }
+            for o in orders
+        ],
+        "autoships": [
+            {
+                "product": a.product,
+                "every_weeks": a.every_weeks,
+                "next_delivery": a.next_delivery.date().isoformat(),
                 "status": a.status,
-                "created_at": a.created_at.isoformat(),
+                "price_cents": a.price_cents,
             }
-            for a, name in await session.execute(query)
-        ]
-    return web.json_response({"approvals": rows})
-
-
-async def decide(request: web.Request) -> web.Response:
-    user = supervisor(request)
-    data = await _json_body(request)
-    approve = data.get("approve") if isinstance(data, dict) else None
-    if not isinstance(approve, bool):
-        raise BadRequest("invalid_decision", "approve must be true or false")
-    chat = request.app[CHAT]
-    async with chat.work() as work:
-        approval, made = await empowerment.decide(
-            work.session, ticket_id(request), user, approve, chat.policy
-        )
-        work.tell_desks(
-            {
-                "type": "approvals",
-                "decided": approval.id,
-                "conversation_id": approval.conversation_id,
-            }
-        )
-    body: dict[str, Any] = {"approval_id": approval.id, "status": approval.status}
-    if made is not None:
-        body["grant_id"] = made.id
-    return web.json_response(body)
-
-
-async def audit(request: web.Request) -> web.Response:
-    supervisor(request)
-    async with request.app[CHAT].sessions() as session:
-        flagged = await session.execute(
-            select(Grant, User.display_name)
-            .join(User, User.id == Grant.actor_id)
-            .where(Grant.flagged_for_audit)
-            .order_by(Grant.created_at.desc())
-            .limit(500)
-        )
-        rows = [empowerment.grant_body(g) | {"actor": name} for g, name in flagged]
-    return web.json_response({"flagged": rows})
+            for a in autoships
+        ],
+        "earlier_conversations": [
+            {"id": c.id, "started": c.created_at.isoformat(), "mode": c.mode} for c in earlier
+        ],
+    }

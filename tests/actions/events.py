@@ -14,7 +14,7 @@ def user(
     sentences: list[tuple[str, str, float]] | None = None,
 ) -> dict[str, Any]:
     """`sentences`: (text, intent, confidence) of each sentence, as the NLU classifies a message
-    of two or more alone (actions/nlu_linear.py)."""
+    of two or more alone (actions/nlu/linear.py)."""
     base, _, topic = intent.partition("/")
     parse: dict[str, Any] = {
         "text": text,

@@ -22,12 +22,12 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channel import CHAT
-from bot.lifecycle import Work
-from bot.lifecycle import start as start_conversation
-from bot.queue import open_handoff
+from bot.channel.views import CHAT
+from bot.conversations.lifecycle import Work
+from bot.conversations.lifecycle import start as start_conversation
+from bot.desk.queue import open_handoff
+from bot.desk.staff import create_user
 from bot.settings import ROOT, load_settings
-from bot.staff import create_user
 
 PASSWORD = "correct horse battery"
 
@@ -137,5 +137,7 @@ if __name__ == "__main__":
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    logging.getLogger("bot.health").setLevel(logging.ERROR)  # no action server here, on purpose
+    logging.getLogger("bot.rasa.health").setLevel(
+        logging.ERROR
+    )  # no action server here, on purpose
     asyncio.run(main(args.agents, args.rounds))

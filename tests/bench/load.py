@@ -14,7 +14,7 @@ loopback ports (fresh SQLite databases in a temporary directory), then measures:
 - **Handoff latency.** A desk user signed in with the desk websocket open; a customer writes
   "I want to speak to a person"; time from sending to the desk's {"type":"queue"} frame, and to
   the ticket listed by GET /desk/api/queue.
-- **Cold start.** `python -m bot.launcher run` (the real run command) from a temporary copy of
+- **Cold start.** `python -m bot.ops.launcher run` (the real run command) from a temporary copy of
   the checkout, settings in the environment, model already trained: time to the first answer
   through the service. Every process it started is stopped afterwards.
 
@@ -405,7 +405,8 @@ def _size(path: Path | None) -> int:
 
 
 def unavailable_causes(bot_log: Path, start: int) -> dict[str, int]:
-    """Why the service handed customers over as bot_unavailable, from its log (bot/chat.py)."""
+    """Why the service handed customers over as bot_unavailable, from its log
+    (bot/channel/chat.py)."""
     causes: Counter[str] = Counter()
     with bot_log.open("rb") as log:
         log.seek(start)
@@ -580,7 +581,7 @@ def copy_checkout(model: Path, into: Path) -> Path:
 
 def cold_start(model: Path, runs: int) -> list[dict[str, Any]]:
     """From launching the run command to the bot's first answer through the service."""
-    from bot import launcher
+    from bot.ops import launcher
 
     work = Path(tempfile.mkdtemp(prefix="bench-cold-"))
     results = []
@@ -589,7 +590,7 @@ def cold_start(model: Path, runs: int) -> list[dict[str, Any]]:
         if not launcher.model_path(tree).exists():  # someone changed the data meanwhile
             print("  (training data changed meanwhile: training the copy's model first, untimed)")
             subprocess.run(
-                [str(tree / ".venv-bot" / "bin" / "python"), "-m", "bot.launcher", "train"],
+                [str(tree / ".venv-bot" / "bin" / "python"), "-m", "bot.ops.launcher", "train"],
                 cwd=tree,
                 env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
                 check=True,
@@ -603,7 +604,7 @@ def cold_start(model: Path, runs: int) -> list[dict[str, Any]]:
             log = (work / f"run{run}.log").open("wb")
             started = time.monotonic()
             process = subprocess.Popen(
-                [str(tree / ".venv-bot" / "bin" / "python"), "-m", "bot.launcher", "run"],
+                [str(tree / ".venv-bot" / "bin" / "python"), "-m", "bot.ops.launcher", "run"],
                 cwd=tree,
                 env=env,
                 stdout=log,
@@ -762,7 +763,7 @@ def tables(report: dict[str, Any]) -> str:
         healthy = ", ".join(f"{c['healthy_s']:.1f}" for c in cold)
         out += [
             "",
-            f"Cold start, `python -m bot.launcher run` to the first answer through the service "
+            f"Cold start, `python -m bot.ops.launcher run` to the first answer through the service "
             f"({len(cold)} runs, model trained, fresh database): {answers} s "
             f"(service and Rasa ready by /healthz: {healthy} s).",
         ]
@@ -1032,7 +1033,7 @@ def run_stack(
     production: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Start the three processes on free ports, measure, stop them."""
-    from bot import launcher
+    from bot.ops import launcher
     from bot.settings import load_settings
 
     var = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -1116,7 +1117,7 @@ def main() -> None:
     parser.add_argument(
         "--stock-rasa",
         action="store_true",
-        help="start Rasa with plain `rasa run`, without actions/rasa_run.py's fix (to compare)",
+        help="start Rasa with plain `rasa run`, without actions/nlu/rasa_run.py's fix (to compare)",
     )
     parser.add_argument(
         "--production-levels",
@@ -1132,13 +1133,13 @@ def main() -> None:
             print(f"wrote {path.relative_to(ROOT)}")
         return
 
-    from bot import launcher
+    from bot.ops import launcher
 
     began = time.monotonic()
     model = launcher.train_if_changed()
     report: dict[str, Any] = {"model": model.name, "level_seconds": args.seconds}
     if args.cold_starts:
-        print(f"Cold start, {args.cold_starts} runs of `python -m bot.launcher run` ...")
+        print(f"Cold start, {args.cold_starts} runs of `python -m bot.ops.launcher run` ...")
         report["cold_start"] = cold_start(model, args.cold_starts)
     report["stock_rasa"] = args.stock_rasa
     report |= run_stack(model, args, args.levels, args.handoffs)

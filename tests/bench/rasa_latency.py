@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot import launcher
+from bot.ops import launcher
 from tests.bench.common import bench_environment, held_out_texts, percentile
 from tests.e2e.conftest import running
 

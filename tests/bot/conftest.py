@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channel import CHAT
+from bot.channel.views import CHAT
 from bot.settings import ROOT, Settings, load_settings
 from tests.bot.processes import scratch_stores
 

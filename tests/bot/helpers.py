@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot import identity
-from bot.channel import CHAT
+from bot.channel import identity
+from bot.channel.views import CHAT
 from bot.db.models import Ticket
-from bot.demo import seed
-from bot.staff import create_user
+from bot.desk.staff import create_user
+from bot.ops.demo import seed
 
 PASSWORD = "correct horse battery"
 IDENTITY_SECRET = "c" * 40  # tests/bot/conftest.py settings_for

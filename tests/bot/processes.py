@@ -16,7 +16,7 @@ import pytest
 from bot.settings import ROOT
 
 # Tests and benchmarks write from 127.0.0.1 faster than people do; the per-address and
-# per-conversation limits have their own tests (tests/bot/test_chat.py).
+# per-conversation limits have their own tests (tests/bot/channel/test_chat.py).
 NO_RATE_LIMITS = {
     "RATE_STARTS_PER_ADDRESS": "1000000",
     "RATE_MESSAGES_PER_ADDRESS": "1000000",

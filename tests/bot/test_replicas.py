@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import identity
+from bot.channel import identity
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import PASSWORD
 from tests.bot.processes import run_command, service_env, start_service, stop

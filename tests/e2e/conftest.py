@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bot import launcher
+from bot.ops import launcher
 from bot.settings import ROOT, Settings, load_settings
 from tests.bot.processes import NO_RATE_LIMITS
 

@@ -15,12 +15,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import launcher, rasa_client
 from bot.app import create_app
-from bot.channel import CHAT
-from bot.rasa_auth import authorization
+from bot.channel.views import CHAT
+from bot.desk.staff import create_user
+from bot.ops import launcher
+from bot.rasa import client as rasa_client
+from bot.rasa.auth import authorization
 from bot.settings import RASA_VENV, ROOT, Settings, load_settings
-from bot.staff import create_user
 from tests.e2e.test_service import start_conversation
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import launcher
+from bot.ops import launcher
 from bot.settings import Settings
 from tests.e2e.conftest import running, stack_environment
 from tests.e2e.test_lifecycle import World, answered_as_fresh, resolved, returned

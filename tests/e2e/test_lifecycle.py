@@ -21,13 +21,13 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
+from bot.conversations.lifecycle import Work
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Ticket, utcnow
-from bot.lifecycle import Work
-from bot.queue import release_expired_leases
+from bot.desk.queue import release_expired_leases
+from bot.desk.staff import create_user
 from bot.settings import Settings
-from bot.staff import create_user
-from tests.bot.lifecycle_machine import Harness, explore, settle_over_http
+from tests.bot.conversations.lifecycle_machine import Harness, explore, settle_over_http
 from tests.e2e.conftest import domain_text
 from tests.e2e.test_service import start_conversation
 
@@ -308,8 +308,8 @@ async def test_the_next_question_after_the_bot_takes_over_again_gets_one_right_a
     await answered_as_fresh(customer)
 
 
-# A shorter run of tests/bot/test_lifecycle.py's exploration, on the real servers: what the
-# scripted Rasa cannot show (the state Rasa's tracker is left in) shows here.
+# A shorter run of tests/bot/conversations/test_lifecycle.py's exploration, on the real servers:
+# what the scripted Rasa cannot show (the state Rasa's tracker is left in) shows here.
 E2E_EXAMPLES = int(os.environ.get("LIFECYCLE_E2E_EXAMPLES", "10"))
 E2E_STEPS = int(os.environ.get("LIFECYCLE_E2E_STEPS", "40"))
 FAQ = [

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.rasa_auth import rasa_jwt
+from bot.rasa.auth import rasa_jwt
 from bot.settings import Settings
 from tests.e2e.conftest import domain_text
 

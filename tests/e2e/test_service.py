@@ -9,11 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import identity
+from bot.channel import identity
 from bot.db.engine import create_engine, session_factory
-from bot.demo import seed
+from bot.desk.staff import create_user
+from bot.ops.demo import seed
 from bot.settings import Settings
-from bot.staff import create_user
 from tests.e2e.conftest import domain_text
 
 pytestmark = pytest.mark.e2e

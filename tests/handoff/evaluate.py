@@ -1,9 +1,9 @@
 """Handoff evaluation: `python -m tests.handoff.evaluate [--model PATH] [--quick]`.
 
 Runs every conversation through the trained NLU model and the gate's own decision code
-(actions/decision.py), turn by turn, routing each message as data/rules/ do (small talk answered
-by its rule, the rest through the gate), and stops at the first handoff. The dialogue itself is
-exercised by the end-to-end tests against real Rasa and action servers.
+(actions/handoff/decision.py), turn by turn, routing each message as data/rules/ do (small talk
+answered by its rule, the rest through the gate), and stops at the first handoff. The dialogue
+itself is exercised by the end-to-end tests against real Rasa and action servers.
 
 Prints, for the company's labelled conversations (tests/handoff/conversations.yml): handoff
 precision, recall, reason and rule accuracy; for Bitext's contact_human_agent and complaint
@@ -27,9 +27,9 @@ from typing import Any
 
 import yaml
 
-from actions.conversation import Turn, turn_from_parse
-from actions.decision import Decision, decide
-from actions.policy import Policy, load_policy
+from actions.handoff.decision import Decision, decide
+from actions.handoff.policy import Policy, load_policy
+from actions.handoff.turns import Turn, turn_from_parse
 from tests.rasa_model import ROOT, model_path
 
 CONVERSATIONS = ROOT / "tests" / "handoff" / "conversations.yml"

@@ -1,6 +1,6 @@
 """Cross-validation on the bot's own training data: `python -m tests.nlu.cross_validate`.
 
-Trains the NLU classifier of config.yml (actions/nlu_linear.py's pipeline, with scikit-learn
+Trains the NLU classifier of config.yml (actions/nlu/linear.py's pipeline, with scikit-learn
 directly rather than `rasa train`, same features and settings) on k-1 folds of data/nlu and
 scores the fold left out, k times (stratified, seeded), and reports:
 
@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from actions.policy import Policy, load_policy
+from actions.handoff.policy import Policy, load_policy
 from tests.nlu.evaluate import f1_scores
 from tests.rasa_model import ROOT
 
@@ -69,7 +69,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 def classifier_settings(config_path: Path) -> tuple[dict[str, Any], float, float]:
     """The LinearIntentClassifier's settings (defaults filled in) and the FallbackClassifier's
     threshold and ambiguity threshold, from a config.yml."""
-    from actions.nlu_linear import LinearIntentClassifier
+    from actions.nlu.linear import LinearIntentClassifier
 
     pipeline = yaml.safe_load(config_path.read_text())["pipeline"]
     found = [c for c in pipeline if str(c["name"]).endswith("LinearIntentClassifier")]
@@ -95,7 +95,7 @@ def training_examples() -> tuple[list[str], np.ndarray]:
     """data/nlu as the classifier trains on it: entity-masked texts and full labels."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from actions.nlu_linear import masked_text
+    from actions.nlu.linear import masked_text
 
     data = load_data(str(ROOT / "data" / "nlu"))
     examples = [m for m in data.intent_examples if m.get("text")]
@@ -138,7 +138,7 @@ def word_salad(training_texts: list[str], rng: random.Random) -> str:
 
 def embed_each_text_once() -> None:
     """Let the sentence encoder embed each distinct text once per run: the folds share texts."""
-    import actions.nlu_encoder as nlu_encoder
+    import actions.nlu.encoder as nlu_encoder
 
     encoder, digest = nlu_encoder.shared_encoder()
     cache: dict[tuple[str, int], np.ndarray] = {}
@@ -167,8 +167,8 @@ def read_rows(
 ) -> dict[str, np.ndarray]:
     """Per text what the gate sees: base intent and its probability, the runner-up's, the full
     label, the FAQ topic's share, the known-word share, and whether the text is cut off."""
-    from actions.nlu_linear import known_share
-    from actions.signals import unfinished
+    from actions.handoff.signals import unfinished
+    from actions.nlu.linear import known_share
 
     labels = [str(c) for c in pipeline.classes_]
     bases = sorted({label.partition("/")[0] for label in labels})
@@ -202,7 +202,7 @@ def read_rows(
 def understood(
     rows: dict[str, np.ndarray], fallback: float, faq: float, known: float
 ) -> np.ndarray:
-    """What the running bot would take as understood (answer), as actions/signals.py and the
+    """What the running bot would take as understood (answer), as actions/handoff/signals.py and the
     FallbackClassifier decide."""
     ok = (rows["known"] > 0) & (rows["known"] >= known)
     ok &= (rows["confidence"] >= fallback) & (rows["margin"] >= rows["ambiguity"])
@@ -232,7 +232,7 @@ def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold
 
-    from actions.nlu_linear import build_pipeline, sentences
+    from actions.nlu.linear import build_pipeline, sentences
 
     settings, fallback, ambiguity = classifier_settings(config_path)
     if settings["sentence_embeddings"]:
@@ -393,7 +393,7 @@ def sentence_records(
     settings: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """For each message: what its whole text and each of its sentences are classified as."""
-    from actions.nlu_linear import intent_scores, known_share
+    from actions.nlu.linear import intent_scores, known_share
 
     if not whole:
         return []
@@ -433,7 +433,7 @@ def found_requests(
 ) -> set[str]:
     """The requests the gate acts on in this message: the whole message's intent (at the
     fallback threshold) and, from `sentence` up, any sentence's."""
-    from actions.signals import sentence_intents
+    from actions.handoff.signals import sentence_intents
 
     found = set()
     if (

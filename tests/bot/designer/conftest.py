@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.channel import CHAT
+from bot.channel.views import CHAT
 from bot.settings import ROOT
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 

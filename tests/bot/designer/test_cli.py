@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations import add_message
+from bot.conversations.lifecycle import Work
+from bot.conversations.lifecycle import start as start_conversation
+from bot.conversations.messages import add_message
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import Role
 from bot.designer.nlu_files import examples_in
-from bot.lifecycle import Work
-from bot.lifecycle import start as start_conversation
-from bot.queue import open_handoff
-from bot.staff import create_user
+from bot.desk.queue import open_handoff
+from bot.desk.staff import create_user
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import PASSWORD
 from tests.bot.processes import run_command, service_env

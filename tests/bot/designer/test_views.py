@@ -13,7 +13,7 @@ import yaml
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
-from bot.channel import CHAT
+from bot.channel.views import CHAT
 from bot.db.models import Message, Role
 from bot.designer.nlu_files import Project, examples_in
 from bot.settings import RASA_VENV

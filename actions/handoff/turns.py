@@ -1,0 +1,93 @@
+"""Turn Rasa tracker events into plain `Turn`s, the only input the scorer and brief builder need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# Events after which the conversation starts afresh for scoring: a new session, a restart, or a
+# person handing the conversation back to the bot.
+RESET_EVENTS = {"session_started", "restart", "resume"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    number: int
+    text: str
+    intent: (
+        str  # retrieval intents in full, e.g. "faq/order_status"; "nlu_fallback" if not understood
+    )
+    confidence: float
+    faq_confidence: float | None = None
+    entities: Mapping[str, str] = field(default_factory=dict)
+    answered_with: str | None = None  # the response the bot answered this turn with, if any
+    # a message of two or more sentences: each one's (text, intent, confidence) as the NLU
+    # classified it alone (actions/nlu/linear.py)
+    sentences: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def shorthand(self) -> bool:
+        """`/intent{...}` typed by the customer: Rasa accepts it, we never trust it for priority."""
+        return self.text.lstrip().startswith("/")
+
+
+def _intent(parse: Mapping[str, Any]) -> tuple[str, float, float | None]:
+    intent = parse.get("intent") or {}
+    name = str(intent.get("name") or "nlu_fallback")
+    confidence = float(intent.get("confidence") or 0.0)
+    selector = (parse.get("response_selector") or {}).get(name.split("/")[0]) or {}
+    response = selector.get("response") or {}
+    if name == "faq" or str(response.get("intent_response_key") or "").startswith(f"{name}/"):
+        key = response.get("intent_response_key")
+        if key:
+            return str(key), confidence, float(response.get("confidence") or 0.0)
+    return name, confidence, None
+
+
+def handed_over(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a person owns the conversation: paused, and no person has handed it back since.
+
+    Read from the events, not a slot: a session expiry or a restart clears slots and un-pauses
+    Rasa, but only a person's `resume` ends a handoff.
+    """
+    owned = False
+    for event in events:
+        if event.get("event") == "pause":
+            owned = True
+        elif event.get("event") == "resume":
+            owned = False
+    return owned
+
+
+def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:
+    """One customer message as Rasa's NLU parsed it (not yet answered)."""
+    intent, confidence, faq_confidence = _intent(parse)
+    entities = {
+        str(e["entity"]): str(e.get("value"))
+        for e in parse.get("entities") or []
+        if e.get("entity") and e.get("value") is not None
+    }
+    sentences = tuple(
+        (str(s.get("text") or ""), str(s["name"]), float(s.get("confidence") or 0.0))
+        for s in parse.get("sentences") or []
+        if isinstance(s, Mapping) and s.get("name")
+    )
+    return Turn(number, text, intent, confidence, faq_confidence, entities, sentences=sentences)
+
+
+def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:
+    """The customer's messages since the last reset, each with what the bot answered."""
+    turns: list[Turn] = []
+    for event in events:
+        kind = event.get("event")
+        if kind in RESET_EVENTS:
+            turns.clear()
+        elif kind == "user":
+            text = str(event.get("text") or "")
+            turns.append(turn_from_parse(len(turns) + 1, text, event.get("parse_data") or {}))
+        elif kind == "bot" and turns and turns[-1].answered_with is None:
+            utter = (event.get("metadata") or {}).get("utter_action")
+            if utter:
+                turns[-1] = replace(turns[-1], answered_with=str(utter))
+    return turns

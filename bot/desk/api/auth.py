@@ -1,0 +1,135 @@
+"""Desk sign-in: the session cookie, CSRF, throttling, and what every desk view needs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.channel.views import CHAT, BadRequest, _json_body
+from bot.db.models import DeskSession, StaffRole, User
+from bot.desk import staff
+from bot.desk.queue import Forbidden, QueueError, release_agent
+from bot.desk.remedies import AboveAuthority
+
+COOKIE = "desk_session"
+USER = web.RequestKey("user", User)
+DESK_SESSION = web.RequestKey("desk_session", DeskSession)
+PUBLIC = {"/desk/api/login"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def lease(request: web.Request) -> timedelta:
+    return timedelta(seconds=request.app[CHAT].settings.lease_seconds)
+
+
+def current_user(request: web.Request) -> User:
+    return request[USER]
+
+
+def supervisor(request: web.Request) -> User:
+    user = current_user(request)
+    if user.role != StaffRole.SUPERVISOR:
+        raise Forbidden("only supervisors may do this")
+    return user
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "message": message, **extra}, status=status)
+
+
+@web.middleware
+async def desk_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every /desk/api and /desk/ws route needs a session; every change also the CSRF header.
+
+    Pages under /desk/ (issue 5) are public files; what they show comes from the API.
+    """
+    protected = request.path.startswith(("/desk/api/", "/desk/ws"))
+    if not protected or request.path in PUBLIC:
+        response: web.StreamResponse = await handler(request)
+        return response
+    token = request.cookies.get(COOKIE)
+    found = None
+    if token:
+        async with request.app[CHAT].sessions() as session:
+            found = await staff.session_user(session, token)
+    if found is None:
+        return _error(401, "unauthorized", "sign in first")
+    user, desk_session = found
+    if (
+        request.method not in SAFE_METHODS
+        and request.headers.get("X-CSRF-Token") != desk_session.csrf_token
+    ):
+        return _error(403, "csrf", "missing or wrong X-CSRF-Token header")
+    request[USER], request[DESK_SESSION] = user, desk_session
+    try:
+        response = await handler(request)
+    except Forbidden as error:
+        return _error(403, "forbidden", str(error))
+    except AboveAuthority as error:
+        return _error(403, "above_authority", str(error), remaining=error.remaining)
+    except QueueError as error:
+        return _error(409, "conflict", str(error))
+    return response
+
+
+def me_body(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "team": user.team,
+        "max_concurrent": user.max_concurrent,
+    }
+
+
+async def login(request: web.Request) -> web.Response:
+    data = await _json_body(request)
+    username, password = (
+        (data.get("username"), data.get("password")) if isinstance(data, dict) else (None, None)
+    )
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise BadRequest("invalid_login", "username and password must be strings")
+    address = request.remote or "unknown"
+    chat = request.app[CHAT]
+    try:
+        async with chat.sessions.begin() as session:
+            signed_in = await staff.sign_in(session, username, password, address)
+    except staff.Throttled:
+        return _error(429, "throttled", "too many failed sign-ins; try again in 15 minutes")
+    if signed_in is None:
+        return _error(401, "invalid_login", "wrong username or password")
+    user, token, desk_session = signed_in
+    response = web.json_response({"user": me_body(user), "csrf_token": desk_session.csrf_token})
+    secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        path="/desk",
+        max_age=int(staff.SESSION_LIFETIME.total_seconds()),
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Ends the session, closes its sockets everywhere, and returns its conversations to the
+    queue (the agent is no longer there to answer them)."""
+    chat, user = request.app[CHAT], current_user(request)
+    async with chat.work() as work:
+        await staff.sign_out(work.session, request.cookies[COOKIE])
+        released = await release_agent(work, user)
+        work.tell_desks({"type": "signed_out", "session": request[DESK_SESSION].token_hash})
+    response = web.json_response({"signed_out": True, "returned_to_queue": released})
+    response.del_cookie(COOKIE, path="/desk")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"user": me_body(current_user(request)), "csrf_token": request[DESK_SESSION].csrf_token}
+    )

@@ -1,0 +1,66 @@
+"""Who is on the desk now, and whether a person can answer a customer at this moment.
+
+Each desk socket refreshes its user's row every few seconds; a row older than ONLINE_WINDOW no
+longer counts, so a crashed browser or replica drops out by itself. Data functions take a session.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AgentPresence, User, utcnow
+from bot.desk.queue import DESK_ROLES
+from bot.policy import DeskHours
+
+ONLINE_WINDOW = timedelta(seconds=60)
+REFRESH_SECONDS = 20
+
+
+class Availability(enum.StrEnum):
+    OPEN = "open"
+    OUT_OF_HOURS = "out_of_hours"
+    NO_AGENTS_ONLINE = "no_agents_online"
+
+
+async def touch(session: AsyncSession, user_id: int) -> None:
+    seen = await session.execute(
+        update(AgentPresence).where(AgentPresence.user_id == user_id).values(last_seen=utcnow())
+    )
+    if seen.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        async with session.begin_nested():
+            session.add(AgentPresence(user_id=user_id, last_seen=utcnow()))
+    except IntegrityError:
+        pass  # another socket of the same user inserted it first: it is fresh either way
+
+
+async def leave(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(AgentPresence).where(AgentPresence.user_id == user_id))
+
+
+async def online_agents(session: AsyncSession, now: datetime | None = None) -> int:
+    since = (now or utcnow()) - ONLINE_WINDOW
+    count = await session.scalar(
+        select(func.count())
+        .select_from(AgentPresence)
+        .join(User, User.id == AgentPresence.user_id)
+        .where(AgentPresence.last_seen >= since, User.active, User.role.in_(DESK_ROLES))
+    )
+    return int(count or 0)
+
+
+async def availability(
+    session: AsyncSession, hours: DeskHours, now: datetime | None = None
+) -> tuple[Availability, int]:
+    """Whether a person can answer now, and how many agents are online. `now` is for the
+    opening hours (tests move it); presence is always judged by the real clock."""
+    online = await online_agents(session)
+    if not hours.open_at(now or utcnow()):
+        return Availability.OUT_OF_HOURS, online
+    return (Availability.OPEN if online else Availability.NO_AGENTS_ONLINE), online

@@ -1,0 +1,126 @@
+"""Desk users, their sign-in sessions and login throttling. Data functions take a session."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversations.lifecycle import Work
+from bot.db.models import DeskSession, LoginAttempt, StaffRole, User, utcnow
+from bot.desk.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
+from bot.desk.queue import release_agent
+
+SESSION_LIFETIME = timedelta(hours=12)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+class StaffError(ValueError):
+    pass
+
+
+class Throttled(Exception):
+    pass
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    max_concurrent: int = 3,
+    team: str | None = None,
+) -> User:
+    if role not in set(StaffRole):
+        raise StaffError(f"role must be one of {', '.join(StaffRole)}, not {role!r}")
+    if len(password) < MIN_LENGTH:
+        raise StaffError(f"the password must have at least {MIN_LENGTH} characters")
+    if not username.strip() or len(username) > 64:
+        raise StaffError("the username must be 1-64 characters")
+    if await session.scalar(select(User).filter_by(username=username)):
+        raise StaffError(f"the username {username!r} is taken")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=hash_password(password),
+        max_concurrent=max_concurrent,
+        team=team,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def sign_in(
+    session: AsyncSession, username: str, password: str, address: str
+) -> tuple[User, str, DeskSession] | None:
+    """A new session (user, cookie token, session row) or None; raises Throttled when guessing."""
+    since = utcnow() - THROTTLE_WINDOW
+    failures_user = await session.scalar(
+        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since)
+    )
+    failures_address = await session.scalar(
+        select(func.count()).where(LoginAttempt.address == address, LoginAttempt.at >= since)
+    )
+    if (failures_user or 0) >= MAX_FAILURES_PER_USER or (
+        failures_address or 0
+    ) >= MAX_FAILURES_PER_ADDRESS:
+        raise Throttled()
+    user = await session.scalar(select(User).filter_by(username=username))
+    if not verify_password(password, user.password_hash if user else DUMMY_HASH) or not (
+        user and user.active
+    ):
+        session.add(LoginAttempt(username=username[:64], address=address[:64]))
+        return None
+    token = secrets.token_urlsafe(32)
+    desk_session = DeskSession(
+        token_hash=_hash_token(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + SESSION_LIFETIME,
+    )
+    session.add(desk_session)
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    await session.flush()
+    return user, token, desk_session
+
+
+async def session_user(
+    session: AsyncSession, token: str, now: datetime | None = None
+) -> tuple[User, DeskSession] | None:
+    found = await session.get(DeskSession, _hash_token(token))
+    if found is None or found.expires_at < (now or utcnow()):
+        return None
+    user = await session.get(User, found.user_id)
+    if user is None or not user.active:
+        return None
+    return user, found
+
+
+async def sign_out(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(DeskSession).where(DeskSession.token_hash == _hash_token(token)))
+
+
+async def deactivate(session: AsyncSession, username: str) -> tuple[User, list[str]]:
+    """Sign the user out everywhere and return their conversations to the queue; the account is
+    kept (grants and events name it) but can no longer sign in."""
+    user = await session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        raise StaffError(f"there is no desk user {username!r}")
+    user.active = False
+    await session.execute(delete(DeskSession).where(DeskSession.user_id == user.id))
+    # run from the command line: no live sockets here to tell, so the frames are not sent
+    released = await release_agent(Work(session), user)
+    return user, released

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.ops import launcher
+from bot.settings import ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name in launcher.TRAINING_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, tmp_path / name)
+        else:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_fingerprint_is_stable_and_changes_with_any_training_input(project: Path) -> None:
+    first = launcher.fingerprint(project)
+    assert launcher.fingerprint(project) == first
+    (project / "data" / "nlu" / "chitchat.yml").write_text(
+        (project / "data" / "nlu" / "chitchat.yml").read_text() + "\n"
+    )
+    second = launcher.fingerprint(project)
+    assert second != first
+    (project / "data" / "rules" / "new.yml").write_text('version: "3.1"\n')
+    third = launcher.fingerprint(project)
+    assert third not in (first, second)
+    # the NLU component's code is a training input too
+    component = project / "actions" / "nlu" / "linear.py"
+    component.write_text(component.read_text() + "\n")
+    assert launcher.fingerprint(project) not in (first, second, third)
+
+
+def test_fingerprint_ignores_files_rasa_does_not_train_on(project: Path) -> None:
+    first = launcher.fingerprint(project)
+    (project / "README.md").write_text("notes")
+    assert launcher.fingerprint(project) == first
+
+
+def test_model_is_named_after_the_fingerprint(project: Path) -> None:
+    assert (
+        launcher.model_path(project).name
+        == f"fetch-and-home-{launcher.fingerprint(project)}.tar.gz"
+    )
+
+
+def test_first_start_writes_dotenv_with_a_fresh_token(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text())
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    launcher.ensure_dotenv()
+    text = (tmp_path / ".env").read_text()
+    secrets = dict(line.split("=", 1) for line in text.splitlines() if "SECRET=" in line)
+    assert set(secrets) == {"RASA_JWT_SECRET", "BOT_SECRET", "CUSTOMER_IDENTITY_SECRET"}
+    assert all(len(value) >= 48 for value in secrets.values())
+    assert len(set(secrets.values())) == 3
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0
+    launcher.ensure_dotenv()  # never overwritten once there
+    assert (tmp_path / ".env").read_text() == text
+
+
+def test_a_secret_missing_from_an_existing_dotenv_is_added(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".env").write_text("BOT_PORT=9000\nRASA_JWT_SECRET=" + "k" * 40 + "\n")
+    monkeypatch.setattr(launcher, "ROOT", tmp_path)
+    launcher.ensure_dotenv()
+    lines = (tmp_path / ".env").read_text().splitlines()
+    assert "BOT_PORT=9000" in lines and "RASA_JWT_SECRET=" + "k" * 40 in lines
+    [bot_secret] = [line for line in lines if line.startswith("BOT_SECRET=")]
+    assert len(bot_secret) > len("BOT_SECRET=") + 32

@@ -1,0 +1,378 @@
+"""The conversation designer's pages in a real browser, with the scripted Rasa stand-in and the
+scripted Rasa environment of tests/bot/designer/conftest.py: a designer signs in, finds handed-off
+messages grouped, labels a group with an existing intent, sees what was written, undoes it,
+labels again, trains, reads the report and its verdict, promotes, and the insights page draws its
+charts with the API's numbers. `make screenshots` saves docs/designer*.png and docs/insights.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot.db.models import Conversation, Message, Role, Satisfaction, Ticket, utcnow
+from bot.desk.staff import create_user
+from tests.bot.designer.conftest import SERVING
+from tests.bot.helpers import PASSWORD
+from tests.bot.web.pages.live import LiveService
+from tests.bot.web.pages.people import PHONE, Agent
+
+STUDIO = {"width": 1440, "height": 1000}
+CLIP = {"x": 0, "y": 0, "width": 1440, "height": 1500}
+# What customers asked before a person took over (the scripted Rasa hands over on these words).
+HANDED_OVER = [
+    "please hand me over to a person",
+    "hand me over to someone real",
+    "just hand me over to an agent",
+]
+# Earlier days: questions the bot has no topic for, and late orders that made customers cross.
+LOYALTY = [
+    "do you have a rewards program",
+    "how do reward points work",
+    "do I earn reward points on orders",
+    "can I redeem my reward points",
+    "do reward points expire",
+    "is there a rewards program for regular customers",
+]
+LATE = [
+    "my order is late again and nobody tells me anything",
+    "my delivery is late again, this is ridiculous",
+    "the order is late and the tracking has not moved",
+]
+# What the NLU made of some messages, as Rasa's tracker store keeps it: an FAQ guess it was unsure
+# of, with its ranking (the intent, then the topic's own confidence).
+PRICE_MATCH = [
+    ("do you price match other shops", 0.52, 0.41),
+    ("will you match a lower price I found elsewhere", 0.47, 0.38),
+    ("can you price match chewy", 0.58, 0.44),
+]
+OTHER = [
+    "where is my order",
+    "how much is shipping",
+    "can I pause my autoship",
+    "do you ship to Canada",
+]
+
+
+@pytest.fixture
+def live(tmp_path: Path, project: Path, rasa_venv: Path) -> Iterator[LiveService]:
+    """The service on a copy of the project, with a designer (Dee) and two weeks of history."""
+    with LiveService(
+        tmp_path, DESIGNER_PROJECT_DIR=str(project), RASA_VENV=str(rasa_venv)
+    ) as service:
+        service.in_session(_designer_and_history)
+        _tracker_store(service.chat.settings.rasa_tracker_store_url)
+        yield service
+
+
+def _tracker_store(url: str) -> None:
+    """The rows of Rasa's SQL tracker store that the inbox reads (the `events` table)."""
+    path = url.removeprefix("sqlite:///")
+    started = utcnow().timestamp() - 6 * 86400
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT,"
+            " timestamp REAL, intent_name TEXT, action_name TEXT, data TEXT)"
+        )
+        for i, (text, intent, topic) in enumerate(PRICE_MATCH):
+            parse = {
+                "intent": {"name": "faq", "confidence": intent},
+                "intent_ranking": [
+                    {"name": "faq", "confidence": intent},
+                    {"name": "out_of_scope", "confidence": round((1 - intent) * 0.6, 2)},
+                    {"name": "request_human", "confidence": round((1 - intent) * 0.3, 2)},
+                ],
+                "response_selector": {
+                    "faq": {
+                        "response": {"intent_response_key": "faq/promo_code", "confidence": topic}
+                    }
+                },
+            }
+            event = {"event": "user", "text": text, "parse_data": parse}
+            db.execute(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                " VALUES (?, 'user', ?, 'faq', ?)",
+                (f"tracker-{i}", started + i * 3600, json.dumps(event)),
+            )
+
+
+async def _designer_and_history(session: Any) -> None:
+    await create_user(
+        session, username="dee", display_name="Dee Novak", role="designer", password=PASSWORD
+    )
+    now = utcnow()
+    plan: list[tuple[int, int, str, str | None, int | None, int | None]] = []
+    # (days ago, hour offset, what the customer wrote, handoff reason, frustration, satisfaction)
+    for i, text in enumerate(LOYALTY):
+        plan.append((1 + i, 3 + i, text, "nlu_failure", None, None))
+    for i, text in enumerate(LATE):
+        plan.append((1 + i * 2, 6 + i, text, "frustration", 5 + i * 2, 2 + i % 2))
+    plan.append((4, 2, "I want a refund for the broken bowl", "out_of_policy", None, 4))
+    plan.append((9, 7, "can I talk to a human", "explicit_request", None, 5))
+    for day in range(1, 14):
+        for j in range(day % 3 + 1):
+            text = OTHER[(day + j) % len(OTHER)]
+            plan.append((day, (day * 5 + j * 7) % 20, text, None, None, 5 - (day + j) % 3))
+    for ago, hour, text, reason, frustration, score in plan:
+        at = now - timedelta(days=ago, hours=hour)
+        cid = str(uuid.uuid4())
+        session.add(Conversation(id=cid, mode="closed", created_at=at, last_seq=1))
+        session.add(
+            Message(conversation_id=cid, seq=1, role=Role.CUSTOMER, text=text, created_at=at)
+        )
+        if reason:
+            brief = {"version": 1, "reason": reason, "summary": text}
+            if frustration is not None:
+                brief["frustration_score"] = frustration
+            session.add(
+                Ticket(conversation_id=cid, status="closed", reason=reason, brief=brief,
+                       created_at=at + timedelta(seconds=20), closed_at=at + timedelta(minutes=9))
+            )  # fmt: skip
+        if score is not None:
+            who = "agent" if reason else "bot"
+            session.add(
+                Satisfaction(conversation_id=cid, score=score, handled_by=who,
+                             created_at=at + timedelta(minutes=10))
+            )  # fmt: skip
+
+
+async def _customer_hands_over(base: str, text: str) -> None:
+    """A customer writes through the website API; the scripted Rasa hands the chat over."""
+    async with aiohttp.ClientSession(base) as http:
+        async with http.post("/api/conversations", json={"language": "en"}) as started:
+            body = await started.json()
+        cid, auth = body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
+        sent = {"client_msg_id": "m1", "text": text}
+        async with http.post(f"/api/conversations/{cid}/messages", json=sent, headers=auth) as r:
+            assert r.status == 201, await r.text()
+        for _ in range(100):
+            async with http.get(f"/api/conversations/{cid}/messages", headers=auth) as r:
+                if (await r.json())["mode"] == "queued":
+                    return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{text!r} was not handed over")
+
+
+def _snap(page: Page, folder: Path, name: str, **options: Any) -> None:
+    page.screenshot(path=str(folder / name), **options)
+
+
+def _watch_errors(page: Page) -> list[str]:
+    """Script errors and console errors (a refused inline style or script shows as one); not
+    the API's refusals, which the page shows in words (401 before signing in, 409 and so on)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def console(message: Any) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.on("console", console)
+    return errors
+
+
+def _fits_a_phone(page: Page) -> None:
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)  # the charts redraw for the new width
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
+
+
+def _percent(text: str) -> float:
+    return float(text.rstrip("%")) / 100
+
+
+def test_designer_labels_undoes_retrains_promotes_and_reads_the_insights(
+    contexts: Any,
+    live: LiveService,
+    project: Path,
+    screenshots: Path,
+) -> None:
+    for text in HANDED_OVER:
+        live.call(_customer_hands_over(live.base, text))
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    page = dee.page
+    errors = _watch_errors(page)
+    dee.sign_in("dee", path="/desk/designer")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "open")
+    expect(page.locator(".topnav a", has_text="Insights")).to_be_visible()
+    expect(page.locator(".topnav a", has_text="Supervisor view")).to_be_hidden()
+
+    # the inbox, grouped, largest first: the missing topic is one group, not six messages
+    groups = page.locator(".group")
+    expect(groups.first.locator(".group-size")).to_have_text("6 messages")
+    expect(groups.first).to_contain_text("rewards program")
+    handed = groups.filter(has_text="hand me over")
+    expect(handed).to_have_count(1)
+    expect(handed.locator(".group-size")).to_have_text("3 messages")
+    expect(handed.locator(".chip-reason")).to_have_text(
+        "3 In a conversation handed over because the customer was frustrated"
+    )
+
+    # label it with an existing intent: all its messages are selected, the odd one can go
+    files = [project / "data" / "nlu" / "handoff.yml", project / "tests" / "nlu" / "test_nlu.yml"]
+    before = [f.read_text() for f in files]
+    handed.get_by_role("button", name="Label this group of 3 messages").click()
+    expect(handed.locator(".message")).to_have_count(3)
+    expect(handed.locator(".message-check:checked")).to_have_count(3)
+    expect(page.locator("#selection")).to_contain_text("3 messages selected from 1 group")
+    page.fill("#intent-filter", "request hum")
+    expect(page.locator("#intent-select")).to_have_value("request_human")
+    expect(page.locator("#label-submit")).to_have_text("Label 3 messages")
+    # what the NLU made of a message, where Rasa's tracker store has it
+    price = groups.filter(has_text="price match")
+    expect(price.locator(".group-intent")).to_have_text("Likely faq/promo_code")
+    expect(price.locator(".chip-reason")).to_have_text("3 Answered, but the bot was not sure")
+    price.get_by_role("button", name="Show 3 messages").click()
+    expect(price.locator(".message-nlu").first).to_have_text(
+        "The bot read it as faq 52%, out_of_scope 29%, request_human 14%"
+    )
+    _snap(page, screenshots, "designer.png", full_page=True, clip=CLIP)
+    page.locator("#label-submit").click()
+    result = page.locator("#label-result")
+    expect(result).to_contain_text("request_human")
+    written = result.locator(".written li").all_inner_texts()
+    assert sorted(t.strip("“”") for t in written) == sorted(HANDED_OVER)
+    after = "".join(f.read_text() for f in files)
+    assert all(f"- {t}\n" in after for t in HANDED_OVER)
+    expect(page.locator(".group", has_text="hand me over")).to_have_count(0)
+    expect(page.locator("#labels .label-row").first).to_contain_text("Written, not trained yet")
+
+    # undo takes out exactly what it wrote, and the messages come back
+    result.get_by_role("button", name="Undo this label").click()
+    expect(result).to_contain_text("undone")
+    expect(page.locator(".group", has_text="hand me over")).to_have_count(1)
+    assert [f.read_text() for f in files] == before
+    expect(page.locator("#labels .label-row").first).to_contain_text("Undone")
+
+    # labelled again, one message left out this time (single messages can be picked)
+    handed = page.locator(".group", has_text="hand me over")
+    handed.get_by_role("button", name="Label this group of 3 messages").click()
+    handed.get_by_label(HANDED_OVER[2]).uncheck()
+    expect(page.locator("#selection")).to_contain_text("2 messages selected")
+    page.fill("#intent-filter", "request_human")
+    page.locator("#label-submit").click()
+    expect(page.locator("#label-result .written li")).to_have_count(2)
+    expect(page.locator(".group", has_text=HANDED_OVER[2])).to_have_count(1)
+
+    # train and compare: progress while it runs, then the report with its verdict
+    page.get_by_role("button", name="Train and compare").click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_class("verdict verdict-better", timeout=20000)
+    expect(verdict).to_contain_text("Held-out accuracy rose from 0.900 to 0.930")
+    headline = page.locator("table.headline tbody tr").first
+    expect(headline).to_contain_text("0.900")
+    expect(headline).to_contain_text("0.930")
+    expect(headline.locator(".change")).to_contain_text("+0.030")
+    labels = page.locator("table.per-label tbody tr th")
+    expect(labels.first).to_have_text("faq/shipping_cost")  # the biggest drop first
+    expect(labels.last).to_have_text("request_human")
+    expect(page.locator(".report")).to_contain_text("how long does shipping take to alaska")
+    promote = page.get_by_role("button", name="Promote this model")
+    expect(promote).to_be_enabled()
+    expect(page.locator("#runs tbody tr").first).to_contain_text("Ready to review")
+    page.locator("#retrain").screenshot(path=str(screenshots / "designer-report.png"))
+
+    # promoting asks first, then Rasa switches and the labels are in the serving model
+    promote.click()
+    expect(page.locator(".confirm")).to_contain_text("Customers will be answered by")
+    assert live.fake.loaded == []
+    page.get_by_role("button", name="Yes, promote it").click()
+    expect(page.get_by_role("button", name="Promoted")).to_be_disabled()
+    expect(page.locator("#runs tbody tr").first).to_contain_text("Promoted")
+    expect(page.locator("#labels .label-row").first).to_contain_text("In the serving model")
+    [loaded] = live.fake.loaded
+    assert Path(loaded).parent == project / "models" and Path(loaded).name != SERVING
+
+    # insights: the charts and their tables carry the API's own numbers
+    page.get_by_role("link", name="Insights").click()
+    expect(page.locator("#charts")).to_have_attribute("aria-busy", "false")
+    figures = page.request.get(f"{live.base}/desk/api/designer/insights?days=30").json()
+    expect(page.locator("#tile-conversations .tile-value")).to_have_text(
+        str(figures["conversations"])
+    )
+    shown = _percent(page.locator("#tile-containment .tile-value").inner_text())
+    assert abs(shown - figures["containment"]) <= 0.005
+    for reason, count in figures["handoffs_by_reason"].items():
+        row = page.locator(f'#chart-reasons tr[data-reason="{reason}"] td').first
+        assert row.text_content() == str(count), reason
+    hours = page.locator("#chart-hours tbody tr td")
+    assert [int(t) for t in hours.all_text_contents()] == figures["messages_by_hour"]
+    expect(page.locator("#chart-hours .chart-bars rect")).to_have_count(24)
+    for day in figures["days"]:
+        cells = page.locator(f'#chart-conversations tr[data-day="{day["day"]}"] td')
+        assert cells.first.text_content() == str(day["conversations"]), day
+    days_drawn = page.locator("#chart-conversations .chart-bars rect").count()
+    assert days_drawn == page.locator("#chart-conversations tbody tr").count() >= 30
+    for who, entry in figures["satisfaction"].items():
+        cells = page.locator(f'#chart-satisfaction tr[data-who="{who}"] td')
+        assert cells.all_text_contents() == [f"{entry['average']:.2f}", str(entry["answers"])]
+    summary = page.locator("#chart-hours svg").get_attribute("aria-label") or ""
+    assert f"{sum(figures['messages_by_hour'])} in all" in summary
+    expect(page.locator(".unanswered > li")).to_have_count(len(figures["top_unanswered"]))
+    _snap(page, screenshots, "insights.png", full_page=True)
+
+    # another period: the picker loads it
+    page.get_by_text("7 days", exact=True).click()
+    expect(page).to_have_url(f"{live.base}/desk/insights?days=7")
+    week = page.request.get(f"{live.base}/desk/api/designer/insights?days=7").json()
+    expect(page.locator("#tile-conversations .tile-value")).to_have_text(str(week["conversations"]))
+
+    # both pages work on a 375 px phone: nothing wider than the screen
+    _fits_a_phone(page)
+    expect(page.locator("#chart-hours .chart-bars rect")).to_have_count(24)
+    page.get_by_role("link", name="Review and label them in the designer").click()
+    expect(page.locator("#period")).to_have_value("7")  # the same period
+    expect(page.locator(".group").first).to_be_visible()
+    _fits_a_phone(page)
+    assert errors == []
+
+
+def test_a_refused_new_topic_and_a_failed_training_say_why(
+    contexts: Any,
+    live: LiveService,
+    project: Path,
+) -> None:
+    (project / ".fail-validate").write_text("")  # the scripted `rasa data validate` fails
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    page = dee.page
+    errors = _watch_errors(page)
+    dee.sign_in("dee", path="/desk/")  # a designer has no queue: the desk sends them on
+    expect(page).to_have_url(f"{live.base}/desk/designer")
+
+    # a new topic from six messages alone is refused, with the rule, and nothing is written
+    page.get_by_role("button", name="Label this group of 6 messages").click()
+    page.get_by_label("A new FAQ topic, with its answer").check()
+    expect(page.locator("#topic-rule")).to_contain_text("at least 5 training and 5 held-out")
+    page.fill("#topic-name", "rewards_program")
+    page.select_option("#topic-file", "faq_orders.yml")
+    page.fill("#topic-answer", "We have no points programme, but Autoship saves 5% on every order.")
+    page.fill("#topic-heldout", "is there a loyalty club\ndo you reward repeat customers")
+    expect(page.locator("#topic-counts")).to_contain_text("2 held-out phrasings")
+    domain = (project / "domain.yml").read_text()
+    page.locator("#label-submit").click()
+    expect(page.locator("#label-error")).to_contain_text(
+        "a new topic needs at least 5 training and 5 held-out examples"
+    )
+    assert (project / "domain.yml").read_text() == domain
+    expect(page.locator(".group").first.locator(".message-check:checked")).to_have_count(6)
+
+    # a failed validation ends the run with the reason; the serving model stays
+    page.get_by_role("button", name="Train and compare").click()
+    failed = page.locator("#run .failed")
+    expect(failed).to_contain_text("Run 1 failed", timeout=15000)
+    expect(failed.locator("pre")).to_contain_text("duplicate example")
+    expect(failed).to_contain_text("keeps answering")
+    expect(page.get_by_role("button", name="Train and compare")).to_be_enabled()
+    expect(page.locator("#runs tbody tr").first).to_contain_text("Failed")
+    assert live.fake.loaded == []
+    assert errors == []

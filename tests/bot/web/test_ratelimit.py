@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from bot.web.ratelimit import RateLimiter
+
+
+def test_limit_per_key_per_window() -> None:
+    now = [0.0]
+    limiter = RateLimiter(3, 60, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b")  # other keys are counted apart
+    now[0] = 30
+    assert not limiter.allow("a") and limiter.retry_after("a") == 31
+    now[0] = 60
+    assert limiter.allow("a")  # a new window
+
+
+def test_old_keys_are_forgotten() -> None:
+    now = [0.0]
+    limiter = RateLimiter(1, 10, clock=lambda: now[0])
+    for i in range(10_001):
+        limiter.allow(f"k{i}")
+    now[0] = 20
+    limiter.allow("fresh")
+    assert len(limiter._counts) < 10
