@@ -11,7 +11,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.channel import views as channel
-from bot.channel.chat import DESK_FEED, Chat
+from bot.channel.intake import INTAKE, Intake
+from bot.channel.limits import LIMITS, Limits
+from bot.channel.positions import POSITIONS, QueuePositions
 from bot.conversations.hub import Hub
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
@@ -25,8 +27,10 @@ from bot.desk.queue import release_expired_leases
 from bot.policy import load_service_policy
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
+from bot.rasa.turn import TURNS, BotTurns
+from bot.services import DESK_FEED, SERVICES, Services
 from bot.settings import Settings
-from bot.web import pages
+from bot.web import http, pages
 from bot.web.security import security_headers
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -37,23 +41,29 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     policy = load_service_policy(settings.policy_file)
     app[FAQ] = FaqIndex(load_answers(settings.domain_file))
-    app[channel.LIMITS] = channel.Limits.of(settings)
+    app[LIMITS] = Limits.of(settings)
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     hub = Hub(settings.redis_url)
     await hub.start()
     sockets = app[SOCKETS] = DeskSockets()
     hub.listen(DESK_FEED, sockets.on_desk_feed)
-    async with aiohttp.ClientSession(settings.rasa_url) as http:
-        app[RASA_HTTP] = http
+    async with aiohttp.ClientSession(settings.rasa_url) as rasa_http:
+        app[RASA_HTTP] = rasa_http
         actions = ActionServerWatch(settings.action_health_url)
-        actions.start(http)
-        chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
-        app[channel.CHAT] = chat
+        actions.start(rasa_http)
+        services = app[SERVICES] = Services(settings, policy, session_factory(engine), hub)
+        turns = app[TURNS] = BotTurns(services, rasa_http, actions)
+        app[INTAKE] = Intake(services, turns)
+        positions = app[POSITIONS] = QueuePositions(services)
         app[designer.DESIGNER] = studio = designer_loop.build(
-            settings, chat.sessions, http, policy.understanding, notify=chat.publish_desk
+            settings,
+            services.sessions,
+            rasa_http,
+            policy.understanding,
+            notify=services.publish_desk,
         )
-        reaper = asyncio.create_task(_release_expired_leases(chat))
+        reaper = asyncio.create_task(_release_expired_leases(services))
         yield
         await actions.stop()
         await studio.close()
@@ -62,18 +72,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             await reaper
         await hub.close_sockets()  # their handlers' last work is drained next
         await asyncio.sleep(0)
-        await chat.drain()
+        await turns.drain()
+        await positions.drain()
         await hub.close()
     await engine.dispose()
 
 
-async def _release_expired_leases(chat: Chat) -> None:
+async def _release_expired_leases(services: Services) -> None:
     """Return claimed conversations whose agent went silent to the queue, every few seconds."""
-    interval = max(1.0, min(30.0, chat.settings.lease_seconds / 4))
+    interval = max(1.0, min(30.0, services.settings.lease_seconds / 4))
     while True:
         await asyncio.sleep(interval)
         try:
-            async with chat.work() as work:
+            async with services.work() as work:
                 await release_expired_leases(work)
         except Exception:
             logging.getLogger(__name__).exception("releasing expired leases failed")
@@ -101,7 +112,7 @@ def setup_routes(app: web.Application) -> None:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, pages.cors, channel.errors, desk.desk_auth],
+        middlewares=[security_headers, pages.cors, http.errors, desk.desk_auth],
         client_max_size=64 * 1024,
     )
     app[SETTINGS] = settings

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversations.controls import first_control
 from bot.db.models import CallbackRequest, CallbackStatus, Ticket, TicketStatus
 from bot.desk.queue import QueueError
+from bot.errors import Invalid
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}[0-9]")
 
 
-class InvalidContact(ValueError):
+class InvalidContact(Invalid):
     pass
 
 

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.messages import get_conversation
 from bot.db.models import Event, Satisfaction
+from bot.errors import Invalid
 
 SCALE = range(1, 6)
 
 
-class InvalidScore(ValueError):
+class InvalidScore(Invalid):
     pass
 
 

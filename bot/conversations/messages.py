@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import errors
 from bot.db.models import Conversation, Event, Message, Mode, Role
 
 # Who may add a message in which mode: the bot only while it owns the conversation (N6).
@@ -26,12 +27,14 @@ WRITABLE_MODES: dict[str, tuple[str, ...]] = {
 }
 
 
-class NotFound(Exception):
-    pass
+class NotFound(errors.NotFound):
+    public = "no such conversation"
 
 
-class Closed(Exception):
+class Closed(errors.Conflict):
     """The conversation does not take messages from this sender in its current mode."""
+
+    code = "closed"
 
 
 @dataclass(frozen=True)

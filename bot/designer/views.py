@@ -22,12 +22,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channel.views import CHAT, BadRequest, _json_body
 from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
 from bot.designer import inbox, insights, labels, loop
 from bot.desk.api.auth import current_user
-from bot.desk.api.conversations import ticket_id
-from bot.desk.queue import Forbidden
+from bot.errors import BadRequest, Forbidden
+from bot.services import SERVICES
+from bot.web.http import json_body, path_id
 
 DESIGNER = web.AppKey("designer", loop.Designer)
 ROLES = (StaffRole.DESIGNER, StaffRole.SUPERVISOR)
@@ -108,7 +108,7 @@ def _label_request(data: Any) -> tuple[labels.LabelRequest, list[str]]:
 
 async def label_view(request: web.Request) -> web.Response:
     user = _designer(request)
-    wanted, keys = _label_request(await _json_body(request))
+    wanted, keys = _label_request(await json_body(request))
     try:
         made = await loop.label(request.app[DESIGNER], user, wanted, keys)
     except labels.LabelError as error:
@@ -132,16 +132,14 @@ def _label_body(label: Label) -> dict[str, Any]:
 
 async def labels_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         rows = await session.scalars(select(Label).order_by(Label.id.desc()).limit(100))
         return web.json_response({"labels": [_label_body(label) for label in rows]})
 
 
 async def undo_view(request: web.Request) -> web.Response:
     _designer(request)
-    return web.json_response(
-        _label_body(await loop.undo(request.app[DESIGNER], ticket_id(request)))
-    )
+    return web.json_response(_label_body(await loop.undo(request.app[DESIGNER], path_id(request))))
 
 
 def _run_body(run: TrainingRun, with_report: bool) -> dict[str, Any]:
@@ -170,15 +168,15 @@ async def start_run(request: web.Request) -> web.Response:
 
 async def runs_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         rows = await session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(20))
         return web.json_response({"runs": [_run_body(r, False) for r in rows]})
 
 
 async def run_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[CHAT].sessions() as session:
-        run = await session.get(TrainingRun, ticket_id(request))
+    async with request.app[SERVICES].sessions() as session:
+        run = await session.get(TrainingRun, path_id(request))
     if run is None:
         raise web.HTTPNotFound()
     return web.json_response(_run_body(run, True))
@@ -186,16 +184,16 @@ async def run_view(request: web.Request) -> web.Response:
 
 async def promote_view(request: web.Request) -> web.Response:
     user = _designer(request)
-    run = await request.app[DESIGNER].trainer.promote(ticket_id(request), user)
+    run = await request.app[DESIGNER].trainer.promote(path_id(request), user)
     return web.json_response(_run_body(run, False))
 
 
 async def insights_view(request: web.Request) -> web.Response:
     _designer(request)
-    chat = request.app[CHAT]
+    services = request.app[SERVICES]
     since, until = _period(request, 30)
-    async with chat.sessions() as session:
-        figures = await insights.period(session, since, until, chat.policy.desk.hours.timezone)
+    async with services.sessions() as session:
+        figures = await insights.period(session, since, until, services.policy.desk.hours.timezone)
     figures["top_unanswered"] = [
         {"size": g["size"], "examples": [i["text"] for i in g["items"][:3]]}
         for g in loop.grouped(await _items(request))[:5]

@@ -30,17 +30,14 @@ from bot.db.models import (
     User,
     utcnow,
 )
+from bot.errors import Conflict, Forbidden
 
 # Roles that work conversations (designers improve the bot; they hold no tickets).
 DESK_ROLES = (StaffRole.AGENT, StaffRole.SENIOR, StaffRole.SUPERVISOR)
 
 
-class QueueError(Exception):
-    """A queue action that cannot happen now; the message says why (mapped to HTTP 409)."""
-
-
-class Forbidden(Exception):
-    """The user may not act on this conversation (mapped to HTTP 403)."""
+class QueueError(Conflict):
+    """A queue action that cannot happen now; the message says why."""
 
 
 @dataclass(frozen=True)

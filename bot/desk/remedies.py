@@ -28,13 +28,16 @@ from bot.db.models import (
     utcnow,
 )
 from bot.desk import replacements
-from bot.desk.queue import Forbidden, QueueError
+from bot.desk.queue import QueueError
+from bot.errors import Forbidden
 from bot.policy import REMEDIES, ServicePolicy
 
 
-class AboveAuthority(Exception):
+class AboveAuthority(Forbidden):
+    code = "above_authority"
+
     def __init__(self, message: str, remaining: dict[str, int]) -> None:
-        super().__init__(message)
+        super().__init__(message, remaining=remaining)
         self.remaining = remaining
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.errors import BotUnavailable
 from bot.rasa.auth import authorization
 
 
-class RasaUnavailable(Exception):
+class RasaUnavailable(BotUnavailable):
     """Rasa or the action server failed or timed out; the customer must not be left hanging."""
 
 

@@ -3,7 +3,7 @@
 GET /                  the demo shop (DEMO_PAGES on), otherwise the agent desk
 GET /demo/             the fictional shop's home page with the chat widget embedded;
                        ?as=C1001 browses as a signed-in demo customer (DEMO_PAGES only)
-GET /widget.js         the embeddable chat widget: one script tag, options as data- attributes
+GET /widget.js         the embeddable services widget: one script tag, options as data- attributes
 GET /desk/             the agent desk (sign-in, queue, conversations, customer, remedies)
 GET /desk/supervisor   the supervisor view (live figures, approvals, audit, join)
 GET /desk/designer     the conversation designer's review, labels, retraining and report
@@ -24,8 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.channel import identity
-from bot.channel.views import CHAT
 from bot.ops.demo import CUSTOMERS
+from bot.services import SERVICES
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -95,7 +95,7 @@ def render_demo(settings: Settings, customer_id: str | None) -> str:
 
 
 async def demo(request: web.Request) -> web.Response:
-    settings = request.app[CHAT].settings
+    settings = request.app[SERVICES].settings
     if not settings.demo_pages:
         raise web.HTTPNotFound()
     body = render_demo(settings, _demo_customer(request))
@@ -103,7 +103,7 @@ async def demo(request: web.Request) -> web.Response:
 
 
 async def home(request: web.Request) -> web.Response:
-    target = "/demo/" if request.app[CHAT].settings.demo_pages else "/desk/"
+    target = "/demo/" if request.app[SERVICES].settings.demo_pages else "/desk/"
     raise web.HTTPFound(target)
 
 
@@ -113,7 +113,7 @@ async def desk_redirect(request: web.Request) -> web.Response:
 
 def _allowed_origin(request: web.Request) -> str | None:
     origin = request.headers.get("Origin")
-    if origin and origin.rstrip("/") in request.app[CHAT].settings.allowed_origins:
+    if origin and origin.rstrip("/") in request.app[SERVICES].settings.allowed_origins:
         return origin
     return None
 

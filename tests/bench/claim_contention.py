@@ -22,11 +22,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channel.views import CHAT
 from bot.conversations.lifecycle import Work
 from bot.conversations.lifecycle import start as start_conversation
 from bot.desk.queue import open_handoff
 from bot.desk.staff import create_user
+from bot.services import SERVICES
 from bot.settings import ROOT, load_settings
 
 PASSWORD = "correct horse battery"
@@ -45,9 +45,9 @@ async def measure(database_url: str, agents: int, rounds: int) -> dict[str, Any]
     client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
     await client.start_server()
     try:
-        chat = client.app[CHAT]
+        services = client.app[SERVICES]
         sessions = []
-        async with chat.sessions.begin() as session:
+        async with services.sessions.begin() as session:
             for i in range(agents):
                 await create_user(session, username=f"a{i}", display_name=f"A{i}", role="agent",
                                   password=PASSWORD, max_concurrent=rounds + 1)  # fmt: skip
@@ -62,7 +62,7 @@ async def measure(database_url: str, agents: int, rounds: int) -> dict[str, Any]
         client.session.cookie_jar.clear()
         winner_ms, loser_ms, wins = [], [], []
         for _ in range(rounds):
-            async with chat.sessions.begin() as session:
+            async with services.sessions.begin() as session:
                 conversation = await start_conversation(session, language="en", customer_id=None)
                 ticket = await open_handoff(
                     Work(session), conversation.id, {"reason": "frustration"}, actor="bench",

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channel.views import CHAT
+from bot.services import SERVICES
 from bot.settings import ROOT, Settings, load_settings
 from tests.bot.processes import scratch_stores
 
@@ -228,5 +228,5 @@ async def client(
     aiohttp_client: Any, database_url: str, fake_rasa: tuple[FakeRasa, int]
 ) -> TestClient:
     made: TestClient = await aiohttp_client(create_app(settings_for(database_url, fake_rasa[1])))
-    made.app[CHAT].now = lambda: OPEN_HOURS
+    made.app[SERVICES].now = lambda: OPEN_HOURS
     return made

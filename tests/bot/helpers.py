@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.channel import identity
-from bot.channel.views import CHAT
 from bot.db.models import Ticket
 from bot.desk.staff import create_user
 from bot.ops.demo import seed
+from bot.services import SERVICES
 
 PASSWORD = "correct horse battery"
 IDENTITY_SECRET = "c" * 40  # tests/bot/conftest.py settings_for
@@ -73,7 +73,7 @@ def texts(body: dict[str, Any], role: str | None = None) -> list[str]:
 
 
 async def count(client: TestClient, model: Any, **where: Any) -> int:
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         query = select(func.count()).select_from(model).filter_by(**where)
         return int(await session.scalar(query) or 0)
 
@@ -104,7 +104,7 @@ class Agent:
 async def make_user(
     client: TestClient, username: str, role: str = "agent", limit: int = 3, team: str | None = None
 ) -> None:
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         user = await create_user(
             session, username=username, display_name=username.title(), role=role,
             password=PASSWORD, max_concurrent=limit,
@@ -137,7 +137,7 @@ async def queued(
 
 
 async def ticket_of(client: TestClient, cid: str) -> Ticket:
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         ticket = await session.scalar(
             select(Ticket).filter_by(conversation_id=cid).order_by(Ticket.id.desc())
         )
@@ -156,5 +156,5 @@ async def claimed(
 
 
 async def seed_demo(client: TestClient) -> None:
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         await seed(session)

@@ -16,11 +16,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.channel.views import CHAT
 from bot.desk.staff import create_user
 from bot.ops import launcher
 from bot.rasa import client as rasa_client
 from bot.rasa.auth import authorization
+from bot.services import SERVICES
 from bot.settings import RASA_VENV, ROOT, Settings, load_settings
 from tests.e2e.test_service import start_conversation
 
@@ -138,7 +138,7 @@ async def test_the_designer_loop_teaches_the_running_bot_a_new_topic(
     desk = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
     await desk.start_server()
     try:
-        async with desk.app[CHAT].sessions.begin() as session:
+        async with desk.app[SERVICES].sessions.begin() as session:
             await create_user(
                 session,
                 username=f"des{stack.port}",

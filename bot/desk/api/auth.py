@@ -7,11 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel.views import CHAT, BadRequest, _json_body
 from bot.db.models import DeskSession, StaffRole, User
 from bot.desk import staff
-from bot.desk.queue import Forbidden, QueueError, release_agent
-from bot.desk.remedies import AboveAuthority
+from bot.desk.queue import release_agent
+from bot.errors import BadRequest, Forbidden, TooMany, Unauthorized
+from bot.services import SERVICES
+from bot.web.http import json_body
 
 COOKIE = "desk_session"
 USER = web.RequestKey("user", User)
@@ -21,7 +22,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def lease(request: web.Request) -> timedelta:
-    return timedelta(seconds=request.app[CHAT].settings.lease_seconds)
+    return timedelta(seconds=request.app[SERVICES].settings.lease_seconds)
 
 
 def current_user(request: web.Request) -> User:
@@ -33,10 +34,6 @@ def supervisor(request: web.Request) -> User:
     if user.role != StaffRole.SUPERVISOR:
         raise Forbidden("only supervisors may do this")
     return user
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": code, "message": message, **extra}, status=status)
 
 
 @web.middleware
@@ -52,25 +49,18 @@ async def desk_auth(request: web.Request, handler: Any) -> web.StreamResponse:
     token = request.cookies.get(COOKIE)
     found = None
     if token:
-        async with request.app[CHAT].sessions() as session:
+        async with request.app[SERVICES].sessions() as session:
             found = await staff.session_user(session, token)
     if found is None:
-        return _error(401, "unauthorized", "sign in first")
+        raise Unauthorized("sign in first")
     user, desk_session = found
     if (
         request.method not in SAFE_METHODS
         and request.headers.get("X-CSRF-Token") != desk_session.csrf_token
     ):
-        return _error(403, "csrf", "missing or wrong X-CSRF-Token header")
+        raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf")
     request[USER], request[DESK_SESSION] = user, desk_session
-    try:
-        response = await handler(request)
-    except Forbidden as error:
-        return _error(403, "forbidden", str(error))
-    except AboveAuthority as error:
-        return _error(403, "above_authority", str(error), remaining=error.remaining)
-    except QueueError as error:
-        return _error(409, "conflict", str(error))
+    response = await handler(request)
     return response
 
 
@@ -86,21 +76,26 @@ def me_body(user: User) -> dict[str, Any]:
 
 
 async def login(request: web.Request) -> web.Response:
-    data = await _json_body(request)
+    data = await json_body(request)
     username, password = (
         (data.get("username"), data.get("password")) if isinstance(data, dict) else (None, None)
     )
     if not isinstance(username, str) or not isinstance(password, str):
         raise BadRequest("invalid_login", "username and password must be strings")
     address = request.remote or "unknown"
-    chat = request.app[CHAT]
+    services = request.app[SERVICES]
     try:
-        async with chat.sessions.begin() as session:
+        async with services.sessions.begin() as session:
             signed_in = await staff.sign_in(session, username, password, address)
     except staff.Throttled:
-        return _error(429, "throttled", "too many failed sign-ins; try again in 15 minutes")
+        minutes = int(staff.THROTTLE_WINDOW.total_seconds()) // 60
+        raise TooMany(
+            f"too many failed sign-ins; try again in {minutes} minutes",
+            minutes * 60,
+            code="throttled",
+        ) from None
     if signed_in is None:
-        return _error(401, "invalid_login", "wrong username or password")
+        raise Unauthorized("wrong username or password", code="invalid_login")
     user, token, desk_session = signed_in
     response = web.json_response({"user": me_body(user), "csrf_token": desk_session.csrf_token})
     secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
@@ -119,8 +114,8 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     """Ends the session, closes its sockets everywhere, and returns its conversations to the
     queue (the agent is no longer there to answer them)."""
-    chat, user = request.app[CHAT], current_user(request)
-    async with chat.work() as work:
+    services, user = request.app[SERVICES], current_user(request)
+    async with services.work() as work:
         await staff.sign_out(work.session, request.cookies[COOKIE])
         released = await release_agent(work, user)
         work.tell_desks({"type": "signed_out", "session": request[DESK_SESSION].token_hash})

@@ -7,23 +7,19 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channel.views import CHAT, BadRequest, _json_body
 from bot.conversations.messages import get_conversation, messages_since
 from bot.db.models import Customer, Event, Grant, Mode, Ticket, TicketStatus, User
 from bot.desk import queue, remedies
 from bot.desk.api.auth import current_user, lease, supervisor
-from bot.desk.queue import Forbidden, QueueError
-
-
-def ticket_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    return int(raw)
+from bot.desk.queue import QueueError
+from bot.errors import BadRequest, Forbidden
+from bot.rasa.turn import TURNS
+from bot.services import SERVICES
+from bot.web.http import json_body, path_id
 
 
 async def _field(request: web.Request, name: str, limit: int, required: bool = True) -> str:
-    data = await _json_body(request) if request.can_read_body else {}
+    data = await json_body(request) if request.can_read_body else {}
     value = data.get(name, "") if isinstance(data, dict) else None
     if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
         raise BadRequest(f"invalid_{name}", f"{name} must be a string of 1-{limit} characters")
@@ -39,7 +35,7 @@ def _takes_conversations(request: web.Request) -> User:
 
 async def waiting(request: web.Request) -> web.Response:
     _takes_conversations(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         tickets = await queue.waiting(session)
     return web.json_response({"waiting": [t.as_dict() for t in tickets]})
 
@@ -47,7 +43,7 @@ async def waiting(request: web.Request) -> web.Response:
 async def mine(request: web.Request) -> web.Response:
     """The conversations this person holds now (supervisors: also the escalated ones)."""
     user = _takes_conversations(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         query = select(Ticket).where(
             Ticket.status == TicketStatus.ASSIGNED, Ticket.agent_id == user.id
         )
@@ -83,19 +79,19 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 async def claim(request: web.Request) -> web.Response:
-    chat, user = request.app[CHAT], current_user(request)
-    async with chat.work() as work:
-        ticket = await queue.claim(work, ticket_id(request), user, lease(request))
+    services, user = request.app[SERVICES], current_user(request)
+    async with services.work() as work:
+        ticket = await queue.claim(work, path_id(request), user, lease(request))
         joined = await queue.announce(
-            work.session, ticket.conversation_id, chat.policy.messages["agent_joined"], user
+            work.session, ticket.conversation_id, services.policy.messages["agent_joined"], user
         )
         work.said(ticket.conversation_id, joined)
     return web.json_response({"ticket_id": ticket.id, "conversation_id": ticket.conversation_id})
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    async with request.app[CHAT].sessions.begin() as session:
-        ticket = await session.get(Ticket, ticket_id(request))
+    async with request.app[SERVICES].sessions.begin() as session:
+        ticket = await session.get(Ticket, path_id(request))
         if ticket is None or ticket.agent_id != current_user(request).id:
             raise Forbidden("this ticket is not yours")
         await queue.renew_lease(session, ticket, lease(request))
@@ -105,13 +101,15 @@ async def heartbeat(request: web.Request) -> web.Response:
 async def view(request: web.Request) -> web.Response:
     """Everything an agent needs on one screen: brief, transcript, customer, notes, authority."""
     conversation_id = request.match_info["id"]
-    chat, user = request.app[CHAT], current_user(request)
-    async with chat.sessions() as session:
+    services, user = request.app[SERVICES], current_user(request)
+    async with services.sessions() as session:
         ticket = await queue.owned_ticket(session, conversation_id, user)
         found = await get_conversation(session, conversation_id)
         transcript = await messages_since(session, conversation_id, 0, limit=5000)
         customer = await remedies.customer_record(session, found.customer_id)
-        authority = await remedies.remaining_authority(session, user, conversation_id, chat.policy)
+        authority = await remedies.remaining_authority(
+            session, user, conversation_id, services.policy
+        )
         notes = await queue.notes_of(session, conversation_id)
         grants = await session.scalars(
             select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
@@ -129,7 +127,7 @@ async def view(request: web.Request) -> web.Response:
                 "transcript": [m.as_dict() for m in transcript],
                 "customer": customer,
                 "authority": authority,
-                "audit_threshold_cents": chat.policy.audit_threshold_cents,
+                "audit_threshold_cents": services.policy.audit_threshold_cents,
                 "notes": notes,
                 "grants": [remedies.grant_body(g) for g in grants],
                 "events": [
@@ -146,10 +144,10 @@ async def view(request: web.Request) -> web.Response:
 
 
 async def reply(request: web.Request) -> web.Response:
-    chat = request.app[CHAT]
-    text = await _field(request, "text", chat.settings.max_message_chars)
+    services = request.app[SERVICES]
+    text = await _field(request, "text", services.settings.max_message_chars)
     conversation_id = request.match_info["id"]
-    async with chat.work() as work:
+    async with services.work() as work:
         stored = await queue.reply(
             work.session, conversation_id, current_user(request), text, lease(request)
         )
@@ -159,8 +157,8 @@ async def reply(request: web.Request) -> web.Response:
 
 async def note(request: web.Request) -> web.Response:
     text = await _field(request, "text", 4000)
-    conversation_id, chat = request.match_info["id"], request.app[CHAT]
-    async with chat.sessions.begin() as session:
+    conversation_id, services = request.match_info["id"], request.app[SERVICES]
+    async with services.sessions.begin() as session:
         made = await queue.add_note(session, conversation_id, current_user(request), text)
     body = {
         "type": "note",
@@ -170,7 +168,7 @@ async def note(request: web.Request) -> web.Response:
         "author": current_user(request).display_name,
         "created_at": made.created_at.isoformat(),
     }
-    await chat.hub.publish(f"notes:{conversation_id}", body)
+    await services.hub.publish(f"notes:{conversation_id}", body)
     return web.json_response(body, status=201)
 
 
@@ -180,43 +178,45 @@ async def return_to_bot(request: web.Request) -> web.Response:
     Rasa first: if the bot cannot be resumed, the conversation stays with the person.
     """
     outcome = await _field(request, "outcome", 32, required=False) or "resolved"
-    chat, user = request.app[CHAT], current_user(request)
+    services, user = request.app[SERVICES], current_user(request)
     conversation_id = request.match_info["id"]
-    if outcome not in chat.policy.desk.wrap_ups:
-        raise QueueError(f"the outcome must be one of {', '.join(chat.policy.desk.wrap_ups)}")
-    async with chat.sessions() as session:
+    if outcome not in services.policy.desk.wrap_ups:
+        raise QueueError(f"the outcome must be one of {', '.join(services.policy.desk.wrap_ups)}")
+    async with services.sessions() as session:
         await queue.owned_ticket(session, conversation_id, user)
         slots = await remedies.outcome_slots(session, conversation_id, outcome)
-    await chat.resume_bot(conversation_id, slots)
-    async with chat.work() as work:
-        await queue.return_to_bot(work, conversation_id, user, outcome, chat.policy.desk.wrap_ups)
-    await chat.confirm_outcome(conversation_id)
+    await request.app[TURNS].resume_bot(conversation_id, slots)
+    async with services.work() as work:
+        await queue.return_to_bot(
+            work, conversation_id, user, outcome, services.policy.desk.wrap_ups
+        )
+    await request.app[TURNS].confirm_outcome(conversation_id)
     return web.json_response({"mode": Mode.BOT, "slots": slots})
 
 
 async def resolve(request: web.Request) -> web.Response:
     wrap_up = await _field(request, "wrap_up", 32)
-    chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.work() as work:
+    services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    async with services.work() as work:
         await queue.resolve(
             work,
             conversation_id,
             current_user(request),
             wrap_up,
-            chat.policy.desk.wrap_ups,
-            chat.policy.messages["satisfaction_question"],
+            services.policy.desk.wrap_ups,
+            services.policy.messages["satisfaction_question"],
         )
     return web.json_response({"mode": Mode.CLOSED})
 
 
 async def transfer(request: web.Request) -> web.Response:
     """{"to_agent": username} keeps it with a person; {"to_team": team} puts it in the queue."""
-    data = await _json_body(request)
+    data = await json_body(request)
     if not isinstance(data, dict) or len({"to_agent", "to_team"} & data.keys()) != 1:
         raise BadRequest("invalid_transfer", "send either to_agent (a username) or to_team")
-    chat, user = request.app[CHAT], current_user(request)
+    services, user = request.app[SERVICES], current_user(request)
     conversation_id = request.match_info["id"]
-    async with chat.work() as work:
+    async with services.work() as work:
         if "to_agent" in data:
             target = await work.session.scalar(
                 select(User).filter_by(username=str(data["to_agent"]))
@@ -229,7 +229,9 @@ async def transfer(request: web.Request) -> web.Response:
                 user,
                 target,
                 lease(request),
-                chat.policy.messages["transferred_to_agent"].replace("{name}", target.display_name),
+                services.policy.messages["transferred_to_agent"].replace(
+                    "{name}", target.display_name
+                ),
             )
             mode = Mode.ASSIGNED
         else:
@@ -238,8 +240,8 @@ async def transfer(request: web.Request) -> web.Response:
                 conversation_id,
                 user,
                 str(data["to_team"]),
-                chat.policy.desk.teams,
-                chat.policy.messages["transferred_to_team"],
+                services.policy.desk.teams,
+                services.policy.messages["transferred_to_team"],
             )
             mode = Mode.QUEUED
     return web.json_response({"transferred": True, "mode": mode})
@@ -247,8 +249,8 @@ async def transfer(request: web.Request) -> web.Response:
 
 async def escalate(request: web.Request) -> web.Response:
     note_text = await _field(request, "note", 500)
-    chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.work() as work:
+    services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    async with services.work() as work:
         ticket = await queue.escalate(
             work.session, conversation_id, current_user(request), note_text
         )
@@ -260,13 +262,13 @@ async def escalate(request: web.Request) -> web.Response:
 
 async def join(request: web.Request) -> web.Response:
     user = supervisor(request)
-    chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.work() as work:
+    services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    async with services.work() as work:
         await queue.join(
             work,
             conversation_id,
             user,
-            chat.policy.messages["supervisor_joined"].replace("{name}", user.display_name),
+            services.policy.messages["supervisor_joined"].replace("{name}", user.display_name),
         )
     return web.json_response({"joined": True})
 
@@ -274,8 +276,8 @@ async def join(request: web.Request) -> web.Response:
 async def link_customer(request: web.Request) -> web.Response:
     """The agent has checked who the customer is (e.g. order number and e-mail) and links them."""
     customer_id = await _field(request, "customer_id", 32)
-    chat, conversation_id = request.app[CHAT], request.match_info["id"]
-    async with chat.sessions.begin() as session:
+    services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    async with services.sessions.begin() as session:
         await queue.owned_ticket(session, conversation_id, current_user(request))
         if await session.get(Customer, customer_id) is None:
             raise QueueError(f"there is no customer {customer_id!r}")

@@ -12,16 +12,16 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channel.views import CHAT
 from bot.db.models import Conversation, Customer, Ticket, TicketStatus, User
 from bot.desk.api.auth import supervisor
 from bot.desk.queue import QUEUE_ORDER
 from bot.policy import REMEDIES
+from bot.services import SERVICES
 
 
 async def open_conversations(request: web.Request) -> web.Response:
     supervisor(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         rows = await session.execute(
             select(Ticket, Conversation.language, User.display_name, Customer.name)
             .join(Conversation, Conversation.id == Ticket.conversation_id)
@@ -53,14 +53,14 @@ async def open_conversations(request: web.Request) -> web.Response:
 
 
 async def desk_config(request: web.Request) -> web.Response:
-    chat = request.app[CHAT]
+    services = request.app[SERVICES]
     return web.json_response(
         {
-            "wrap_ups": list(chat.policy.desk.wrap_ups),
-            "teams": list(chat.policy.desk.teams),
+            "wrap_ups": list(services.policy.desk.wrap_ups),
+            "teams": list(services.policy.desk.teams),
             "remedies": list(REMEDIES),
-            "audit_threshold_cents": chat.policy.audit_threshold_cents,
-            "lease_seconds": chat.settings.lease_seconds,
-            "max_message_chars": chat.settings.max_message_chars,
+            "audit_threshold_cents": services.policy.audit_threshold_cents,
+            "lease_seconds": services.settings.lease_seconds,
+            "max_message_chars": services.settings.max_message_chars,
         }
     )

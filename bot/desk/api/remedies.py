@@ -7,12 +7,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.channel.views import CHAT, BadRequest, _json_body
 from bot.db.models import Approval, ApprovalStatus, Grant, User
 from bot.desk import remedies
 from bot.desk.api.auth import current_user, supervisor
-from bot.desk.api.conversations import ticket_id
 from bot.desk.queue import owned_ticket
+from bot.errors import BadRequest
+from bot.services import SERVICES
+from bot.web.http import json_body, path_id
 
 
 def _remedy(data: Any) -> remedies.Request:
@@ -30,12 +31,16 @@ def _remedy(data: Any) -> remedies.Request:
 async def give(request: web.Request) -> web.Response:
     """Within authority it is done at once; above it the answer is 403 above_authority, with
     what is left, and the page offers an approval request instead."""
-    remedy = _remedy(await _json_body(request))
-    chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.work() as work:
+    remedy = _remedy(await json_body(request))
+    services, conversation_id, user = (
+        request.app[SERVICES],
+        request.match_info["id"],
+        current_user(request),
+    )
+    async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
-            work.session, conversation_id, user, remedy, chat.policy
+            work.session, conversation_id, user, remedy, services.policy
         )
         if made.flagged_for_audit:
             work.tell_desks({"type": "audit", "grant_id": made.id})
@@ -43,12 +48,16 @@ async def give(request: web.Request) -> web.Response:
 
 
 async def ask(request: web.Request) -> web.Response:
-    remedy = _remedy(await _json_body(request))
-    chat, conversation_id, user = request.app[CHAT], request.match_info["id"], current_user(request)
-    async with chat.work() as work:
+    remedy = _remedy(await json_body(request))
+    services, conversation_id, user = (
+        request.app[SERVICES],
+        request.match_info["id"],
+        current_user(request),
+    )
+    async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         approval = await remedies.request_approval(
-            work.session, conversation_id, user, remedy, chat.policy
+            work.session, conversation_id, user, remedy, services.policy
         )
         work.tell_desks({"type": "approvals"})
     return web.json_response({"approval_id": approval.id, "status": approval.status}, status=201)
@@ -57,7 +66,7 @@ async def ask(request: web.Request) -> web.Response:
 async def pending(request: web.Request) -> web.Response:
     """Supervisors: every pending request. Others: their own, to see the answer."""
     user = current_user(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         query = (
             select(Approval, User.display_name)
             .join(User, User.id == Approval.requested_by)
@@ -87,14 +96,14 @@ async def pending(request: web.Request) -> web.Response:
 
 async def decide(request: web.Request) -> web.Response:
     user = supervisor(request)
-    data = await _json_body(request)
+    data = await json_body(request)
     approve = data.get("approve") if isinstance(data, dict) else None
     if not isinstance(approve, bool):
         raise BadRequest("invalid_decision", "approve must be true or false")
-    chat = request.app[CHAT]
-    async with chat.work() as work:
+    services = request.app[SERVICES]
+    async with services.work() as work:
         approval, made = await remedies.decide(
-            work.session, ticket_id(request), user, approve, chat.policy
+            work.session, path_id(request), user, approve, services.policy
         )
         work.tell_desks(
             {
@@ -111,7 +120,7 @@ async def decide(request: web.Request) -> web.Response:
 
 async def audit(request: web.Request) -> web.Response:
     supervisor(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         flagged = await session.execute(
             select(Grant, User.display_name)
             .join(User, User.id == Grant.actor_id)

@@ -12,12 +12,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.channel.chat import DESK_FEED, Chat
-from bot.channel.views import CHAT, _origin_allowed
 from bot.db.models import User
 from bot.desk import presence, staff
 from bot.desk.api.auth import COOKIE, DESK_SESSION, current_user
-from bot.desk.queue import DESK_ROLES, Forbidden, QueueError, owned_ticket
+from bot.desk.queue import DESK_ROLES, QueueError, owned_ticket
+from bot.errors import Forbidden
+from bot.services import DESK_FEED, SERVICES, Services
+from bot.web.http import origin_allowed
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
@@ -48,13 +49,13 @@ class DeskSockets:
 SOCKETS = web.AppKey("desk_sockets", DeskSockets)
 
 
-async def _still_signed_in(chat: Chat, token: str) -> bool:
-    async with chat.sessions() as session:
+async def _still_signed_in(services: Services, token: str) -> bool:
+    async with services.sessions() as session:
         return await staff.session_user(session, token) is not None
 
 
 async def _keep_present(
-    chat: Chat, socket: web.WebSocketResponse, user: User, token: str, watching: set[str]
+    services: Services, socket: web.WebSocketResponse, user: User, token: str, watching: set[str]
 ) -> None:
     """Every few seconds: close the socket when the session ended or the user was deactivated
     (also when that happened in another process, such as `python -m bot users deactivate`), stop
@@ -62,16 +63,16 @@ async def _keep_present(
     refresh the presence of people who take conversations."""
     while not socket.closed:
         try:
-            if not await _still_signed_in(chat, token):
+            if not await _still_signed_in(services, token):
                 await socket.close(code=4401, message=b"session ended")
                 return
-            async with chat.sessions.begin() as session:
+            async with services.sessions.begin() as session:
                 for key in [k for k in watching if not k.startswith("notes:")]:
                     try:
                         await owned_ticket(session, key, user)
                     except (Forbidden, QueueError):
                         for gone in (key, f"notes:{key}"):
-                            chat.hub.leave(gone, socket)
+                            services.hub.leave(gone, socket)
                             watching.discard(gone)
                         await socket.send_json({"type": "unwatched", "conversation_id": key})
                 if user.role in DESK_ROLES:
@@ -82,44 +83,44 @@ async def _keep_present(
 
 
 async def desk_socket(request: web.Request) -> web.StreamResponse:
-    if not _origin_allowed(request):
+    if not origin_allowed(request, request.app[SERVICES].settings.allowed_origins):
         raise web.HTTPForbidden(text="origin not allowed")
-    chat, user = request.app[CHAT], current_user(request)
+    services, user = request.app[SERVICES], current_user(request)
     token, session_key = request.cookies[COOKIE], request[DESK_SESSION].token_hash
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
     sockets = request.app[SOCKETS]
     sockets.add(session_key, socket)
-    chat.hub.join(DESK_FEED, socket)
+    services.hub.join(DESK_FEED, socket)
     takes_conversations = user.role in DESK_ROLES
     if takes_conversations:
-        async with chat.sessions.begin() as session:
+        async with services.sessions.begin() as session:
             await presence.touch(session, user.id)
-        await chat.queue_changed()  # waiting customers' estimates change with who is online
+        await services.queue_changed()  # waiting customers' estimates change with who is online
     watching: set[str] = set()
-    keeper = asyncio.create_task(_keep_present(chat, socket, user, token, watching))
+    keeper = asyncio.create_task(_keep_present(services, socket, user, token, watching))
     try:
         async for frame in socket:
             if frame.type == WSMsgType.TEXT:
-                await _on_frame(chat, request, socket, frame.data, watching)
+                await _on_frame(services, request, socket, frame.data, watching)
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
         sockets.discard(session_key, socket)
-        chat.hub.leave(DESK_FEED, socket)
+        services.hub.leave(DESK_FEED, socket)
         for key in watching:
-            chat.hub.leave(key, socket)
+            services.hub.leave(key, socket)
         if takes_conversations:
             with contextlib.suppress(Exception):
-                async with chat.sessions.begin() as session:
+                async with services.sessions.begin() as session:
                     await presence.leave(session, user.id)
-                await chat.queue_changed()
+                await services.queue_changed()
     return socket
 
 
 async def _on_frame(
-    chat: Chat,
+    services: Services,
     request: web.Request,
     socket: web.WebSocketResponse,
     raw: str,
@@ -136,15 +137,15 @@ async def _on_frame(
         return
     user = current_user(request)
     try:
-        async with chat.sessions() as session:
+        async with services.sessions() as session:
             await owned_ticket(session, conversation_id, user)
     except (Forbidden, QueueError) as error:
         await socket.send_json({"type": "error", "error": "forbidden", "message": str(error)})
         return
     if "typing" in data:
-        await chat.typing(conversation_id, "agent", user.display_name)
+        await services.typing(conversation_id, "agent", user.display_name)
         return
     for key in (conversation_id, f"notes:{conversation_id}"):
-        chat.hub.join(key, socket)
+        services.hub.join(key, socket)
         watching.add(key)
     await socket.send_json({"type": "watching", "conversation_id": conversation_id})

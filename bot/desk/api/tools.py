@@ -6,19 +6,19 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import or_, select
 
-from bot.channel.views import CHAT
 from bot.db.models import AgentPresence, Customer, Order, User, utcnow
 from bot.desk import remedies, stats
 from bot.desk.api.auth import supervisor
 from bot.desk.faq import FaqIndex
 from bot.desk.presence import ONLINE_WINDOW
 from bot.desk.queue import DESK_ROLES
+from bot.services import SERVICES
 
 FAQ = web.AppKey("faq", FaqIndex)
 
 
 async def canned_replies(request: web.Request) -> web.Response:
-    replies = request.app[CHAT].policy.desk.canned_replies
+    replies = request.app[SERVICES].policy.desk.canned_replies
     return web.json_response({"replies": [r.__dict__ for r in replies]})
 
 
@@ -35,7 +35,7 @@ async def customers(request: web.Request) -> web.Response:
     if len(query) < 3:
         return web.json_response({"customers": []})
     like = f"%{query.lower()}%"
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         by_order = select(Order.customer_id).where(Order.id == query)
         found = await session.scalars(
             select(Customer)
@@ -55,7 +55,7 @@ async def customers(request: web.Request) -> web.Response:
 
 
 async def customer(request: web.Request) -> web.Response:
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         record = await remedies.customer_record(session, request.match_info["id"])
     if record is None:
         raise web.HTTPNotFound()
@@ -65,8 +65,8 @@ async def customer(request: web.Request) -> web.Response:
 async def colleagues(request: web.Request) -> web.Response:
     """Desk users to transfer to, with who is online now, and the teams."""
     since = utcnow() - ONLINE_WINDOW
-    chat = request.app[CHAT]
-    async with chat.sessions() as session:
+    services = request.app[SERVICES]
+    async with services.sessions() as session:
         online = set(
             await session.scalars(
                 select(AgentPresence.user_id).where(AgentPresence.last_seen >= since)
@@ -85,10 +85,10 @@ async def colleagues(request: web.Request) -> web.Response:
             }
             for u in users
         ]
-    return web.json_response({"users": rows, "teams": list(chat.policy.desk.teams)})
+    return web.json_response({"users": rows, "teams": list(services.policy.desk.teams)})
 
 
 async def live_stats(request: web.Request) -> web.Response:
     supervisor(request)
-    async with request.app[CHAT].sessions() as session:
+    async with request.app[SERVICES].sessions() as session:
         return web.json_response(await stats.live(session))

@@ -11,8 +11,8 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.channel.views import CHAT
 from bot.db.models import CallbackRequest, Event, Satisfaction
+from bot.services import SERVICES
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import (
     claimed,
@@ -96,7 +96,7 @@ async def test_going_back_to_the_bot_once_a_person_has_it_is_refused(client: Tes
 async def test_out_of_hours_handoff_says_so_and_the_call_back_reaches_agents(
     client: TestClient,
 ) -> None:
-    client.app[CHAT].now = lambda: NIGHT
+    client.app[SERVICES].now = lambda: NIGHT
     cid, auth = await queued(client)
     body = await wait_until(client, cid, auth, lambda b: b["messages"][-1]["role"] == "system")
     notice = body["messages"][-1]
@@ -111,7 +111,7 @@ async def test_out_of_hours_handoff_says_so_and_the_call_back_reaches_agents(
     assert waiting["callback"]["phone"] == "+1 614 555 0141"
     await agent.json("POST", f"/desk/api/tickets/{waiting['ticket_id']}/claim")
     await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "called_back"})
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         request = await session.scalar(select(CallbackRequest).filter_by(conversation_id=cid))
     assert request is not None and request.status == "done"
 
@@ -170,7 +170,7 @@ async def test_satisfaction_score_is_recorded_once_and_says_who_helped(client: T
         f"/api/conversations/{cid}/satisfaction", json={"score": 1}, headers=auth
     )
     assert (first.status, again.status) == (201, 200)
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         rated = await session.get(Satisfaction, cid)
     assert rated is not None and (rated.score, rated.handled_by) == (5, "bot")
 
@@ -209,7 +209,7 @@ async def test_messages_beyond_the_rate_limit_are_refused_with_retry_after(
     client: TestClient,
 ) -> None:
     cid, auth = await start(client)
-    limit = client.app[CHAT].settings.rate_messages_per_conversation
+    limit = client.app[SERVICES].settings.rate_messages_per_conversation
     statuses = [
         (await send(client, cid, auth, f"hi {i}", f"r{i}")).status for i in range(limit + 2)
     ]
@@ -220,7 +220,7 @@ async def test_messages_beyond_the_rate_limit_are_refused_with_retry_after(
 
 
 async def test_starting_conversations_is_rate_limited_per_address(client: TestClient) -> None:
-    limit = client.app[CHAT].settings.rate_starts_per_address
+    limit = client.app[SERVICES].settings.rate_starts_per_address
     statuses = [(await client.post("/api/conversations", json={})).status for _ in range(limit + 1)]
     assert statuses[-1] == 429 and statuses[:-1] == [201] * limit
 
@@ -244,6 +244,6 @@ async def test_a_score_after_a_second_resolve_answers_the_survey_not_the_bot(
     body = await poll(client, cid, auth)
     assert body["mode"] == "closed"
     assert texts(body)[-1] == "5" and "echo: 5" not in texts(body)
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         rated = await session.get(Satisfaction, cid)
     assert rated is not None and rated.score == 4

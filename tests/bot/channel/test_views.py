@@ -10,8 +10,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.channel import tokens
-from bot.channel.views import CHAT
 from bot.db.models import Conversation, Event, Message, Ticket
+from bot.rasa.turn import TURNS
+from bot.services import SERVICES
 from tests.bot.conftest import NO_AGENTS, FakeRasa
 from tests.bot.helpers import count, send, start, texts, ticket_of, wait_for, wait_until
 
@@ -50,7 +51,7 @@ async def test_seq_is_gapless_under_concurrent_messages(client: TestClient) -> N
     await asyncio.gather(*(send(client, cid, auth, f"message {i}", f"m{i}") for i in range(12)))
     body = await wait_for(client, cid, auth, 24)
     assert [m["seq"] for m in body["messages"]] == list(range(1, 25))
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         conversation = await session.get(Conversation, cid)
         assert conversation is not None and conversation.last_seq == 24
 
@@ -78,7 +79,7 @@ async def test_token_of_one_conversation_is_refused_on_another(client: TestClien
 
 async def test_forged_missing_and_expired_tokens_are_refused(client: TestClient) -> None:
     cid, _ = await start(client)
-    secret = client.app[CHAT].settings.secret
+    secret = client.app[SERVICES].settings.secret
     expired, _ = tokens.issue(secret, cid, now=time.time() - tokens.LIFETIME_SECONDS - 10)
     for headers in (
         {},
@@ -189,7 +190,7 @@ async def test_handoff_payload_queues_once_and_the_bot_falls_silent(
     ]  # fmt: skip
     assert len(fake_rasa[0].received) == 1  # nothing reached the bot after the handoff
     assert await count(client, Ticket, conversation_id=cid) == 1
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         ticket = await session.scalar(select(Ticket).filter_by(conversation_id=cid))
         assert ticket is not None
         assert (ticket.status, ticket.reason, ticket.priority) == ("waiting", "frustration", "high")
@@ -206,7 +207,7 @@ async def test_rasa_failing_hands_the_customer_to_a_person(client: TestClient) -
     assert body["mode"] == "queued"
     notice = body["messages"][1]
     assert notice["role"] == "system" and "passing our conversation to a person" in notice["text"]
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         ticket = await session.scalar(select(Ticket).filter_by(conversation_id=cid))
         assert ticket is not None and ticket.reason == "bot_unavailable"
         assert "please fail" in ticket.brief["summary"]
@@ -217,7 +218,7 @@ async def test_rasa_answering_nothing_hands_the_customer_to_a_person(client: Tes
     await send(client, cid, auth, "please say nothing", "m1")
     body = await wait_for(client, cid, auth, 2)
     assert body["mode"] == "queued"
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         ticket = await session.scalar(select(Ticket).filter_by(conversation_id=cid))
     assert ticket is not None and "gave no answer" in ticket.brief["summary"]
 
@@ -250,15 +251,15 @@ async def test_action_server_down_hands_the_customer_to_a_person(
     client: TestClient, fake_rasa: tuple[FakeRasa, int]
 ) -> None:
     fake_rasa[0].actions_down = True  # Rasa would answer "sorry, I didn't understand" forever
-    await client.app[CHAT].actions.check(client.app[CHAT].rasa)
+    await client.app[TURNS].actions.check(client.app[TURNS].rasa)
     cid, auth = await start(client)
     await send(client, cid, auth, "how much is shipping", "m1")
     body = await wait_for(client, cid, auth, 2)
     assert body["mode"] == "queued"
     assert fake_rasa[0].received == []  # not sent to a bot that can't act
     fake_rasa[0].actions_down = False
-    await client.app[CHAT].actions.check(client.app[CHAT].rasa)
-    assert client.app[CHAT].actions.healthy
+    await client.app[TURNS].actions.check(client.app[TURNS].rasa)
+    assert client.app[TURNS].actions.healthy
 
 
 async def test_rasa_timing_out_hands_the_customer_to_a_person(client: TestClient) -> None:
@@ -335,17 +336,17 @@ async def test_database_down_gives_a_clear_error_and_acknowledges_nothing(
     client: TestClient,
 ) -> None:
     cid, auth = await start(client)
-    chat = client.app[CHAT]
-    original = chat.sessions
+    services = client.app[SERVICES]
+    original = services.sessions
     # a database nobody listens on, as when the real one goes down
     broken = create_engine_for_test("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    chat.sessions = broken
+    services.sessions = broken
     try:
         response = await send(client, cid, auth, "is anyone there", "m1")
         assert response.status == 503
         assert (await response.json())["error"] == "unavailable"
     finally:
-        chat.sessions = original
+        services.sessions = original
         await broken.kw["bind"].dispose()
     assert await count(client, Message, conversation_id=cid) == 0
     retried = await send(client, cid, auth, "is anyone there", "m1")  # the retry is stored

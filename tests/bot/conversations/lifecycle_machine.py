@@ -46,11 +46,13 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channel.positions import POSITIONS
 from bot.conversations.lifecycle import TRANSITIONS, Work
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Conversation, Event, Message, Mode, Ticket, TicketStatus, User, utcnow
 from bot.desk.queue import release_expired_leases
 from bot.desk.staff import create_user, deactivate
+from bot.rasa.turn import TURNS
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery"
@@ -792,12 +794,12 @@ def explore(
     return exploration
 
 
-def settle_in_process(chat: Any) -> Callable[[Harness, str, int], Coroutine[Any, Any, None]]:
+def settle_in_process(app: Any) -> Callable[[Harness, str, int], Coroutine[Any, Any, None]]:
     """The service in this process: wait until its bot turns (and what they spawned) are done."""
 
     async def settle(harness: Harness, cid: str, seq: int) -> None:
         deadline = time.monotonic() + 10
-        while chat._tasks:
+        while app[TURNS]._tasks or app[POSITIONS]._tasks:
             assert time.monotonic() < deadline, "bot turns still running after 10 s"
             await asyncio.sleep(0.005)
 

@@ -15,9 +15,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.channel.views import CHAT
 from bot.conversations.lifecycle import TRANSITIONS, IllegalMove, Work, move
 from bot.db.models import Mode
+from bot.services import SERVICES
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 from tests.bot.conversations.lifecycle_machine import Harness, explore, settle_in_process
 from tests.bot.processes import NO_RATE_LIMITS
@@ -38,15 +38,14 @@ def test_every_path_through_a_conversations_life_keeps_the_invariants(database_u
         host="127.0.0.1",
     )
     loop.run_until_complete(service.start_server())
-    chat = service.app[CHAT]
-    chat.now = lambda: OPEN_HOURS
+    service.app[SERVICES].now = lambda: OPEN_HOURS
     harness = Harness(
         base=str(service.make_url("")).rstrip("/"),
         database_url=database_url,
         faq=[(q, f"echo: {q}") for q in ("how much is shipping", "do you ship to Alaska")],
         handoff_text="hand me over",
         fail_text="please fail",
-        settle=settle_in_process(chat),
+        settle=settle_in_process(service.app),
         confirms=lambda text: text.startswith("confirmed: resolved"),
     )
     try:

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.channel.views import CHAT
+from bot.services import SERVICES
 from bot.settings import ROOT
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 
@@ -105,5 +105,5 @@ async def designer_client(
         database_url, fake_rasa[1], DESIGNER_PROJECT_DIR=str(project), RASA_VENV=str(rasa_venv)
     )
     made: TestClient = await aiohttp_client(create_app(settings))
-    made.app[CHAT].now = lambda: OPEN_HOURS
+    made.app[SERVICES].now = lambda: OPEN_HOURS
     return made

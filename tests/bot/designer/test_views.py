@@ -13,9 +13,9 @@ import yaml
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
-from bot.channel.views import CHAT
 from bot.db.models import Message, Role
 from bot.designer.nlu_files import Project, examples_in
+from bot.services import SERVICES
 from bot.settings import RASA_VENV
 from tests.bot.conftest import FakeRasa
 from tests.bot.designer.conftest import SERVING
@@ -177,7 +177,7 @@ async def test_labelling_a_stored_message_with_control_characters_cannot_break_t
 ) -> None:
     designer = await sign_in(designer_client, "hex", role="designer")
     cid, _ = await queued(designer_client)
-    async with designer_client.app[CHAT].sessions.begin() as session:
+    async with designer_client.app[SERVICES].sessions.begin() as session:
         await session.execute(
             update(Message).filter_by(conversation_id=cid, role=Role.CUSTOMER).values(text=HOSTILE)
         )

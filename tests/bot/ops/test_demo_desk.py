@@ -9,9 +9,9 @@ from aiohttp.test_utils import TestClient
 from dotenv import dotenv_values
 from sqlalchemy import select
 
-from bot.channel.views import CHAT
 from bot.db.models import User
 from bot.ops import demo_desk, launcher
+from bot.services import SERVICES
 from bot.settings import ROOT, load_settings
 
 PASSWORD = "demo password 123"
@@ -21,9 +21,9 @@ SECRETS = {
 
 
 async def test_demo_accounts_are_created_once(client: TestClient) -> None:
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         assert await demo_desk.ensure_accounts(session, PASSWORD) == ["ana", "sam", "grace", "dee"]
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         assert await demo_desk.ensure_accounts(session, PASSWORD) == []
         roles = dict((await session.execute(select(User.username, User.role))).all())
     assert roles == {"ana": "agent", "sam": "senior", "grace": "supervisor", "dee": "designer"}

@@ -1,5 +1,5 @@
 """Customer messages wait their turn for Rasa in the service (RASA_MAX_IN_FLIGHT), first come
-first served, within RASA_TIMEOUT_SECONDS (bot/channel/chat.py, Chat._ask_rasa)."""
+first served, within RASA_TIMEOUT_SECONDS (bot/rasa/turn.py, BotTurns._ask_rasa)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.channel.views import CHAT
 from bot.db.models import Ticket
+from bot.rasa.turn import TURNS
+from bot.services import SERVICES
 from bot.settings import SettingsError
 from tests.bot.conftest import FakeRasa, settings_for
 from tests.bot.helpers import send, start, texts, wait_for
@@ -74,7 +75,7 @@ async def test_at_most_max_in_flight_reach_rasa_and_the_others_wait_their_turn(
 async def test_a_message_that_waits_past_the_timeout_goes_to_a_person_not_to_rasa(
     client: TestClient, fake_rasa: tuple[FakeRasa, int]
 ) -> None:
-    client.app[CHAT]._rasa_slots = asyncio.Semaphore(1)  # as RASA_MAX_IN_FLIGHT=1
+    client.app[TURNS]._rasa_slots = asyncio.Semaphore(1)  # as RASA_MAX_IN_FLIGHT=1
     first, first_auth = await start(client)
     second, second_auth = await start(client)
     await send(client, first, first_auth, "please hang", "m1")  # holds the one turn until 2 s
@@ -83,7 +84,7 @@ async def test_a_message_that_waits_past_the_timeout_goes_to_a_person_not_to_ras
     body = await wait_for(client, second, second_auth, 2)
     assert body["mode"] == "queued"
     assert [r["message"] for r in fake_rasa[0].received] == ["please hang"]
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         ticket = await session.scalar(select(Ticket).filter_by(conversation_id=second))
     assert ticket is not None and ticket.reason == "bot_unavailable"
     assert "the bot is busy" in ticket.brief["summary"]
@@ -92,11 +93,11 @@ async def test_a_message_that_waits_past_the_timeout_goes_to_a_person_not_to_ras
 async def test_slow_answers_lately_never_keep_a_message_that_did_not_wait_from_rasa(
     client: TestClient, fake_rasa: tuple[FakeRasa, int]
 ) -> None:
-    client.app[CHAT]._rasa_seconds = 100.0  # as if Rasa had been very slow
+    client.app[TURNS]._rasa_seconds = 100.0  # as if Rasa had been very slow
     cid, auth = await start(client)
     await send(client, cid, auth, "how much is shipping", "m1")
     assert texts(await wait_for(client, cid, auth, 2), "bot") == ["echo: how much is shipping"]
-    assert client.app[CHAT]._rasa_seconds < 100.0  # and the average comes down again
+    assert client.app[TURNS]._rasa_seconds < 100.0  # and the average comes down again
 
 
 def test_max_in_flight_is_at_least_one() -> None:

@@ -8,10 +8,10 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.channel.views import CHAT
 from bot.db.models import Conversation, Event, Note, Satisfaction, utcnow
 from bot.desk.queue import release_expired_leases
 from bot.desk.staff import deactivate
+from bot.services import SERVICES
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import (
     claimed,
@@ -45,7 +45,7 @@ async def test_ten_agents_claim_one_ticket_exactly_one_wins(client: TestClient) 
     )
     assert sorted(r.status for r in responses) == [200] + [409] * 9
     assert await count(client, Event, conversation_id=cid, kind="claimed") == 1
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         conversation = await session.get(Conversation, cid)
     assert conversation is not None and conversation.mode == "assigned"
 
@@ -121,7 +121,7 @@ async def test_private_note_is_never_shown_to_the_customer(client: TestClient) -
 async def test_silent_agents_claim_returns_to_the_queue(client: TestClient) -> None:
     agent = await sign_in(client, "kim")
     cid, _ = await claimed(client, agent)
-    async with client.app[CHAT].work() as work:
+    async with client.app[SERVICES].work() as work:
         assert await release_expired_leases(work) == []  # still within the lease
         released = await release_expired_leases(work, now=utcnow() + timedelta(hours=1))
     assert released == [cid]
@@ -146,7 +146,7 @@ async def test_deactivated_agent_is_signed_out_and_their_conversations_requeued(
 ) -> None:
     agent = await sign_in(client, "mo")
     cid, _ = await claimed(client, agent)
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         _, released = await deactivate(session, "mo")
     assert released == [cid]
     assert (await agent.get("/desk/api/me")).status == 401
@@ -200,7 +200,7 @@ async def test_resolve_asks_the_satisfaction_question_and_a_typed_score_answers_
     assert body["mode"] == "closed"
     assert body["messages"][-1]["survey"] == "csat"
     assert (await send(client, cid, auth, "4", "m9")).status == 201
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         rated = await session.get(Satisfaction, cid)
     assert rated is not None and (rated.score, rated.handled_by) == (4, "agent")
     assert (await poll(client, cid, auth))["mode"] == "closed"
@@ -265,7 +265,7 @@ async def test_every_transition_has_an_attributable_event(client: TestClient) ->
     agent = await sign_in(client, "una")
     cid, _ = await claimed(client, agent)
     await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "resolved"})
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         events = list(
             await session.scalars(select(Event).filter_by(conversation_id=cid).order_by(Event.id))
         )

@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.channel.views import CHAT
 from bot.db.models import Customer, Grant, Order
+from bot.services import SERVICES
 from tests.bot.helpers import Agent, claimed, count, seed_demo, sign_in
 
 MAYA = "C1001"  # orders 71042388 ($64.99, free shipping) and 71039951 ($44.97 with $6.99 shipping)
@@ -28,7 +28,7 @@ async def maya_with(client: TestClient, username: str, role: str = "agent") -> t
 
 
 async def balance(client: TestClient) -> int:
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         customer = await session.get(Customer, MAYA, populate_existing=True)
         assert customer is not None
         return customer.credit_balance_cents
@@ -39,10 +39,10 @@ async def test_credit_within_authority_is_applied_and_ledgered(client: TestClien
     late = remedy("credit", 1500, reason="box arrived two days late")
     body = await agent.json("POST", f"/desk/api/conversations/{cid}/grants", late, 201)
     assert body["applied"] == {"credit_balance_cents": 1500}
-    version = client.app[CHAT].policy.version
+    version = client.app[SERVICES].policy.version
     assert (body["flagged_for_audit"], body["policy_version"]) == (False, version)
     assert await balance(client) == 1500
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         grant = await session.scalar(select(Grant).filter_by(conversation_id=cid))
     assert grant is not None
     row = (grant.kind, grant.amount_cents, grant.order_id, grant.customer_id, grant.actor_role)
@@ -121,7 +121,7 @@ async def test_grant_at_the_audit_threshold_is_made_and_flagged_for_review(
     client: TestClient,
 ) -> None:
     senior, cid = await maya_with(client, "flo", role="senior")
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         order = await session.get(Order, "71042388")
         assert order is not None
         order.total_cents = 40000  # a large order, so a $250 refund fits in it
@@ -157,7 +157,7 @@ async def test_above_authority_goes_to_a_supervisor_who_approves_in_one_step(
     )
     assert twice.status == 409
     assert await balance(client) == 4000
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         grant = await session.get(Grant, decided["grant_id"])
     assert grant is not None and (grant.actor_role, grant.approval_id) == (
         "supervisor", asked["approval_id"],
@@ -197,7 +197,7 @@ async def test_grants_are_append_only_ledger_rows(client: TestClient) -> None:
     grants = f"/desk/api/conversations/{cid}/grants"
     for cents in (500, 700):
         await agent.json("POST", grants, remedy("credit", cents), 201)
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         total = await session.scalar(select(func.sum(Grant.amount_cents)))
     assert total == 1200 == await balance(client)
     routes = {r.method for r in client.app.router.routes() if "grants" in str(r.resource)}
@@ -205,14 +205,14 @@ async def test_grants_are_append_only_ledger_rows(client: TestClient) -> None:
 
 
 async def replacement_orders(client: TestClient) -> list[str]:
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         query = select(Order.id).where(Order.replaces_order_id.is_not(None)).order_by(Order.id)
         return list(await session.scalars(query))
 
 
 async def make_order_worth(client: TestClient, cents: int) -> None:
     """Order 71042388 with one line worth `cents` (the demo's is $64.99)."""
-    async with client.app[CHAT].sessions.begin() as session:
+    async with client.app[SERVICES].sessions.begin() as session:
         order = await session.get(Order, "71042388")
         assert order is not None
         order.items = {"lines": [{"name": "Aquarium, 75 gal", "qty": 1, "price_cents": cents}]}
@@ -296,7 +296,7 @@ async def test_replacement_approval_is_valued_by_the_server(client: TestClient) 
     decided = await boss.json(
         "POST", f"/desk/api/approvals/{asked['approval_id']}/decide", {"approve": True}
     )
-    async with client.app[CHAT].sessions() as session:
+    async with client.app[SERVICES].sessions() as session:
         grant = await session.get(Grant, decided["grant_id"])
     assert grant is not None
     assert (grant.amount_cents, grant.flagged_for_audit) == (26000, True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
-from bot.channel.views import CHAT
+from bot.services import SERVICES
 from tests.bot.helpers import claimed, queued, seed_demo, sign_in
 
 
 async def test_canned_replies_come_from_the_policy_file(client: TestClient) -> None:
     agent = await sign_in(client, "ada")
     replies = (await agent.json("GET", "/desk/api/canned-replies"))["replies"]
-    policy = client.app[CHAT].policy
+    policy = client.app[SERVICES].policy
     assert [r["id"] for r in replies] == [r.id for r in policy.desk.canned_replies]
     assert all(r["title"] and r["text"] for r in replies)
 

@@ -13,8 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.channel.chat import Chat
-from bot.channel.views import CHAT
+from bot.services import SERVICES, Services
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 from tests.e2e.conftest import free_port
 
@@ -39,9 +38,9 @@ class LiveService:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
 
     @property
-    def chat(self) -> Chat:
+    def services(self) -> Services:
         assert self.app is not None
-        return self.app[CHAT]
+        return self.app[SERVICES]
 
     async def _start(self) -> None:
         self._rasa = TestServer(self.fake.app(), host="127.0.0.1")
@@ -57,7 +56,7 @@ class LiveService:
         self._runner = web.AppRunner(self.app, shutdown_timeout=2)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        self.chat.now = lambda: OPEN_HOURS
+        self.services.now = lambda: OPEN_HOURS
 
     async def _stop(self) -> None:
         if self._runner is not None:
@@ -82,7 +81,7 @@ class LiveService:
         """Run `work(session)` in one committed transaction."""
 
         async def run() -> T:
-            async with self.chat.sessions.begin() as session:
+            async with self.services.sessions.begin() as session:
                 return await work(session)
 
         return self.call(run())

@@ -71,7 +71,7 @@ def live(tmp_path: Path, project: Path, rasa_venv: Path) -> Iterator[LiveService
         tmp_path, DESIGNER_PROJECT_DIR=str(project), RASA_VENV=str(rasa_venv)
     ) as service:
         service.in_session(_designer_and_history)
-        _tracker_store(service.chat.settings.rasa_tracker_store_url)
+        _tracker_store(service.services.settings.rasa_tracker_store_url)
         yield service
 
 

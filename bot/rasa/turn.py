@@ -1,9 +1,9 @@
-"""Units of work for the customer channel: receive a message, let the bot respond, hand over,
-tell waiting customers where they stand.
+"""The bot's turn: each customer message to Rasa and Rasa's answers back to the conversation.
 
-Each function runs one unit of work (`Chat.work`): it begins and commits a transaction, and what
-it collected to publish goes out only after the commit, so a client never sees anything the
-database does not have (N1).
+One turn at a time per conversation, in the order messages were stored; at most
+RASA_MAX_IN_FLIGHT messages at Rasa at once (back-pressure, `_ask_rasa`); and when the bot fails,
+the customer goes to a person with a brief from the transcript. A handoff payload in Rasa's
+answer queues the conversation (`relay`).
 """
 
 from __future__ import annotations
@@ -11,44 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel import callbacks, survey, tokens
-from bot.conversations import lifecycle
-from bot.conversations.hub import Hub
-from bot.conversations.lifecycle import Work, move
-from bot.conversations.messages import (
-    Closed,
-    StoredMessage,
-    add_message,
-    find_by_client_id,
-    get_conversation,
-)
-from bot.db.models import Message, Mode, Role, utcnow
+from bot.conversations.lifecycle import Work
+from bot.conversations.messages import Closed, StoredMessage, add_message, get_conversation
+from bot.db.models import Message, Mode, Role
 from bot.desk.presence import Availability, availability
-from bot.desk.queue import (
-    QueueError,
-    average_handle_seconds,
-    customer_back_to_bot,
-    open_handoff,
-    positions,
-)
-from bot.policy import ServicePolicy
+from bot.desk.queue import open_handoff
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
-from bot.settings import Settings
+from bot.services import Services
 
 log = logging.getLogger(__name__)
-DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
 # What a Rasa answer may carry besides text, relayed to the customer as sent.
 RELAYED = ("buttons", "image", "attachment", "custom")
 # Slots the handoff set that must not outlive it when the bot takes the conversation back.
@@ -65,143 +46,23 @@ LOOPING_REPEATS = 3
 MIN_RASA_SECONDS = 0.5
 
 
-@dataclass(frozen=True)
-class Started:
-    conversation_id: str
-    token: str
-    expires: int
-
-
 @dataclass
-class Chat:
-    settings: Settings
-    policy: ServicePolicy
-    sessions: async_sessionmaker[AsyncSession]
-    hub: Hub
+class BotTurns:
+    services: Services
     rasa: aiohttp.ClientSession
     actions: ActionServerWatch
-    # The clock for opening hours; tests move it.
-    now: Callable[[], datetime] = utcnow
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _users: dict[str, int] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _positions_due: bool = False
     _rasa_slots: asyncio.Semaphore = field(init=False)
     _rasa_seconds: float = 0.0  # how long Rasa's answers take lately (moving average)
 
     def __post_init__(self) -> None:
-        self.hub.listen(DESK_FEED, self._on_desk_feed)
-        self._rasa_slots = asyncio.Semaphore(self.settings.rasa_max_in_flight)
+        self._rasa_slots = asyncio.Semaphore(self.services.settings.rasa_max_in_flight)
 
-    @contextlib.asynccontextmanager
-    async def work(self) -> AsyncIterator[Work]:
-        """One transaction; its frames are published once it has committed (none if it fails)."""
-        async with self.sessions.begin() as session:
-            work = Work(session)
-            yield work
-        for conversation_id, body in work.frames:
-            await self.publish(conversation_id, body)
-        for body in work.desk:
-            await self.publish_desk(body)
-        if work.queue_changed:
-            await self.queue_changed()
-
-    # --- customers ------------------------------------------------------------------------
-
-    async def start(self, language: str, customer_id: str | None) -> Started:
-        async with self.sessions.begin() as session:
-            conversation = await lifecycle.start(
-                session, language=language, customer_id=customer_id
-            )
-        token, expires = tokens.issue(self.settings.secret, conversation.id)
-        return Started(conversation.id, token, expires)
-
-    async def receive(
-        self, conversation_id: str, client_msg_id: str, text: str
-    ) -> tuple[StoredMessage, bool]:
-        """Store a customer message once; returns it and whether it is new (N1, N2).
-
-        A message to a closed conversation is never refused: a score answers the satisfaction
-        question, anything else reopens the conversation with the bot.
-        """
-        rated = reopened = False
-        try:
-            async with self.work() as work:
-                session = work.session
-                existing = await find_by_client_id(session, conversation_id, client_msg_id)
-                if existing is not None:
-                    return existing, False
-                conversation = await get_conversation(session, conversation_id, for_update=True)
-                if conversation.mode == Mode.CLOSED:
-                    rated = await self._answer_to_survey(session, conversation_id, text)
-                    reopened = not rated and await move(
-                        work, conversation_id, Mode.CLOSED, Mode.BOT, "reopened", "customer"
-                    )
-                stored = await add_message(
-                    session, conversation_id, Role.CUSTOMER, text, client_msg_id=client_msg_id
-                )
-                work.said(conversation_id, stored)
-        except IntegrityError:
-            # the same client_msg_id committed concurrently: that first one is the answer
-            async with self.sessions() as session:
-                first = await find_by_client_id(session, conversation_id, client_msg_id)
-            if first is None:
-                raise
-            return first, False
-        if not rated:
-            self._spawn(self._respond(conversation_id, stored, reopened=reopened))
-        return stored, True
-
-    async def _answer_to_survey(
-        self, session: AsyncSession, conversation_id: str, text: str
-    ) -> bool:
-        """A bare 1-5 right after the satisfaction question is the answer to it."""
-        if not text.strip().isdigit() or int(text.strip()) not in survey.SCALE:
-            return False
-        last = await session.scalar(
-            select(Message)
-            .where(Message.conversation_id == conversation_id)
-            .order_by(Message.seq.desc())
-            .limit(1)
-        )
-        if last is None or not (last.payload or {}).get("survey"):
-            return False
-        # an answer to the question even when an earlier score stands (a second resolve):
-        # it must not reopen the chat and reach the bot as a message
-        await survey.record(session, conversation_id, int(text.strip()))
-        return True
-
-    async def rate(self, conversation_id: str, score: int) -> bool:
-        async with self.sessions.begin() as session:
-            return await survey.record(session, conversation_id, score)
-
-    async def typing(self, conversation_id: str, role: str, name: str | None = None) -> None:
-        """Not stored: a hint that lives only while both sides are connected."""
-        body: dict[str, Any] = {"type": "typing", "role": role}
-        if name:
-            body["name"] = name
-        await self.publish(conversation_id, body)
-
-    async def back_to_bot(self, conversation_id: str) -> None:
-        """The customer stops waiting for a person. Rasa first: if the bot can't take the
-        conversation back, the customer stays in the queue."""
-        async with self.sessions() as session:
-            if (await get_conversation(session, conversation_id)).mode != Mode.QUEUED:
-                raise QueueError("only a conversation waiting in the queue can go back to the bot")
-        await self.resume_bot(conversation_id, {})
-        async with self.work() as work:
-            await customer_back_to_bot(work, conversation_id, self.policy.messages["back_to_bot"])
-
-    async def leave_callback(self, conversation_id: str, contact: callbacks.Contact) -> None:
-        async with self.work() as work:
-            await callbacks.request_callback(work.session, conversation_id, contact)
-            thanks = await add_message(
-                work.session, conversation_id, Role.SYSTEM, self.policy.messages["callback_saved"]
-            )
-            work.said(conversation_id, thanks)
-            work.queue_changed = True  # desks show the call-back on the queue card
-
-    # --- the bot --------------------------------------------------------------------------
+    def respond(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
+        """Let the bot answer a stored customer message, in the background."""
+        self._spawn(self._respond(conversation_id, message, reopened))
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)
@@ -244,7 +105,10 @@ class Chat:
         Every other path (a lapsed lease, a sign-out, a transfer, a supervisor's join, a
         call-back) keeps the conversation with people and reaches the bot through one of these.
         """
-        secret, timeout = self.settings.rasa_jwt_secret, self.settings.rasa_timeout_seconds
+        secret, timeout = (
+            self.services.settings.rasa_jwt_secret,
+            self.services.settings.rasa_timeout_seconds,
+        )
         await rasa_client.resume(self.rasa, secret, conversation_id, CLEARED_SLOTS | slots, timeout)
         if new_session:
             await rasa_client.execute(
@@ -252,7 +116,7 @@ class Chat:
             )
 
     async def _bot_turn(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
-        async with self.sessions() as session:
+        async with self.services.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             mode, language = conversation.mode, conversation.language
             customer_id = conversation.customer_id
@@ -290,7 +154,7 @@ class Chat:
         still holds after it.)
         """
         loop = asyncio.get_running_loop()
-        budget = self.settings.rasa_timeout_seconds
+        budget = self.services.settings.rasa_timeout_seconds
         started = loop.time()
         try:
             async with asyncio.timeout(budget):
@@ -316,7 +180,7 @@ class Chat:
 
     async def relay(self, conversation_id: str, answers: list[dict[str, Any]]) -> None:
         """Store and push what the bot said; a handoff payload queues the conversation."""
-        async with self.work() as work:
+        async with self.services.work() as work:
             for answer in answers:
                 brief = (answer.get("custom") or {}).get("handoff")
                 if isinstance(brief, dict):
@@ -345,10 +209,14 @@ class Chat:
 
     async def _availability_notice(self, work: Work, conversation_id: str) -> None:
         """Tell a newly queued customer plainly when nobody can answer now; offer a call back."""
-        status, _ = await availability(work.session, self.policy.desk.hours, self.now())
+        status, _ = await availability(
+            work.session, self.services.policy.desk.hours, self.services.now()
+        )
         if status == Availability.OPEN:
             return
-        text = self.policy.messages[status].replace("{hours}", self.policy.desk.hours.describe)
+        text = self.services.policy.messages[status].replace(
+            "{hours}", self.services.policy.desk.hours.describe
+        )
         notice = await add_message(
             work.session,
             conversation_id,
@@ -361,13 +229,13 @@ class Chat:
     async def _hand_over_unavailable(
         self, conversation_id: str, message: StoredMessage, error: str, language: str
     ) -> None:
-        async with self.work() as work:
+        async with self.services.work() as work:
             try:
                 notice = await add_message(
                     work.session,
                     conversation_id,
                     Role.SYSTEM,
-                    self.policy.messages["bot_unavailable"],
+                    self.services.policy.messages["bot_unavailable"],
                 )
             except Closed:
                 return
@@ -376,7 +244,11 @@ class Chat:
                 work.session, conversation_id, message, error, language
             )
             ticket = await open_handoff(
-                work, conversation_id, brief, actor="service", policy_version=self.policy.version
+                work,
+                conversation_id,
+                brief,
+                actor="service",
+                policy_version=self.services.policy.version,
             )
             if ticket is not None:
                 await self._availability_notice(work, conversation_id)
@@ -387,83 +259,27 @@ class Chat:
         try:
             answers = await rasa_client.execute(
                 self.rasa,
-                self.settings.rasa_jwt_secret,
+                self.services.settings.rasa_jwt_secret,
                 conversation_id,
                 HANDED_BACK_ACTION,
-                self.settings.rasa_timeout_seconds,
+                self.services.settings.rasa_timeout_seconds,
             )
         except rasa_client.RasaUnavailable as error:
             log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
             answers = []
         if not any(answer.get("text") for answer in answers):
-            answers = [{"text": self.policy.messages["back_to_bot"]}]
+            answers = [{"text": self.services.policy.messages["back_to_bot"]}]
         async with self._turn(conversation_id):
             await self.relay(conversation_id, answers)
 
-    # --- live delivery --------------------------------------------------------------------
-
-    async def publish(self, conversation_id: str, body: dict[str, Any]) -> None:
-        """To everyone watching the conversation: its customer, its agent, a supervisor."""
-        await self.hub.publish(conversation_id, body | {"conversation_id": conversation_id})
-
-    async def publish_desk(self, body: dict[str, Any]) -> None:
-        """To every desk socket on every replica."""
-        await self.hub.publish(DESK_FEED, body)
-
-    async def queue_changed(self) -> None:
-        """Desks reload the queue; every replica updates its waiting customers' positions."""
-        await self.publish_desk({"type": "queue"})
-
-    def _on_desk_feed(self, body: dict[str, Any]) -> None:
-        if body.get("type") == "queue" and not self._positions_due:
-            self._positions_due = True  # a burst of changes makes one update
-            self._spawn(self._send_positions())
-
-    async def _send_positions(self) -> None:
-        await asyncio.sleep(0.05)
-        self._positions_due = False
-        watched = self.hub.watched() - {DESK_FEED}
-        if not watched:
-            return
-        try:
-            async with self.sessions() as session:
-                statuses = await self._queue_statuses(session)
-        except Exception:
-            log.exception("computing queue positions failed")
-            return
-        for conversation_id in watched & statuses.keys():
-            status = statuses[conversation_id] | {"conversation_id": conversation_id}
-            await self.hub.deliver(conversation_id, status)
-
-    async def queue_status(self, conversation_id: str) -> dict[str, Any] | None:
-        async with self.sessions() as session:
-            return (await self._queue_statuses(session)).get(conversation_id)
-
-    async def _queue_statuses(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
-        places = await positions(session)
-        if not places:
-            return {}
-        status, online = await availability(session, self.policy.desk.hours, self.now())
-        handle = await average_handle_seconds(session, self.policy.desk.default_handle_seconds)
-        return {
-            conversation_id: {
-                "type": "queue",
-                "position": place,
-                "waiting": len(places),
-                "agents_online": online,
-                "availability": str(status),
-                # a rough guide: each online agent takes the next in turn
-                "estimated_wait_seconds": math.ceil(place / online) * handle
-                if status == Availability.OPEN
-                else None,
-            }
-            for conversation_id, place in places.items()
-        }
-
     async def drain(self) -> None:
-        """Let bot turns in flight finish (on shutdown)."""
+        """Let bot turns in flight finish (on shutdown, and in tests before they look)."""
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=self.settings.rasa_timeout_seconds + 5)
+            timeout = self.services.settings.rasa_timeout_seconds + 5
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+
+TURNS = web.AppKey("turns", BotTurns)
 
 
 async def _unavailable_brief(

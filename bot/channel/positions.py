@@ -1,0 +1,89 @@
+"""Where each waiting customer stands: place in the queue, agents online, and a rough wait.
+
+Every replica recomputes the places of the customers whose sockets it holds whenever the queue
+changes anywhere (the desk feed of the hub), a burst of changes making one update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.desk.presence import Availability, availability
+from bot.desk.queue import average_handle_seconds, positions
+from bot.services import DESK_FEED, Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QueuePositions:
+    services: Services
+    _due: bool = False
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.services.hub.listen(DESK_FEED, self._on_desk_feed)
+
+    def _on_desk_feed(self, body: dict[str, Any]) -> None:
+        if body.get("type") == "queue" and not self._due:
+            self._due = True  # a burst of changes makes one update
+            task = asyncio.create_task(self._send())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self) -> None:
+        await asyncio.sleep(0.05)
+        self._due = False
+        hub = self.services.hub
+        watched = hub.watched() - {DESK_FEED}
+        if not watched:
+            return
+        try:
+            async with self.services.sessions() as session:
+                statuses = await self._statuses(session)
+        except Exception:
+            log.exception("computing queue positions failed")
+            return
+        for conversation_id in watched & statuses.keys():
+            status = statuses[conversation_id] | {"conversation_id": conversation_id}
+            await hub.deliver(conversation_id, status)
+
+    async def status(self, conversation_id: str) -> dict[str, Any] | None:
+        async with self.services.sessions() as session:
+            return (await self._statuses(session)).get(conversation_id)
+
+    async def _statuses(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
+        places = await positions(session)
+        if not places:
+            return {}
+        policy = self.services.policy
+        status, online = await availability(session, policy.desk.hours, self.services.now())
+        handle = await average_handle_seconds(session, policy.desk.default_handle_seconds)
+        return {
+            conversation_id: {
+                "type": "queue",
+                "position": place,
+                "waiting": len(places),
+                "agents_online": online,
+                "availability": str(status),
+                # a rough guide: each online agent takes the next in turn
+                "estimated_wait_seconds": math.ceil(place / online) * handle
+                if status == Availability.OPEN
+                else None,
+            }
+            for conversation_id, place in places.items()
+        }
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+
+POSITIONS = web.AppKey("positions", QueuePositions)

@@ -1,0 +1,114 @@
+"""The customer's websocket: the backlog since `since_seq`, then live messages, typing and queue
+positions; messages sent on it are stored as over HTTP and acknowledged once committed (N1).
+
+First frame {"type": "hello", "token": ..., "since_seq": k}, then {"type": "message", ...} or
+{"type": "typing"}. Errors come back as frames with the bodies HTTP would send (bot/web/http.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.channel import tokens
+from bot.channel.intake import INTAKE, parse_message
+from bot.channel.limits import limit_message
+from bot.channel.positions import POSITIONS
+from bot.conversations.lifecycle import mode_frame
+from bot.conversations.messages import NotFound, get_conversation, messages_since
+from bot.db.models import Mode
+from bot.errors import BadRequest, ServiceError, TooMany
+from bot.services import SERVICES
+from bot.web.http import UNAVAILABLE, error_frame, origin_allowed
+
+log = logging.getLogger(__name__)
+TYPING_INTERVAL_SECONDS = 2.0
+HELLO_TIMEOUT = 10
+MAX_FRAME_BYTES = 64 * 1024
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    if not origin_allowed(request, services.settings.allowed_origins):
+        raise web.HTTPForbidden(text="origin not allowed")
+    conversation_id = request.match_info["id"]
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
+    await socket.prepare(request)
+    try:
+        hello = await socket.receive_json(timeout=HELLO_TIMEOUT)
+        token = hello.get("token") if isinstance(hello, dict) else None
+        tokens.verify(services.settings.secret, conversation_id, str(token or ""))
+        since = hello.get("since_seq", 0)
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise BadRequest("invalid_since_seq", "since_seq must be a whole number")
+    except (TimeoutError, ValueError, TypeError, tokens.InvalidToken, BadRequest) as error:
+        await socket.close(code=4401, message=str(error)[:120].encode())
+        return socket
+    # join before replaying, so nothing stored in between is missed (a client drops repeats by seq)
+    services.hub.join(conversation_id, socket)
+    try:
+        async with services.sessions() as session:
+            conversation = await get_conversation(session, conversation_id)
+            backlog = await messages_since(session, conversation_id, since)
+        await socket.send_json(mode_frame(conversation.mode))
+        for message in backlog:
+            await socket.send_json(message.as_dict())
+        if conversation.mode == Mode.QUEUED and (
+            status := await request.app[POSITIONS].status(conversation_id)
+        ):
+            await socket.send_json(status)
+        last_typing = 0.0
+        async for frame in socket:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            if _is_typing(frame.data):
+                now = asyncio.get_running_loop().time()
+                if now - last_typing >= TYPING_INTERVAL_SECONDS:
+                    last_typing = now
+                    await services.typing(conversation_id, "customer")
+                continue
+            await _on_frame(request, socket, conversation_id, frame.data)
+    except NotFound:
+        await socket.close(code=4404, message=b"no such conversation")
+    finally:
+        services.hub.leave(conversation_id, socket)
+    return socket
+
+
+def _is_typing(raw: str) -> bool:
+    return len(raw) < 64 and raw.replace(" ", "") == '{"type":"typing"}'
+
+
+async def _on_frame(
+    request: web.Request, socket: web.WebSocketResponse, conversation_id: str, raw: str
+) -> None:
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("type") != "message":
+            raise BadRequest("invalid_message", 'expected {"type": "message", ...}')
+        incoming = parse_message(data, request.app[SERVICES].settings.max_message_chars)
+        limit_message(request, conversation_id)
+        stored, _ = await request.app[INTAKE].receive(
+            conversation_id, incoming.client_msg_id, incoming.text
+        )
+    except TooMany as error:
+        await socket.send_json(error_frame(error, client_msg_id=data.get("client_msg_id")))
+        return
+    except ServiceError as error:
+        await socket.send_json(error_frame(error))
+        return
+    except ValueError:
+        await socket.send_json({"type": "error", "error": "invalid_json", "message": "not JSON"})
+        return
+    except (SQLAlchemyError, OSError):
+        log.exception("storage unavailable for conversation %s", conversation_id)
+        await socket.send_json({"type": "error", **UNAVAILABLE})
+        return
+    # acknowledged only now: the message is committed (N1)
+    await socket.send_json(
+        {"type": "ack", "client_msg_id": stored.client_msg_id, "id": stored.id, "seq": stored.seq}
+    )
