@@ -119,7 +119,7 @@ test-rasa: model
 # The service (with the pages in a real browser, tests/bot/web/pages), and end-to-end tests against
 # real Rasa and action servers.
 test-bot: model
-	$(BOT_PY) -m pytest tests/bot tests/e2e
+	$(BOT_PY) -m pytest tests/test_layout.py tests/bot tests/e2e
 
 # The README's screenshots (docs/*.png), from the browser tests of the whole journey and of the
 # designer's pages.

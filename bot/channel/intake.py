@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel import callbacks, survey, tokens
-from bot.conversations import lifecycle
+from bot.channel import callbacks, tokens
+from bot.conversations import lifecycle, survey
 from bot.conversations.controls import first_control
 from bot.conversations.lifecycle import move
 from bot.conversations.messages import (

@@ -12,7 +12,6 @@ import json
 import logging
 
 from aiohttp import WSMsgType, web
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channel import tokens
 from bot.channel.intake import INTAKE, parse_message
@@ -23,7 +22,7 @@ from bot.conversations.messages import NotFound, get_conversation, messages_sinc
 from bot.db.models import Mode
 from bot.errors import BadRequest, ServiceError, TooMany
 from bot.services import SERVICES
-from bot.web.http import UNAVAILABLE, error_frame, origin_allowed
+from bot.web.http import STORAGE_ERRORS, UNAVAILABLE, error_frame, origin_allowed
 
 log = logging.getLogger(__name__)
 TYPING_INTERVAL_SECONDS = 2.0
@@ -104,7 +103,7 @@ async def _on_frame(
     except ValueError:
         await socket.send_json({"type": "error", "error": "invalid_json", "message": "not JSON"})
         return
-    except (SQLAlchemyError, OSError):
+    except STORAGE_ERRORS:
         log.exception("storage unavailable for conversation %s", conversation_id)
         await socket.send_json({"type": "error", **UNAVAILABLE})
         return

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel.survey import by_handler
+from bot.conversations.survey import by_handler
 from bot.db.models import Conversation, Message, Role, Ticket
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channel.survey import by_handler
+from bot.conversations.survey import by_handler
 from bot.db.models import Approval, ApprovalStatus, Grant, Ticket, TicketStatus, utcnow
 from bot.desk.presence import online_agents
 

@@ -13,6 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.errors import BadRequest, ServiceError, described
 
 log = logging.getLogger(__name__)
+# The database (or the network to it) failing: a reply says so and nothing is acknowledged.
+STORAGE_ERRORS = (SQLAlchemyError, OSError)
 # Nothing was stored, so nothing is acknowledged: the client keeps what it sent and retries.
 UNAVAILABLE = {"error": "unavailable", "message": "the message could not be stored; please retry"}
 
@@ -51,6 +53,6 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except ServiceError as error:
         status, body, headers = described(error)
         return web.json_response(body, status=status, headers=headers)
-    except (SQLAlchemyError, OSError):
+    except STORAGE_ERRORS:
         log.exception("storage unavailable for %s %s", request.method, request.path)
         return web.json_response(UNAVAILABLE, status=503)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.channel import survey
+from bot.conversations import survey
 from bot.conversations.lifecycle import start as start_conversation
 from bot.conversations.messages import event
 from bot.db.engine import create_engine, session_factory
