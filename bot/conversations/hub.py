@@ -119,8 +119,6 @@ class Hub:
                         frame = json.loads(message["data"])
                         if frame.get("origin") != self._origin:
                             await self.deliver(str(frame["key"]), dict(frame["body"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
+            except Exception:  # not CancelledError (a BaseException): closing still stops this
                 log.exception("Redis subscription lost; reconnecting")
                 await asyncio.sleep(1)
