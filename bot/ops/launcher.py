@@ -33,14 +33,8 @@ RASA_BIN = RASA_VENV / "bin"
 BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
 MODELS = ROOT / "models"
 LOGS = ROOT / "var" / "log"
-# Everything `rasa train` reads, including the custom NLU component's code.
-TRAINING_INPUTS = (
-    "config.yml",
-    "domain.yml",
-    "data",
-    "actions/nlu/linear.py",
-    "actions/nlu/encoder.py",
-)
+# Everything `rasa train` reads, including the code of the components that run inside Rasa.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "actions/nlu")
 
 
 def fingerprint(root: Path = ROOT) -> str:
@@ -48,13 +42,17 @@ def fingerprint(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in TRAINING_INPUTS:
         path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if _source(p)) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(b"\0")
             digest.update(file.read_bytes())
             digest.update(b"\0")
     return digest.hexdigest()[:16]
+
+
+def _source(path: Path) -> bool:
+    return path.is_file() and "__pycache__" not in path.parts
 
 
 def model_path(root: Path = ROOT) -> Path:

@@ -40,6 +40,9 @@ def test_fingerprint_is_stable_and_changes_with_any_training_input(project: Path
 def test_fingerprint_ignores_files_rasa_does_not_train_on(project: Path) -> None:
     first = launcher.fingerprint(project)
     (project / "README.md").write_text("notes")
+    cache = project / "actions" / "nlu" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "linear.cpython-310.pyc").write_bytes(b"compiled")  # Python writes these on import
     assert launcher.fingerprint(project) == first
 
 
