@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.controls import first_control
 from bot.db.models import CallbackRequest, CallbackStatus, Ticket, TicketStatus
-from bot.desk.queue import QueueError
-from bot.errors import Invalid
+from bot.errors import Conflict, Invalid
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}[0-9]")
@@ -68,7 +67,7 @@ async def request_callback(
         )
     )
     if ticket is None:
-        raise QueueError("this conversation is not waiting for a person")
+        raise Conflict("this conversation is not waiting for a person")
     for earlier in await session.scalars(
         select(CallbackRequest).where(
             CallbackRequest.conversation_id == conversation_id,

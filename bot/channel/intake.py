@@ -28,8 +28,8 @@ from bot.conversations.messages import (
     get_conversation,
 )
 from bot.db.models import Message, Mode, Role
-from bot.desk.queue import QueueError, customer_back_to_bot
-from bot.errors import BadRequest
+from bot.desk.queue import customer_back_to_bot
+from bot.errors import BadRequest, Conflict
 from bot.rasa.turn import BotTurns
 from bot.services import Services
 
@@ -150,7 +150,7 @@ class Intake:
         conversation back, the customer stays in the queue."""
         async with self.services.sessions() as session:
             if (await get_conversation(session, conversation_id)).mode != Mode.QUEUED:
-                raise QueueError("only a conversation waiting in the queue can go back to the bot")
+                raise Conflict("only a conversation waiting in the queue can go back to the bot")
         await self.turns.resume_bot(conversation_id, {})
         async with self.services.work() as work:
             await customer_back_to_bot(

@@ -18,7 +18,7 @@ from bot.designer import groups as grouping
 from bot.designer import inbox, labels
 from bot.designer.nlu_files import LabelConflict, Project
 from bot.designer.training import Trainer
-from bot.desk.queue import QueueError
+from bot.errors import Conflict
 from bot.policy import Understanding
 from bot.settings import Settings
 
@@ -87,11 +87,11 @@ async def label(
     designer: Designer, user: User, wanted: labels.LabelRequest, keys: list[str]
 ) -> Label:
     """Write the label into the files and remember it; all of it or (on any error) none.
-    A request that is wrong raises LabelError; one that clashes with the data, QueueError."""
+    A request that is wrong raises LabelError; one that clashes with the data, Conflict."""
     try:
         planned = labels.plan(designer.project, wanted)
     except LabelConflict as error:
-        raise QueueError(str(error)) from None
+        raise Conflict(str(error)) from None
     record = planned.record(designer.project)
     async with designer.sessions() as session:
         made = Label(author_id=user.id, kind=wanted.kind, intent=planned.intent, record=record)
@@ -101,7 +101,7 @@ async def label(
             session.add_all(LabelledMessage(key=key, label_id=made.id) for key in set(keys))
             await session.flush()
         except IntegrityError:
-            raise QueueError("some of these messages were labelled already") from None
+            raise Conflict("some of these messages were labelled already") from None
         labels.apply(designer.project, planned)  # the files only once the rows are in place
         try:
             await session.commit()
@@ -115,7 +115,7 @@ async def undo(designer: Designer, label_id: int) -> Label:
     async with designer.sessions.begin() as session:
         found = await session.get(Label, label_id, with_for_update=True)
         if found is None or found.status != LabelStatus.WRITTEN:
-            raise QueueError("only a label not yet promoted can be undone")
+            raise Conflict("only a label not yet promoted can be undone")
         found.status = LabelStatus.UNDONE
         for row in await session.scalars(select(LabelledMessage).filter_by(label_id=found.id)):
             await session.delete(row)

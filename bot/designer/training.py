@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Label, LabelStatus, TrainingRun, TrainingStatus, User, utcnow
 from bot.designer.compare import compare
-from bot.desk.queue import QueueError
+from bot.errors import Conflict
 from bot.ops.launcher import model_path
 from bot.rasa import client as rasa_client
 
@@ -66,7 +66,7 @@ class Trainer:
                 session.add(run)
                 await session.flush()
         except IntegrityError:
-            raise QueueError("a training run is in progress; wait for it to finish") from None
+            raise Conflict("a training run is in progress; wait for it to finish") from None
         task = asyncio.create_task(self._run(run.id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -194,7 +194,7 @@ class Trainer:
         async with self.sessions() as session:
             run = await session.get(TrainingRun, run_id)
         if run is None or run.status != TrainingStatus.READY or not run.candidate:
-            raise QueueError("only a finished run that is ready to review can be promoted")
+            raise Conflict("only a finished run that is ready to review can be promoted")
         candidate = Path(run.candidate)
         served = self.models / candidate.name
         if not served.exists():
@@ -204,7 +204,7 @@ class Trainer:
         try:
             await rasa_client.load_model(self.rasa, self.rasa_jwt_secret, str(served), 300)
         except rasa_client.RasaUnavailable as error:
-            raise QueueError(f"the Rasa server did not load the model: {error}") from None
+            raise Conflict(f"the Rasa server did not load the model: {error}") from None
         async with self.sessions.begin() as session:
             await session.execute(
                 update(TrainingRun)

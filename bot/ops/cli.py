@@ -20,8 +20,8 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.designer import cli as designer_cli
 from bot.designer.nlu_files import LabelError
-from bot.desk.queue import QueueError
 from bot.desk.staff import StaffError, create_user, deactivate
+from bot.errors import ServiceError
 from bot.ops.demo import seed
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -129,7 +129,7 @@ def main() -> int:
         else:
             parser.print_help()
             return 2
-    except (SettingsError, StaffError, QueueError, LabelError, identity.InvalidIdentity) as error:
+    except (SettingsError, StaffError, ServiceError, LabelError, identity.InvalidIdentity) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     return 0

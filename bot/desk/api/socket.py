@@ -15,8 +15,8 @@ from aiohttp import WSMsgType, web
 from bot.db.models import User
 from bot.desk import presence, staff
 from bot.desk.api.auth import COOKIE, DESK_SESSION, current_user
-from bot.desk.queue import DESK_ROLES, QueueError, owned_ticket
-from bot.errors import Forbidden
+from bot.desk.queue import DESK_ROLES, owned_ticket
+from bot.errors import Conflict, Forbidden
 from bot.services import DESK_FEED, SERVICES, Services
 from bot.web.http import origin_allowed
 
@@ -70,7 +70,7 @@ async def _keep_present(
                 for key in [k for k in watching if not k.startswith("notes:")]:
                     try:
                         await owned_ticket(session, key, user)
-                    except (Forbidden, QueueError):
+                    except (Forbidden, Conflict):
                         for gone in (key, f"notes:{key}"):
                             services.hub.leave(gone, socket)
                             watching.discard(gone)
@@ -139,7 +139,7 @@ async def _on_frame(
     try:
         async with services.sessions() as session:
             await owned_ticket(session, conversation_id, user)
-    except (Forbidden, QueueError) as error:
+    except (Forbidden, Conflict) as error:
         await socket.send_json({"type": "error", "error": "forbidden", "message": str(error)})
         return
     if "typing" in data:
