@@ -62,10 +62,7 @@ class BotTurns:
 
     def respond(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
         """Let the bot answer a stored customer message, in the background."""
-        self._spawn(self._respond(conversation_id, message, reopened))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(self._respond(conversation_id, message, reopened))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -105,10 +102,8 @@ class BotTurns:
         Every other path (a lapsed lease, a sign-out, a transfer, a supervisor's join, a
         call-back) keeps the conversation with people and reaches the bot through one of these.
         """
-        secret, timeout = (
-            self.services.settings.rasa_jwt_secret,
-            self.services.settings.rasa_timeout_seconds,
-        )
+        settings = self.services.settings
+        secret, timeout = settings.rasa_jwt_secret, settings.rasa_timeout_seconds
         await rasa_client.resume(self.rasa, secret, conversation_id, CLEARED_SLOTS | slots, timeout)
         if new_session:
             await rasa_client.execute(
@@ -209,14 +204,11 @@ class BotTurns:
 
     async def _availability_notice(self, work: Work, conversation_id: str) -> None:
         """Tell a newly queued customer plainly when nobody can answer now; offer a call back."""
-        status, _ = await availability(
-            work.session, self.services.policy.desk.hours, self.services.now()
-        )
+        policy = self.services.policy
+        status, _ = await availability(work.session, policy.desk.hours, self.services.now())
         if status == Availability.OPEN:
             return
-        text = self.services.policy.messages[status].replace(
-            "{hours}", self.services.policy.desk.hours.describe
-        )
+        text = policy.messages[status].replace("{hours}", policy.desk.hours.describe)
         notice = await add_message(
             work.session,
             conversation_id,
@@ -256,13 +248,14 @@ class BotTurns:
     async def confirm_outcome(self, conversation_id: str) -> None:
         """After a person hands back, the bot welcomes the customer and confirms what was done
         (from the outcome slots); if it can't, the service says the customer is back with it."""
+        settings = self.services.settings
         try:
             answers = await rasa_client.execute(
                 self.rasa,
-                self.services.settings.rasa_jwt_secret,
+                settings.rasa_jwt_secret,
                 conversation_id,
                 HANDED_BACK_ACTION,
-                self.services.settings.rasa_timeout_seconds,
+                settings.rasa_timeout_seconds,
             )
         except rasa_client.RasaUnavailable as error:
             log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
