@@ -29,7 +29,10 @@ export async function api(method, path, body) {
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError(0, { error: "network", message: "The desk can't reach the service. Check your connection." });
+    throw new ApiError(0, {
+      error: "network",
+      message: "The desk can't reach the service. Check your connection.",
+    });
   }
   let answer = null;
   try {

@@ -9,13 +9,37 @@ import { ApiError, get, post } from "./api.js";
 import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
 import { DeskSocket, showConnection } from "./socket.js";
 import { fail, toast } from "./ui.js";
-import { $, REMEDY_LABEL, clear, clock, day, h, linkify, money, parseDollars, paw, reasonLabel, since, words } from "../shared/dom.js";
+import {
+  $,
+  REMEDY_LABEL,
+  clear,
+  clock,
+  day,
+  h,
+  linkify,
+  money,
+  parseDollars,
+  paw,
+  reasonLabel,
+  since,
+  words,
+} from "../shared/dom.js";
 
 for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
 
 const BASE_TITLE = document.title;
-const OUTCOME_FOR = { credit: "credited", refund: "refunded", fee_waiver: "fee_waived", replacement: "replaced" };
-const MODE_LABEL = { bot: "With the bot", queued: "Waiting in the queue", assigned: "With a person", closed: "Closed" };
+const OUTCOME_FOR = {
+  credit: "credited",
+  refund: "refunded",
+  fee_waiver: "fee_waived",
+  replacement: "replaced",
+};
+const MODE_LABEL = {
+  bot: "With the bot",
+  queued: "Waiting in the queue",
+  assigned: "With a person",
+  closed: "Closed",
+};
 const SIGNAL_LABEL = {
   repeated_question: "Repeated question",
   negative_feedback: "Said it didn't help",
@@ -28,7 +52,12 @@ const SIGNAL_LABEL = {
 
 const state = {
   me: null,
-  config: { wrap_ups: ["resolved"], teams: [], remedies: ["credit", "refund", "fee_waiver", "replacement"], audit_threshold_cents: 25000 },
+  config: {
+    wrap_ups: ["resolved"],
+    teams: [],
+    remedies: ["credit", "refund", "fee_waiver", "replacement"],
+    audit_threshold_cents: 25000,
+  },
   canned: [],
   queue: [],
   seenTickets: null,
@@ -60,7 +89,10 @@ function chime() {
   try {
     audio = audio || new AudioContext();
     const now = audio.currentTime;
-    for (const [offset, frequency] of [[0, 880], [0.12, 1320]]) {
+    for (const [offset, frequency] of [
+      [0, 880],
+      [0.12, 1320],
+    ]) {
       const osc = audio.createOscillator();
       const gain = audio.createGain();
       osc.frequency.value = frequency;
@@ -98,13 +130,18 @@ function firstName(view) {
 function myConversationIds() {
   const ids = [];
   for (const t of state.assigned) ids.push(t.conversation_id);
-  for (const t of state.escalated) if (!ids.includes(t.conversation_id)) ids.push(t.conversation_id);
+  for (const t of state.escalated)
+    if (!ids.includes(t.conversation_id)) ids.push(t.conversation_id);
   for (const id of state.extra) if (!ids.includes(id)) ids.push(id);
   return ids;
 }
 
 function ticketOf(cid) {
-  return state.assigned.find((t) => t.conversation_id === cid) || state.escalated.find((t) => t.conversation_id === cid) || null;
+  return (
+    state.assigned.find((t) => t.conversation_id === cid) ||
+    state.escalated.find((t) => t.conversation_id === cid) ||
+    null
+  );
 }
 
 function saveExtra() {
@@ -114,7 +151,12 @@ function saveExtra() {
 // --- the socket --------------------------------------------------------------------------------
 
 const socket = new DeskSocket({
-  onState: showConnection(refreshAll, { open: "Online", connecting: "Connecting…", signed_out: "Signed out", down: "Offline, reconnecting…" }),
+  onState: showConnection(refreshAll, {
+    open: "Online",
+    connecting: "Connecting…",
+    signed_out: "Signed out",
+    down: "Offline, reconnecting…",
+  }),
   onFrame,
 });
 
@@ -147,12 +189,14 @@ function onFrame(frame) {
       break;
     case "approvals":
       loadApprovals().then(() => {
-        if (frame.decided && state.views.has(frame.conversation_id)) reloadView(frame.conversation_id);
+        if (frame.decided && state.views.has(frame.conversation_id))
+          reloadView(frame.conversation_id);
         if (state.selected) renderContext();
       });
       if (frame.decided) {
         const decided = state.approvals.find((a) => a.id === frame.decided);
-        if (decided) toast(`A supervisor decided your ${REMEDY_LABEL[decided.kind].toLowerCase()} request.`);
+        if (decided)
+          toast(`A supervisor decided your ${REMEDY_LABEL[decided.kind].toLowerCase()} request.`);
       }
       break;
     case "escalation":
@@ -197,7 +241,10 @@ function onMode(cid, frame) {
 
 function showTyping(cid) {
   clearTimeout(state.typingTimers.get(cid));
-  state.typingTimers.set(cid, setTimeout(() => clearTyping(cid), 4000));
+  state.typingTimers.set(
+    cid,
+    setTimeout(() => clearTyping(cid), 4000),
+  );
   if (cid === state.selected) {
     const line = $("#typing-line");
     if (line) line.textContent = `${firstName(state.views.get(cid))} is typing…`;
@@ -259,7 +306,10 @@ async function reloadView(cid, render = true) {
     const view = await get(`/desk/api/conversations/${encodeURIComponent(cid)}`);
     state.views.set(cid, view);
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 403 || error.status === 409 || error.status === 404)) {
+    if (
+      error instanceof ApiError &&
+      (error.status === 403 || error.status === 409 || error.status === 404)
+    ) {
       state.extra.delete(cid);
       saveExtra();
       dropConversation(cid);
@@ -304,18 +354,37 @@ function renderQueue() {
     state.queue.map((t) =>
       h(
         "li",
-        { class: `queue-item${t.priority === "high" ? " is-high" : ""}`, dataset: { ticket: t.ticket_id } },
+        {
+          class: `queue-item${t.priority === "high" ? " is-high" : ""}`,
+          dataset: { ticket: t.ticket_id },
+        },
         h(
           "div",
           { class: "queue-top" },
-          t.priority === "high" ? h("span", { class: "badge badge-high", text: "High priority" }) : null,
+          t.priority === "high"
+            ? h("span", { class: "badge badge-high", text: "High priority" })
+            : null,
           h("span", { class: "badge badge-reason", text: reasonLabel(t.reason) }),
-          h("span", { class: "badge badge-lang", title: "Language", text: t.language.toUpperCase() }),
+          h("span", {
+            class: "badge badge-lang",
+            title: "Language",
+            text: t.language.toUpperCase(),
+          }),
           t.escalated ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null,
-          h("span", { class: "waiting", dataset: { since: t.waiting_since } }, h("span", { class: "sr-only", text: "Waiting " }), since(t.waiting_since)),
+          h(
+            "span",
+            { class: "waiting", dataset: { since: t.waiting_since } },
+            h("span", { class: "sr-only", text: "Waiting " }),
+            since(t.waiting_since),
+          ),
         ),
         h("p", { class: "queue-summary", text: t.summary || "No summary." }),
-        t.callback ? h("p", { class: "queue-callback", text: `Left contact details: ${[t.callback.email, t.callback.phone].filter(Boolean).join(", ")}` }) : null,
+        t.callback
+          ? h("p", {
+              class: "queue-callback",
+              text: `Left contact details: ${[t.callback.email, t.callback.phone].filter(Boolean).join(", ")}`,
+            })
+          : null,
         t.team ? h("p", { class: "queue-team", text: `For the ${t.team} team` }) : null,
         h("button", {
           type: "button",
@@ -350,7 +419,8 @@ async function claim(ticket, button) {
 function renderMine() {
   const ids = myConversationIds();
   const list = $("#mine-list");
-  $("#mine-count").textContent = `${state.assigned.length}${state.me ? `/${state.me.max_concurrent}` : ""}`;
+  $("#mine-count").textContent =
+    `${state.assigned.length}${state.me ? `/${state.me.max_concurrent}` : ""}`;
   $("#mine-empty").hidden = ids.length > 0;
   clear(
     list,
@@ -377,7 +447,10 @@ function renderMine() {
             "span",
             { class: "mine-text" },
             h("span", { class: "mine-name", text: customerName(view) }),
-            h("span", { class: "mine-preview", text: last ? `${last.role === "agent" ? "You: " : ""}${last.text}` : "" }),
+            h("span", {
+              class: "mine-preview",
+              text: last ? `${last.role === "agent" ? "You: " : ""}${last.text}` : "",
+            }),
             ticket ? h("span", { class: "mine-reason", text: reasonLabel(ticket.reason) }) : null,
           ),
           unread ? h("span", { class: "unread", text: String(unread) }) : null,
@@ -412,11 +485,17 @@ function saveDraft() {
 function turnMessages(view) {
   const turns = new Map();
   const brief = view.brief || {};
-  const count = Math.max(0, ...(brief.intents || []).map((i) => i.turn || 0), ...(brief.signals || []).map((s) => s.turn || 0));
+  const count = Math.max(
+    0,
+    ...(brief.intents || []).map((i) => i.turn || 0),
+    ...(brief.signals || []).map((s) => s.turn || 0),
+  );
   const handoffs = view.events.filter((e) => e.kind === "handoff");
   if (!count || !handoffs.length) return turns;
   const at = new Date(handoffs[handoffs.length - 1].at).getTime();
-  const before = view.transcript.filter((m) => m.role === "customer" && new Date(m.created_at).getTime() <= at);
+  const before = view.transcript.filter(
+    (m) => m.role === "customer" && new Date(m.created_at).getTime() <= at,
+  );
   const first = before.length - count;
   for (let turn = 1; turn <= count; turn += 1) {
     const message = before[first + turn - 1];
@@ -438,7 +517,10 @@ function renderConversation() {
   }
   // a re-render of the same conversation keeps what the agent is typing
   const typed = $("#composer-text");
-  const keep = typed && body.dataset.cid === state.selected ? { value: typed.value, focused: document.activeElement === typed } : null;
+  const keep =
+    typed && body.dataset.cid === state.selected
+      ? { value: typed.value, focused: document.activeElement === typed }
+      : null;
   body.dataset.cid = state.selected;
   const turns = turnMessages(view);
   view.turnOf = new Map([...turns].map(([turn, seq]) => [seq, turn]));
@@ -471,10 +553,30 @@ function header(view) {
     h(
       "div",
       { class: "conv-actions", role: "group", "aria-label": "Conversation actions" },
-      h("button", { type: "button", class: "btn btn-quiet", text: "Transfer", onclick: transferDialog }),
-      h("button", { type: "button", class: "btn btn-quiet", text: "Escalate", onclick: escalateDialog }),
-      h("button", { type: "button", class: "btn btn-secondary", text: "Return to bot", onclick: returnDialog }),
-      h("button", { type: "button", class: "btn btn-primary", text: "Resolve", onclick: resolveDialog }),
+      h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        text: "Transfer",
+        onclick: transferDialog,
+      }),
+      h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        text: "Escalate",
+        onclick: escalateDialog,
+      }),
+      h("button", {
+        type: "button",
+        class: "btn btn-secondary",
+        text: "Return to bot",
+        onclick: returnDialog,
+      }),
+      h("button", {
+        type: "button",
+        class: "btn btn-primary",
+        text: "Resolve",
+        onclick: resolveDialog,
+      }),
     ),
   );
 }
@@ -489,13 +591,17 @@ function renderStatus() {
   if (view.customer) bits.push(view.customer.id);
   line.textContent = bits.join(" · ");
   const closed = view.mode !== "assigned";
-  for (const button of document.querySelectorAll(".conv-actions button, .composer button, .composer textarea")) {
+  for (const button of document.querySelectorAll(
+    ".conv-actions button, .composer button, .composer textarea",
+  )) {
     button.disabled = closed;
   }
   const notice = $("#conv-notice");
   if (notice) {
     notice.hidden = !closed;
-    notice.textContent = closed ? `This conversation is ${MODE_LABEL[view.mode].toLowerCase()} now.` : "";
+    notice.textContent = closed
+      ? `This conversation is ${MODE_LABEL[view.mode].toLowerCase()} now.`
+      : "";
   }
 }
 
@@ -512,13 +618,30 @@ function brief(view, turns) {
       "summary",
       {},
       h("span", { class: "brief-title", id: "brief-title", text: "Case brief" }),
-      h("span", { class: "badge badge-reason", text: reasonLabel(b.reason || view.ticket.reason, b.rule) }),
-      view.ticket.priority === "high" ? h("span", { class: "badge badge-high", text: "High priority" }) : null,
-      score ? h("span", { class: "badge badge-score", text: `Frustration score ${b.frustration_score} (hands over at ${b.threshold})` }) : null,
-      view.ticket.escalation_note ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null,
+      h("span", {
+        class: "badge badge-reason",
+        text: reasonLabel(b.reason || view.ticket.reason, b.rule),
+      }),
+      view.ticket.priority === "high"
+        ? h("span", { class: "badge badge-high", text: "High priority" })
+        : null,
+      score
+        ? h("span", {
+            class: "badge badge-score",
+            text: `Frustration score ${b.frustration_score} (hands over at ${b.threshold})`,
+          })
+        : null,
+      view.ticket.escalation_note
+        ? h("span", { class: "badge badge-escalated", text: "Escalated" })
+        : null,
     ),
     h("p", { class: "brief-summary", text: b.summary || view.ticket.summary || "No summary." }),
-    view.ticket.escalation_note ? h("p", { class: "brief-escalation", text: `Escalation note: ${view.ticket.escalation_note}` }) : null,
+    view.ticket.escalation_note
+      ? h("p", {
+          class: "brief-escalation",
+          text: `Escalation note: ${view.ticket.escalation_note}`,
+        })
+      : null,
     h(
       "div",
       { class: "brief-grid" },
@@ -558,7 +681,14 @@ function brief(view, turns) {
           ? h(
               "ul",
               { class: "plain" },
-              answered.map((a) => h("li", {}, h("span", { class: "turn", text: `Turn ${a.turn}` }), words(a.response))),
+              answered.map((a) =>
+                h(
+                  "li",
+                  {},
+                  h("span", { class: "turn", text: `Turn ${a.turn}` }),
+                  words(a.response),
+                ),
+              ),
             )
           : h("p", { class: "muted", text: earlierAnswers(b.bot_answers) }),
       ),
@@ -566,8 +696,21 @@ function brief(view, turns) {
         "section",
         { "aria-labelledby": "brief-steps" },
         h("h3", { id: "brief-steps", text: "Suggested next steps" }),
-        steps.length ? h("ol", { class: "steps" }, steps.map((s) => h("li", { text: s }))) : h("p", { class: "muted", text: "Read the transcript." }),
-        orders.length ? h("p", { class: "brief-orders" }, "Order mentioned: ", orders.map((o, i) => [i ? ", " : "", h("strong", { text: o })])) : null,
+        steps.length
+          ? h(
+              "ol",
+              { class: "steps" },
+              steps.map((s) => h("li", { text: s })),
+            )
+          : h("p", { class: "muted", text: "Read the transcript." }),
+        orders.length
+          ? h(
+              "p",
+              { class: "brief-orders" },
+              "Order mentioned: ",
+              orders.map((o, i) => [i ? ", " : "", h("strong", { text: o })]),
+            )
+          : null,
       ),
     ),
   );
@@ -584,14 +727,29 @@ function highlight(seq) {
 }
 
 function thread(view) {
-  const items = [...view.transcript.map((m) => ({ ...m, kind: "message" })), ...view.notes.map((n) => ({ ...n, kind: "note" }))];
-  items.sort((a, b) => new Date(a.created_at) - new Date(b.created_at) || (a.seq || 0) - (b.seq || 0));
+  const items = [
+    ...view.transcript.map((m) => ({ ...m, kind: "message" })),
+    ...view.notes.map((n) => ({ ...n, kind: "note" })),
+  ];
+  items.sort(
+    (a, b) => new Date(a.created_at) - new Date(b.created_at) || (a.seq || 0) - (b.seq || 0),
+  );
   return h(
     "section",
     { class: "thread", "aria-labelledby": "transcript-title" },
     h("h3", { class: "sr-only", id: "transcript-title", text: "Transcript" }),
     h("p", { class: "conv-notice", id: "conv-notice", role: "status", hidden: true }),
-    h("ol", { class: "transcript", id: "transcript", role: "log", "aria-live": "polite", "aria-relevant": "additions" }, items.map((item) => transcriptItem(view, item))),
+    h(
+      "ol",
+      {
+        class: "transcript",
+        id: "transcript",
+        role: "log",
+        "aria-live": "polite",
+        "aria-relevant": "additions",
+      },
+      items.map((item) => transcriptItem(view, item)),
+    ),
     h("p", { class: "typing-line", id: "typing-line", "aria-live": "polite" }),
   );
 }
@@ -608,7 +766,12 @@ function transcriptItem(view, item) {
     return h(
       "li",
       { class: "item note" },
-      h("p", { class: "item-head" }, h("strong", { text: `Private note · ${item.author}` }), h("time", { datetime: item.created_at, text: clock(item.created_at) })),
+      h(
+        "p",
+        { class: "item-head" },
+        h("strong", { text: `Private note · ${item.author}` }),
+        h("time", { datetime: item.created_at, text: clock(item.created_at) }),
+      ),
       h("p", { class: "item-text", text: item.text }),
     );
   }
@@ -616,7 +779,11 @@ function transcriptItem(view, item) {
   const turn = view.turnOf && view.turnOf.get(item.seq);
   return h(
     "li",
-    { class: `item role-${item.role}${signals.length ? " has-signal" : ""}`, dataset: { seq: item.seq }, tabindex: signals.length ? "-1" : undefined },
+    {
+      class: `item role-${item.role}${signals.length ? " has-signal" : ""}`,
+      dataset: { seq: item.seq },
+      tabindex: signals.length ? "-1" : undefined,
+    },
     h(
       "p",
       { class: "item-head" },
@@ -625,12 +792,22 @@ function transcriptItem(view, item) {
       h("time", { datetime: item.created_at, text: clock(item.created_at) }),
     ),
     h("p", { class: "item-text" }, linkify(item.text)),
-    item.buttons ? h("p", { class: "item-buttons", text: `Offered: ${item.buttons.map((b) => b.title).join(" · ")}` }) : null,
+    item.buttons
+      ? h("p", {
+          class: "item-buttons",
+          text: `Offered: ${item.buttons.map((b) => b.title).join(" · ")}`,
+        })
+      : null,
     signals.length
       ? h(
           "ul",
           { class: "chips item-signals", "aria-label": "Signals in this message" },
-          signals.map((s) => h("li", { class: "chip chip-signal", text: `${SIGNAL_LABEL[s.name] || words(s.name)} +${s.weight}` })),
+          signals.map((s) =>
+            h("li", {
+              class: "chip chip-signal",
+              text: `${SIGNAL_LABEL[s.name] || words(s.name)} +${s.weight}`,
+            }),
+          ),
         )
       : null,
   );
@@ -640,7 +817,11 @@ function appendItem(item) {
   const list = $("#transcript");
   const view = state.views.get(state.selected);
   if (!list || !view) return;
-  const stick = list.parentElement.scrollHeight - list.parentElement.scrollTop - list.parentElement.clientHeight < 160;
+  const stick =
+    list.parentElement.scrollHeight -
+      list.parentElement.scrollTop -
+      list.parentElement.clientHeight <
+    160;
   list.append(transcriptItem(view, item.kind ? item : { ...item, kind: "message" }));
   if (stick || item.role === "agent" || item.kind === "note") scrollTranscript();
 }
@@ -659,9 +840,26 @@ function composer(view) {
     maxlength: String(state.config.max_message_chars || 2000),
     placeholder: `Write to ${firstName(view)}… (Enter sends, Shift+Enter for a new line)`,
   });
-  const label = h("label", { for: "composer-text", class: "sr-only", id: "composer-label", text: `Reply to ${firstName(view)}` });
-  const replyTab = h("button", { type: "button", class: "seg", "aria-pressed": "true", text: "Reply", onclick: () => setComposing("reply") });
-  const noteTab = h("button", { type: "button", class: "seg", "aria-pressed": "false", text: "Private note", onclick: () => setComposing("note") });
+  const label = h("label", {
+    for: "composer-text",
+    class: "sr-only",
+    id: "composer-label",
+    text: `Reply to ${firstName(view)}`,
+  });
+  const replyTab = h("button", {
+    type: "button",
+    class: "seg",
+    "aria-pressed": "true",
+    text: "Reply",
+    onclick: () => setComposing("reply"),
+  });
+  const noteTab = h("button", {
+    type: "button",
+    class: "seg",
+    "aria-pressed": "false",
+    text: "Private note",
+    onclick: () => setComposing("note"),
+  });
   const canned = h(
     "select",
     {
@@ -678,7 +876,12 @@ function composer(view) {
   const form = h(
     "form",
     { class: "composer", novalidate: true, onsubmit: sendComposer },
-    h("div", { class: "composer-top" }, h("div", { class: "segmented", role: "group", "aria-label": "Write a" }, replyTab, noteTab), h("p", { class: "composer-hint", id: "composer-hint", text: "The customer sees this." })),
+    h(
+      "div",
+      { class: "composer-top" },
+      h("div", { class: "segmented", role: "group", "aria-label": "Write a" }, replyTab, noteTab),
+      h("p", { class: "composer-hint", id: "composer-hint", text: "The customer sees this." }),
+    ),
     label,
     text,
     h(
@@ -686,7 +889,12 @@ function composer(view) {
       { class: "composer-bar" },
       h("label", { for: "canned", class: "sr-only", text: "Canned replies" }),
       canned,
-      h("button", { type: "button", class: "btn btn-quiet", text: "Search answers", onclick: faqDialog }),
+      h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        text: "Search answers",
+        onclick: faqDialog,
+      }),
       h("button", { type: "submit", class: "btn btn-primary", id: "composer-send", text: "Send" }),
     ),
   );
@@ -715,8 +923,10 @@ function setComposing(kind) {
   note.setAttribute("aria-pressed", String(kind === "note"));
   form.classList.toggle("is-note", kind === "note");
   const view = state.views.get(state.selected);
-  $("#composer-hint").textContent = kind === "note" ? "Only colleagues see private notes." : `${firstName(view)} sees this.`;
-  $("#composer-label").textContent = kind === "note" ? "Private note" : `Reply to ${firstName(view)}`;
+  $("#composer-hint").textContent =
+    kind === "note" ? "Only colleagues see private notes." : `${firstName(view)} sees this.`;
+  $("#composer-label").textContent =
+    kind === "note" ? "Private note" : `Reply to ${firstName(view)}`;
   $("#composer-send").textContent = kind === "note" ? "Add note" : "Send";
 }
 
@@ -791,7 +1001,13 @@ function dialog(title, fields, okLabel, onOk) {
 
 function field(id, label, control, hint) {
   control.id = id;
-  return h("div", { class: "field" }, h("label", { for: id, text: label }), control, hint ? h("p", { class: "hint", text: hint }) : null);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: label }),
+    control,
+    hint ? h("p", { class: "hint", text: hint }) : null,
+  );
 }
 
 function wrapUpDefault(view) {
@@ -802,7 +1018,13 @@ function wrapUpDefault(view) {
 
 function wrapUpSelect(view) {
   const chosen = wrapUpDefault(view);
-  return h("select", { name: "code" }, state.config.wrap_ups.map((code) => h("option", { value: code, selected: code === chosen, text: words(code) })));
+  return h(
+    "select",
+    { name: "code" },
+    state.config.wrap_ups.map((code) =>
+      h("option", { value: code, selected: code === chosen, text: words(code) }),
+    ),
+  );
 }
 
 function afterLeaving(cid, message) {
@@ -824,7 +1046,9 @@ function returnDialog() {
   dialog(
     "Return to the bot",
     [
-      h("p", { text: `The bot takes the conversation back and confirms to ${firstName(view)} what you arranged.` }),
+      h("p", {
+        text: `The bot takes the conversation back and confirms to ${firstName(view)} what you arranged.`,
+      }),
       field("return-outcome", "Outcome", wrapUpSelect(view)),
     ],
     "Return to bot",
@@ -840,7 +1064,10 @@ function resolveDialog() {
   const view = state.views.get(cid);
   dialog(
     "Resolve the conversation",
-    [h("p", { text: `The chat closes and ${firstName(view)} is asked how satisfied they are.` }), field("resolve-code", "Wrap-up code", wrapUpSelect(view))],
+    [
+      h("p", { text: `The chat closes and ${firstName(view)} is asked how satisfied they are.` }),
+      field("resolve-code", "Wrap-up code", wrapUpSelect(view)),
+    ],
     "Resolve",
     async (form) => {
       await post(`/desk/api/conversations/${cid}/resolve`, { wrap_up: form.elements.code.value });
@@ -853,7 +1080,13 @@ function escalateDialog() {
   const cid = state.selected;
   dialog(
     "Escalate to a supervisor",
-    [field("escalate-note", "What should the supervisor look at?", h("textarea", { name: "note", rows: "3", maxlength: "500", required: true }))],
+    [
+      field(
+        "escalate-note",
+        "What should the supervisor look at?",
+        h("textarea", { name: "note", rows: "3", maxlength: "500", required: true }),
+      ),
+    ],
     "Escalate",
     async (form) => {
       const note = form.elements.note.value.trim();
@@ -869,7 +1102,9 @@ async function transferDialog() {
   const cid = state.selected;
   let colleagues = [];
   try {
-    colleagues = (await get("/desk/api/colleagues")).users.filter((u) => u.username !== state.me.username);
+    colleagues = (await get("/desk/api/colleagues")).users.filter(
+      (u) => u.username !== state.me.username,
+    );
   } catch (error) {
     fail(error);
   }
@@ -877,18 +1112,34 @@ async function transferDialog() {
     "select",
     { name: "agent" },
     h("option", { value: "", text: "Choose a colleague…" }),
-    colleagues.map((u) => h("option", { value: u.username, text: `${u.display_name} (${u.role}${u.online ? ", online" : ", offline"})` })),
+    colleagues.map((u) =>
+      h("option", {
+        value: u.username,
+        text: `${u.display_name} (${u.role}${u.online ? ", online" : ", offline"})`,
+      }),
+    ),
   );
-  const team = h("select", { name: "team" }, h("option", { value: "", text: "Or a team…" }), state.config.teams.map((t) => h("option", { value: t, text: words(t) })));
+  const team = h(
+    "select",
+    { name: "team" },
+    h("option", { value: "", text: "Or a team…" }),
+    state.config.teams.map((t) => h("option", { value: t, text: words(t) })),
+  );
   dialog(
     "Transfer the conversation",
-    [field("transfer-agent", "To a colleague", person, "They take it over at once."), field("transfer-team", "Or back to the queue for a team", team)],
+    [
+      field("transfer-agent", "To a colleague", person, "They take it over at once."),
+      field("transfer-team", "Or back to the queue for a team", team),
+    ],
     "Transfer",
     async (form) => {
       const to = form.elements.agent.value;
       const teamName = form.elements.team.value;
       if (!to && !teamName) throw new Error("Choose a colleague or a team.");
-      await post(`/desk/api/conversations/${cid}/transfer`, to ? { to_agent: to } : { to_team: teamName });
+      await post(
+        `/desk/api/conversations/${cid}/transfer`,
+        to ? { to_agent: to } : { to_team: teamName },
+      );
       afterLeaving(cid, "Transferred.");
     },
   );
@@ -897,7 +1148,12 @@ async function transferDialog() {
 function faqDialog() {
   const view = state.views.get(state.selected);
   const results = h("ul", { class: "faq-results", "aria-live": "polite" });
-  const search = h("input", { type: "search", name: "q", autocomplete: "off", placeholder: "e.g. refund timing, skip autoship" });
+  const search = h("input", {
+    type: "search",
+    name: "q",
+    autocomplete: "off",
+    placeholder: "e.g. refund timing, skip autoship",
+  });
   let timer = null;
   const run = async () => {
     const q = search.value.trim();
@@ -906,7 +1162,9 @@ function faqDialog() {
       return;
     }
     try {
-      const { answers } = await get(`/desk/api/faq?q=${encodeURIComponent(q)}&language=${encodeURIComponent(view.language)}`);
+      const { answers } = await get(
+        `/desk/api/faq?q=${encodeURIComponent(q)}&language=${encodeURIComponent(view.language)}`,
+      );
       clear(
         results,
         answers.length
@@ -938,7 +1196,12 @@ function faqDialog() {
     clearTimeout(timer);
     timer = setTimeout(run, 200);
   });
-  dialog("Search the bot's answers", [field("faq-q", "Search", search), results], "Close", () => true);
+  dialog(
+    "Search the bot's answers",
+    [field("faq-q", "Search", search), results],
+    "Close",
+    () => true,
+  );
 }
 
 // --- the customer and remedies -----------------------------------------------------------------
@@ -947,13 +1210,23 @@ function renderContext() {
   const view = state.views.get(state.selected);
   const box = $("#context");
   if (!view) return;
-  clear(box, customerCard(view), view.customer ? remedyCard(view) : null, view.customer ? ordersCard(view) : null, view.customer ? extrasCard(view) : null);
+  clear(
+    box,
+    customerCard(view),
+    view.customer ? remedyCard(view) : null,
+    view.customer ? ordersCard(view) : null,
+    view.customer ? extrasCard(view) : null,
+  );
 }
 
 function customerCard(view) {
   const c = view.customer;
   if (!c) {
-    const q = h("input", { type: "search", placeholder: "E-mail, name, phone or order number", autocomplete: "off" });
+    const q = h("input", {
+      type: "search",
+      placeholder: "E-mail, name, phone or order number",
+      autocomplete: "off",
+    });
     const found = h("ul", { class: "plain lookup-results", "aria-live": "polite" });
     const form = h(
       "form",
@@ -962,7 +1235,9 @@ function customerCard(view) {
         onsubmit: async (event) => {
           event.preventDefault();
           try {
-            const { customers } = await get(`/desk/api/customers?q=${encodeURIComponent(q.value.trim())}`);
+            const { customers } = await get(
+              `/desk/api/customers?q=${encodeURIComponent(q.value.trim())}`,
+            );
             clear(
               found,
               customers.length
@@ -971,7 +1246,12 @@ function customerCard(view) {
                       "li",
                       {},
                       h("span", { text: `${x.name} · ${x.email}` }),
-                      h("button", { type: "button", class: "btn btn-small btn-secondary", text: "Link", onclick: () => link(x.id) }),
+                      h("button", {
+                        type: "button",
+                        class: "btn btn-small btn-secondary",
+                        text: "Link",
+                        onclick: () => link(x.id),
+                      }),
                     ),
                   )
                 : h("li", { class: "muted", text: "Nobody found." }),
@@ -981,15 +1261,43 @@ function customerCard(view) {
           }
         },
       },
-      field("lookup-q", "Find the customer", q, "Check who they are first, e.g. order number and e-mail."),
+      field(
+        "lookup-q",
+        "Find the customer",
+        q,
+        "Check who they are first, e.g. order number and e-mail.",
+      ),
       h("button", { type: "submit", class: "btn btn-secondary btn-small", text: "Search" }),
     );
-    return h("section", { class: "card", "aria-labelledby": "customer-title" }, h("h2", { id: "customer-title", class: "card-title", text: "Customer" }), h("p", { class: "muted", text: "Not signed in on the website. Link the conversation to a customer to see their orders and give remedies." }), form, found);
+    return h(
+      "section",
+      { class: "card", "aria-labelledby": "customer-title" },
+      h("h2", { id: "customer-title", class: "card-title", text: "Customer" }),
+      h("p", {
+        class: "muted",
+        text: "Not signed in on the website. Link the conversation to a customer to see their orders and give remedies.",
+      }),
+      form,
+      found,
+    );
   }
   return h(
     "section",
     { class: "card customer", "aria-labelledby": "customer-title" },
-    h("div", { class: "customer-head" }, h("span", { class: "avatar avatar-large", "aria-hidden": "true", text: c.name.charAt(0) }), h("div", {}, h("h2", { id: "customer-title", class: "card-title", text: c.name }), h("p", { class: "muted", text: `${c.id} · member since ${new Date(c.member_since).getFullYear()}` }))),
+    h(
+      "div",
+      { class: "customer-head" },
+      h("span", { class: "avatar avatar-large", "aria-hidden": "true", text: c.name.charAt(0) }),
+      h(
+        "div",
+        {},
+        h("h2", { id: "customer-title", class: "card-title", text: c.name }),
+        h("p", {
+          class: "muted",
+          text: `${c.id} · member since ${new Date(c.member_since).getFullYear()}`,
+        }),
+      ),
+    ),
     h(
       "dl",
       { class: "facts" },
@@ -1024,16 +1332,47 @@ function orderLimit(order, kind) {
 
 function remedyCard(view) {
   const orders = view.customer.orders.filter((o) => !o.replaces_order_id);
-  const mentioned = ((view.brief && view.brief.entities && view.brief.entities.order_id) || []).find((id) => orders.some((o) => o.id === id));
+  const mentioned = (
+    (view.brief && view.brief.entities && view.brief.entities.order_id) ||
+    []
+  ).find((id) => orders.some((o) => o.id === id));
   const kinds = state.config.remedies;
   const kindGroup = h(
     "div",
     { class: "kinds", role: "radiogroup", "aria-labelledby": "remedy-kind-label" },
-    kinds.map((k, i) => h("label", { class: "kind" }, h("input", { type: "radio", name: "kind", value: k, checked: i === 0 }), h("span", { text: REMEDY_LABEL[k] || words(k) }))),
+    kinds.map((k, i) =>
+      h(
+        "label",
+        { class: "kind" },
+        h("input", { type: "radio", name: "kind", value: k, checked: i === 0 }),
+        h("span", { text: REMEDY_LABEL[k] || words(k) }),
+      ),
+    ),
   );
-  const orderSelect = h("select", { name: "order" }, orders.map((o) => h("option", { value: o.id, selected: o.id === mentioned, text: `#${o.id} · ${o.status} · ${money(o.total_cents)}` })));
-  const amount = h("input", { name: "amount", inputmode: "decimal", autocomplete: "off", placeholder: "0.00", "aria-describedby": "remedy-limit" });
-  const reason = h("input", { name: "reason", maxlength: "500", autocomplete: "off", placeholder: "e.g. late delivery, asked twice" });
+  const orderSelect = h(
+    "select",
+    { name: "order" },
+    orders.map((o) =>
+      h("option", {
+        value: o.id,
+        selected: o.id === mentioned,
+        text: `#${o.id} · ${o.status} · ${money(o.total_cents)}`,
+      }),
+    ),
+  );
+  const amount = h("input", {
+    name: "amount",
+    inputmode: "decimal",
+    autocomplete: "off",
+    placeholder: "0.00",
+    "aria-describedby": "remedy-limit",
+  });
+  const reason = h("input", {
+    name: "reason",
+    maxlength: "500",
+    autocomplete: "off",
+    placeholder: "e.g. late delivery, asked twice",
+  });
   const limit = h("p", { class: "limit", id: "remedy-limit", "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", text: "Give" });
   const error = h("p", { class: "form-error", role: "alert" });
@@ -1043,7 +1382,17 @@ function remedyCard(view) {
     h("p", { class: "field-label", id: "remedy-kind-label", text: "Remedy" }),
     kindGroup,
     field("remedy-order", "Order", orderSelect),
-    h("div", { class: "field" }, h("label", { for: "remedy-amount", text: "Amount" }), h("div", { class: "money" }, h("span", { "aria-hidden": "true", text: "$" }), Object.assign(amount, { id: "remedy-amount" }))),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "remedy-amount", text: "Amount" }),
+      h(
+        "div",
+        { class: "money" },
+        h("span", { "aria-hidden": "true", text: "$" }),
+        Object.assign(amount, { id: "remedy-amount" }),
+      ),
+    ),
     limit,
     field("remedy-reason", "Reason (kept in the ledger)", reason),
     error,
@@ -1074,7 +1423,12 @@ function remedyCard(view) {
     }
     limit.textContent = text;
     const above = cents !== null && cents > allowed;
-    submit.textContent = cents === null ? `Give a ${label}` : above ? `Ask a supervisor to approve ${money(cents)}` : `Give ${money(cents)} ${kind === "credit" ? "credit" : label}`;
+    submit.textContent =
+      cents === null
+        ? `Give a ${label}`
+        : above
+          ? `Ask a supervisor to approve ${money(cents)}`
+          : `Give ${money(cents)} ${kind === "credit" ? "credit" : label}`;
     submit.classList.toggle("btn-warning", above);
   };
   const prefill = () => {
@@ -1092,7 +1446,8 @@ function remedyCard(view) {
     const { kind, order, cents, allowed } = current();
     error.textContent = "";
     if (!order) return void (error.textContent = "Choose the order.");
-    if (cents === null || cents <= 0) return void (error.textContent = "Give an amount in dollars, like 15 or 15.50.");
+    if (cents === null || cents <= 0)
+      return void (error.textContent = "Give an amount in dollars, like 15 or 15.50.");
     if (!reason.value.trim()) {
       error.textContent = "Say why: it goes in the ledger.";
       reason.focus();
@@ -1103,11 +1458,16 @@ function remedyCard(view) {
     try {
       if (cents > allowed) {
         await post(`/desk/api/conversations/${state.selected}/approvals`, body);
-        toast(`Approval requested: ${REMEDY_LABEL[kind].toLowerCase()} of ${money(cents)}. You'll see the decision here.`);
+        toast(
+          `Approval requested: ${REMEDY_LABEL[kind].toLowerCase()} of ${money(cents)}. You'll see the decision here.`,
+        );
         await loadApprovals();
       } else {
         const made = await post(`/desk/api/conversations/${state.selected}/grants`, body);
-        toast(`${REMEDY_LABEL[kind]} of ${money(cents)} done${made.applied && made.applied.replacement_order_id ? `: order ${made.applied.replacement_order_id}` : ""}.`, "success");
+        toast(
+          `${REMEDY_LABEL[kind]} of ${money(cents)} done${made.applied && made.applied.replacement_order_id ? `: order ${made.applied.replacement_order_id}` : ""}.`,
+          "success",
+        );
       }
       await reloadView(state.selected);
     } catch (failure) {
@@ -1131,7 +1491,16 @@ function remedyCard(view) {
             "ul",
             { class: "plain" },
             view.grants.map((g) =>
-              h("li", { class: "grant" }, h("strong", { text: `${REMEDY_LABEL[g.kind]} ${money(g.amount_cents)}` }), ` on #${g.order_id}`, g.flagged_for_audit ? h("span", { class: "badge badge-escalated", text: "Flagged for audit" }) : null, g.approval_id ? h("span", { class: "badge", text: "Approved" }) : null),
+              h(
+                "li",
+                { class: "grant" },
+                h("strong", { text: `${REMEDY_LABEL[g.kind]} ${money(g.amount_cents)}` }),
+                ` on #${g.order_id}`,
+                g.flagged_for_audit
+                  ? h("span", { class: "badge badge-escalated", text: "Flagged for audit" })
+                  : null,
+                g.approval_id ? h("span", { class: "badge", text: "Approved" }) : null,
+              ),
             ),
           ),
         )
@@ -1144,7 +1513,16 @@ function remedyCard(view) {
           h(
             "ul",
             { class: "plain" },
-            requests.map((a) => h("li", { class: `approval status-${a.status}` }, `${REMEDY_LABEL[a.kind]} ${money(a.amount_cents)} on #${a.order_id}: `, h("strong", { text: a.status === "pending" ? "waiting for a supervisor" : a.status }))),
+            requests.map((a) =>
+              h(
+                "li",
+                { class: `approval status-${a.status}` },
+                `${REMEDY_LABEL[a.kind]} ${money(a.amount_cents)} on #${a.order_id}: `,
+                h("strong", {
+                  text: a.status === "pending" ? "waiting for a supervisor" : a.status,
+                }),
+              ),
+            ),
           ),
         )
       : null,
@@ -1164,16 +1542,35 @@ function ordersCard(view) {
         h(
           "li",
           { class: "order", dataset: { order: o.id } },
-          h("p", { class: "order-head" }, h("strong", { text: `#${o.id}` }), h("span", { class: `status status-${o.status.toLowerCase().replace(/[^a-z]+/g, "-")}`, text: o.status })),
-          h("p", { class: "muted", text: `Placed ${day(o.placed_at)}${o.replaces_order_id ? ` · replaces #${o.replaces_order_id}` : ""}` }),
-          h("ul", { class: "lines" }, o.lines.map((l) => h("li", { text: `${l.qty} × ${l.name}` }))),
+          h(
+            "p",
+            { class: "order-head" },
+            h("strong", { text: `#${o.id}` }),
+            h("span", {
+              class: `status status-${o.status.toLowerCase().replace(/[^a-z]+/g, "-")}`,
+              text: o.status,
+            }),
+          ),
+          h("p", {
+            class: "muted",
+            text: `Placed ${day(o.placed_at)}${o.replaces_order_id ? ` · replaces #${o.replaces_order_id}` : ""}`,
+          }),
+          h(
+            "ul",
+            { class: "lines" },
+            o.lines.map((l) => h("li", { text: `${l.qty} × ${l.name}` })),
+          ),
           h(
             "p",
             { class: "order-money" },
             h("span", { text: `Total ${money(o.total_cents)}` }),
             o.shipping_cents ? h("span", { text: `Shipping ${money(o.shipping_cents)}` }) : null,
-            o.refunded_cents ? h("span", { class: "changed", text: `Refunded ${money(o.refunded_cents)}` }) : null,
-            o.fees_waived_cents ? h("span", { class: "changed", text: `Fees waived ${money(o.fees_waived_cents)}` }) : null,
+            o.refunded_cents
+              ? h("span", { class: "changed", text: `Refunded ${money(o.refunded_cents)}` })
+              : null,
+            o.fees_waived_cents
+              ? h("span", { class: "changed", text: `Fees waived ${money(o.fees_waived_cents)}` })
+              : null,
           ),
         ),
       ),
@@ -1192,12 +1589,33 @@ function extrasCard(view) {
       ? h(
           "ul",
           { class: "plain autoships" },
-          c.autoships.map((a) => h("li", {}, h("strong", { text: a.product }), h("span", { class: "muted", text: ` every ${a.every_weeks} weeks · next ${day(a.next_delivery)} · ${money(a.price_cents)} · ${a.status}` }))),
+          c.autoships.map((a) =>
+            h(
+              "li",
+              {},
+              h("strong", { text: a.product }),
+              h("span", {
+                class: "muted",
+                text: ` every ${a.every_weeks} weeks · next ${day(a.next_delivery)} · ${money(a.price_cents)} · ${a.status}`,
+              }),
+            ),
+          ),
         )
       : h("p", { class: "muted", text: "No Autoship." }),
     h("h3", { text: "Earlier conversations" }),
     earlier.length
-      ? h("ul", { class: "plain" }, earlier.slice(0, 6).map((e) => h("li", { class: "muted", text: `${day(e.started)} · ${MODE_LABEL[e.mode] || e.mode}` })))
+      ? h(
+          "ul",
+          { class: "plain" },
+          earlier
+            .slice(0, 6)
+            .map((e) =>
+              h("li", {
+                class: "muted",
+                text: `${day(e.started)} · ${MODE_LABEL[e.mode] || e.mode}`,
+              }),
+            ),
+        )
       : h("p", { class: "muted", text: "This is their first chat." }),
   );
 }
@@ -1248,7 +1666,10 @@ async function main() {
     if (!document.hidden) updateTitle();
   });
   try {
-    const [config, canned] = await Promise.all([get("/desk/api/desk-config"), get("/desk/api/canned-replies")]);
+    const [config, canned] = await Promise.all([
+      get("/desk/api/desk-config"),
+      get("/desk/api/canned-replies"),
+    ]);
     state.config = config;
     state.canned = canned.replies;
   } catch (error) {
@@ -1267,7 +1688,10 @@ async function main() {
   const first = wanted && myConversationIds().includes(wanted) ? wanted : myConversationIds()[0];
   if (first && !state.selected) await open(first);
   setInterval(tick, 1000);
-  setInterval(heartbeats, Math.max(10, Math.min(60, (state.config.lease_seconds || 300) / 4)) * 1000);
+  setInterval(
+    heartbeats,
+    Math.max(10, Math.min(60, (state.config.lease_seconds || 300) / 4)) * 1000,
+  );
 }
 
 main().catch((error) => {

@@ -11,8 +11,16 @@ export function h(tag, props, ...children) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = String(value);
     else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "hidden" || key === "disabled" || key === "checked" || key === "selected" || key === "required") node[key] = Boolean(value);
+    else if (key.startsWith("on") && typeof value === "function")
+      node.addEventListener(key.slice(2), value);
+    else if (
+      key === "hidden" ||
+      key === "disabled" ||
+      key === "checked" ||
+      key === "selected" ||
+      key === "required"
+    )
+      node[key] = Boolean(value);
     else if (key === "value") node.value = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
@@ -24,7 +32,12 @@ function append(node, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(node, child);
-    else node.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    else
+      node.append(
+        typeof child === "string" || typeof child === "number"
+          ? document.createTextNode(String(child))
+          : child,
+      );
   }
 }
 
@@ -70,7 +83,11 @@ export function parseDollars(text) {
 }
 
 const timeFormat = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric" });
+const dateFormat = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+});
 
 export function clock(iso) {
   return timeFormat.format(new Date(iso));
@@ -97,11 +114,19 @@ export function plural(count, one, many = `${one}s`) {
 }
 
 export function words(code) {
-  const text = String(code || "").replace(/^utter_(faq\/)?/, "").replace(/[_/]+/g, " ").trim();
+  const text = String(code || "")
+    .replace(/^utter_(faq\/)?/, "")
+    .replace(/[_/]+/g, " ")
+    .trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-export const REMEDY_LABEL = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
+export const REMEDY_LABEL = {
+  credit: "Credit",
+  refund: "Refund",
+  fee_waiver: "Fee waiver",
+  replacement: "Replacement",
+};
 
 const REASONS = {
   frustration: "Frustration",

@@ -73,19 +73,26 @@
       notice: "Notice:",
       greeting:
         "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, returns, payments and the Pet Pharmacy. What can I do for you?",
-      suggestions: ["Where is my order?", "How much is shipping?", "Skip an Autoship delivery", "Talk to a person"],
+      suggestions: [
+        "Where is my order?",
+        "How much is shipping?",
+        "Skip an Autoship delivery",
+        "Talk to a person",
+      ],
       suggested: "Suggested replies",
       reconnecting: "Connection lost. Reconnecting…",
       offline: "You're offline. We'll send your messages when you're back.",
       handoffTitle: "Connecting you to a person",
-      handoffLead: "Everything you've written so far is passed on, so you won't need to repeat yourself.",
+      handoffLead:
+        "Everything you've written so far is passed on, so you won't need to repeat yourself.",
       findingPlace: "Finding your place in the queue…",
       position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
       eta: (text) => `Estimated wait: ${text}.`,
       etaUnder: "under a minute",
       etaMinutes: (n) => `about ${n} minute${n === 1 ? "" : "s"}`,
       etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
-      offlineTeam: "Our team can't answer right now. Leave your details below and we'll contact you.",
+      offlineTeam:
+        "Our team can't answer right now. Leave your details below and we'll contact you.",
       backToBot: "Back to the assistant",
       backFailed: "A person is already picking up your chat.",
       joined: (name) => `${name} has joined the chat`,
@@ -111,7 +118,12 @@
   const OPTIONS = {
     title: data.title || T.title,
     greeting: data.greeting || T.greeting,
-    suggestions: data.suggestions ? data.suggestions.split("|").map((s) => s.trim()).filter(Boolean) : T.suggestions,
+    suggestions: data.suggestions
+      ? data.suggestions
+          .split("|")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : T.suggestions,
     customer: data.customer || null,
     position: data.position === "left" ? "left" : "right",
   };
@@ -197,7 +209,10 @@
   function when(iso) {
     const date = iso ? new Date(iso) : new Date();
     const sameDay = date.toDateString() === new Date().toDateString();
-    return { iso: date.toISOString(), text: (sameDay ? "" : `${dayFormat.format(date)}, `) + timeFormat.format(date) };
+    return {
+      iso: date.toISOString(),
+      text: (sameDay ? "" : `${dayFormat.format(date)}, `) + timeFormat.format(date),
+    };
   }
 
   function etaText(seconds) {
@@ -220,7 +235,8 @@
       if (!saved || typeof saved !== "object") return {};
       // a different signed-in customer (or none) gets their own conversation
       if (saved.customer !== customerOf(OPTIONS.customer)) return { open: saved.open };
-      if (saved.expires && saved.expires * 1000 < Date.now()) return { open: saved.open, expiredBefore: true };
+      if (saved.expires && saved.expires * 1000 < Date.now())
+        return { open: saved.open, expiredBefore: true };
       return saved;
     } catch {
       return {};
@@ -275,19 +291,34 @@
   const badge = el("span", { class: "fh-badge", "aria-hidden": "true", hidden: true });
   const launcher = el(
     "button",
-    { class: "fh-launcher", type: "button", "aria-expanded": "false", "aria-controls": "fh-panel", "aria-label": T.launcher },
+    {
+      class: "fh-launcher",
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": "fh-panel",
+      "aria-label": T.launcher,
+    },
     icon("chat"),
     el("span", { class: "fh-launcher-text", text: T.launcher }),
     badge,
   );
   const statusLine = el("p", { class: "fh-status", text: T.botStatus });
   const avatar = el("span", { class: "fh-avatar", "aria-hidden": "true" }, icon("paw"));
-  const minimise = el("button", { class: "fh-minimise", type: "button", "aria-label": T.minimise }, icon("close"));
+  const minimise = el(
+    "button",
+    { class: "fh-minimise", type: "button", "aria-label": T.minimise },
+    icon("close"),
+  );
   const header = el(
     "header",
     { class: "fh-header" },
     avatar,
-    el("div", { class: "fh-heading" }, el("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }), statusLine),
+    el(
+      "div",
+      { class: "fh-heading" },
+      el("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }),
+      statusLine,
+    ),
     minimise,
   );
   const banner = el("div", { class: "fh-banner", role: "status", hidden: true });
@@ -298,18 +329,51 @@
   const queueCard = el(
     "section",
     { class: "fh-queue", "aria-labelledby": "fh-queue-title", hidden: true },
-    el("div", { class: "fh-queue-head" }, el("span", { class: "fh-pulse", "aria-hidden": "true" }), el("h3", { id: "fh-queue-title", text: T.handoffTitle })),
-    el("div", { class: "fh-queue-live", role: "status", "aria-live": "polite" }, queueText, queueEta),
+    el(
+      "div",
+      { class: "fh-queue-head" },
+      el("span", { class: "fh-pulse", "aria-hidden": "true" }),
+      el("h3", { id: "fh-queue-title", text: T.handoffTitle }),
+    ),
+    el(
+      "div",
+      { class: "fh-queue-live", role: "status", "aria-live": "polite" },
+      queueText,
+      queueEta,
+    ),
     el("p", { class: "fh-queue-lead", text: T.handoffLead }),
     backButton,
     queueError,
   );
-  const log = el("ol", { class: "fh-log", role: "log", "aria-live": "polite", "aria-labelledby": "fh-log-label", tabindex: "0" });
+  const log = el("ol", {
+    class: "fh-log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-labelledby": "fh-log-label",
+    tabindex: "0",
+  });
   const logLabel = el("h3", { class: "fh-sr", id: "fh-log-label", text: T.log });
-  const typing = el("div", { class: "fh-typing", hidden: true }, el("span", { class: "fh-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")), el("span", { class: "fh-typing-text" }));
-  const input = el("textarea", { id: "fh-input", class: "fh-input", rows: "1", placeholder: T.placeholder, maxlength: String(MAX_CHARS), "aria-describedby": "fh-input-error", autocomplete: "off" });
+  const typing = el(
+    "div",
+    { class: "fh-typing", hidden: true },
+    el("span", { class: "fh-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")),
+    el("span", { class: "fh-typing-text" }),
+  );
+  const input = el("textarea", {
+    id: "fh-input",
+    class: "fh-input",
+    rows: "1",
+    placeholder: T.placeholder,
+    maxlength: String(MAX_CHARS),
+    "aria-describedby": "fh-input-error",
+    autocomplete: "off",
+  });
   const inputError = el("p", { class: "fh-error", id: "fh-input-error", role: "alert" });
-  const sendButton = el("button", { class: "fh-send", type: "submit", "aria-label": T.send }, icon("send"));
+  const sendButton = el(
+    "button",
+    { class: "fh-send", type: "submit", "aria-label": T.send },
+    icon("send"),
+  );
   const composer = el(
     "form",
     { class: "fh-composer", novalidate: true },
@@ -319,7 +383,13 @@
   );
   const panel = el(
     "section",
-    { class: "fh-panel", id: "fh-panel", role: "dialog", "aria-labelledby": "fh-title", hidden: true },
+    {
+      class: "fh-panel",
+      id: "fh-panel",
+      role: "dialog",
+      "aria-labelledby": "fh-title",
+      hidden: true,
+    },
     header,
     banner,
     queueCard,
@@ -379,7 +449,8 @@
     state.unread = count;
     badge.hidden = count === 0;
     badge.textContent = count > 9 ? "9+" : String(count);
-    if (!state.open) launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
+    if (!state.open)
+      launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
   }
 
   // --- messages ----------------------------------------------------------------------------
@@ -393,7 +464,8 @@
   }
   function scrollToEnd(force) {
     const scroller = log.parentElement;
-    if (force || nearEnd()) requestAnimationFrame(() => (scroller.scrollTop = scroller.scrollHeight));
+    if (force || nearEnd())
+      requestAnimationFrame(() => (scroller.scrollTop = scroller.scrollHeight));
   }
 
   function senderOf(message) {
@@ -402,7 +474,8 @@
       const name = message.agent || state.agent || "Customer Care";
       return { label: T.personStatus(name), said: T.personSaid(name) };
     }
-    if (message.role === "bot" || message.role === "greeting") return { label: T.assistant, said: T.assistantSaid };
+    if (message.role === "bot" || message.role === "greeting")
+      return { label: T.assistant, said: T.assistantSaid };
     return { label: "", said: T.notice };
   }
 
@@ -412,13 +485,30 @@
     const who = senderOf(message);
     const li = el("li", { class: `fh-msg fh-${role}`, "data-role": role });
     if (role === "system") {
-      li.append(el("p", { class: "fh-notice" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))));
+      li.append(
+        el(
+          "p",
+          { class: "fh-notice" },
+          el("span", { class: "fh-sr", text: `${who.said} ` }),
+          el("span", { class: "fh-text" }, linkify(message.text)),
+        ),
+      );
       return li;
     }
     li.append(
       el("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
-      el("div", { class: "fh-bubble" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))),
-      el("p", { class: "fh-meta" }, el("time", { datetime: time.iso, text: time.text }), role === "customer" ? el("span", { class: "fh-state" }) : null),
+      el(
+        "div",
+        { class: "fh-bubble" },
+        el("span", { class: "fh-sr", text: `${who.said} ` }),
+        el("span", { class: "fh-text" }, linkify(message.text)),
+      ),
+      el(
+        "p",
+        { class: "fh-meta" },
+        el("time", { datetime: time.iso, text: time.text }),
+        role === "customer" ? el("span", { class: "fh-state" }) : null,
+      ),
     );
     return li;
   }
@@ -431,7 +521,12 @@
     if (stateName === "failed") {
       holder.append(
         el("span", { class: "fh-failed", text: T.failed }),
-        el("button", { class: "fh-link", type: "button", text: T.retry, onclick: () => retry(li.dataset.clientMsgId) }),
+        el("button", {
+          class: "fh-link",
+          type: "button",
+          text: T.retry,
+          onclick: () => retry(li.dataset.clientMsgId),
+        }),
       );
     } else {
       holder.append(el("span", { text: stateName === "sent" ? `· ${T.sent}` : `· ${T.sending}` }));
@@ -445,7 +540,11 @@
       const before = node.previousElementSibling;
       node.classList.toggle(
         "fh-cont",
-        Boolean(before && before.dataset.role === node.dataset.role && (before.dataset.agent || "") === (node.dataset.agent || "")),
+        Boolean(
+          before &&
+            before.dataset.role === node.dataset.role &&
+            (before.dataset.agent || "") === (node.dataset.agent || ""),
+        ),
       );
     }
   }
@@ -498,9 +597,11 @@
       if (message.role !== "system") hideTyping();
     }
     hideQuickReplies(); // only the newest answer's suggestions are offered
-    if (Array.isArray(message.buttons) && message.buttons.length) li.append(quickReplies(message.buttons));
+    if (Array.isArray(message.buttons) && message.buttons.length)
+      li.append(quickReplies(message.buttons));
     if (message.survey) li.append(survey(message));
-    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId]) li.append(callbackForm());
+    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId])
+      li.append(callbackForm());
   }
 
   function quickReplies(buttons) {
@@ -510,7 +611,14 @@
       const payload = String(button.payload || title);
       const text = payload.startsWith("/") ? title : payload; // the service strips commands anyway
       if (!title) continue;
-      group.append(el("button", { type: "button", class: "fh-chip", text: title, onclick: () => submit(text) }));
+      group.append(
+        el("button", {
+          type: "button",
+          class: "fh-chip",
+          text: title,
+          onclick: () => submit(text),
+        }),
+      );
     }
     return group;
   }
@@ -525,7 +633,8 @@
       box.append(el("p", { class: "fh-thanks", text: T.surveyThanks(state.rated[key]) }));
       return box;
     }
-    const scale = Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
+    const scale =
+      Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
     const group = el("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
     const status = el("p", { class: "fh-thanks", role: "status" });
     for (const [index, score] of scale.entries()) {
@@ -533,9 +642,16 @@
       group.append(
         el(
           "button",
-          { type: "button", class: "fh-score", "aria-label": label ? `${score}, ${label}` : String(score), onclick: () => rate(score) },
+          {
+            type: "button",
+            class: "fh-score",
+            "aria-label": label ? `${score}, ${label}` : String(score),
+            onclick: () => rate(score),
+          },
           el("span", { class: "fh-score-n", text: String(score) }),
-          label ? el("span", { class: "fh-score-label", "aria-hidden": "true", text: label }) : null,
+          label
+            ? el("span", { class: "fh-score-label", "aria-hidden": "true", text: label })
+            : null,
         ),
       );
     }
@@ -564,7 +680,12 @@
         "div",
         { class: "fh-field" },
         el("label", { for: `fh-cb-${name}-${n}`, text: label }),
-        el(type === "textarea" ? "textarea" : "input", { id: `fh-cb-${name}-${n}`, name, type: type === "textarea" ? undefined : type, ...extra }),
+        el(type === "textarea" ? "textarea" : "input", {
+          id: `fh-cb-${name}-${n}`,
+          name,
+          type: type === "textarea" ? undefined : type,
+          ...extra,
+        }),
       );
     const error = el("p", { class: "fh-error", role: "alert" });
     const form = el(
@@ -656,11 +777,19 @@
     avatar.replaceChildren(mode === "assigned" ? personInitial() : icon("paw"));
     avatar.classList.toggle("fh-avatar-person", mode === "assigned");
     statusLine.textContent =
-      mode === "assigned" ? T.personStatus(state.agent || "Customer Care") : mode === "queued" ? T.queuedStatus : mode === "closed" ? T.closedStatus : T.botStatus;
+      mode === "assigned"
+        ? T.personStatus(state.agent || "Customer Care")
+        : mode === "queued"
+          ? T.queuedStatus
+          : mode === "closed"
+            ? T.closedStatus
+            : T.botStatus;
     input.placeholder = mode === "closed" ? T.placeholderClosed : T.placeholder;
   }
   function personInitial() {
-    return state.agent ? el("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() }) : icon("person");
+    return state.agent
+      ? el("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() })
+      : icon("person");
   }
 
   function onQueue(frame) {
@@ -668,7 +797,12 @@
     const open = frame.availability === "open";
     const line = T.position(frame.position);
     if (queueText.textContent !== line) queueText.textContent = line;
-    const eta = open && typeof frame.estimated_wait_seconds === "number" ? T.eta(etaText(frame.estimated_wait_seconds)) : open ? "" : T.offlineTeam;
+    const eta =
+      open && typeof frame.estimated_wait_seconds === "number"
+        ? T.eta(etaText(frame.estimated_wait_seconds))
+        : open
+          ? ""
+          : T.offlineTeam;
     if (queueEta.textContent !== eta) queueEta.textContent = eta;
     queueCard.dataset.availability = frame.availability || "open";
   }
@@ -692,7 +826,13 @@
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const response = await fetch(SERVICE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), mode: "cors", credentials: "omit" });
+    const response = await fetch(SERVICE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      mode: "cors",
+      credentials: "omit",
+    });
     let answer = null;
     try {
       answer = await response.json();
@@ -734,7 +874,14 @@
     await state.starting;
   }
 
-  const conn = { ws: null, ready: false, attempts: 0, retryTimer: null, pollTimer: null, downSince: Date.now() };
+  const conn = {
+    ws: null,
+    ready: false,
+    attempts: 0,
+    retryTimer: null,
+    pollTimer: null,
+    downSince: Date.now(),
+  };
 
   function connect() {
     if (!state.conversationId || conn.ws || conn.retryTimer) return;
@@ -781,7 +928,8 @@
     if (conn.retryTimer) return;
     conn.attempts += 1;
     if (conn.attempts > 1) setBanner(navigator.onLine === false ? T.offline : T.reconnecting);
-    const delay = Math.min(10000, 400 * 2 ** Math.min(conn.attempts, 5)) * (0.6 + Math.random() * 0.4);
+    const delay =
+      Math.min(10000, 400 * 2 ** Math.min(conn.attempts, 5)) * (0.6 + Math.random() * 0.4);
     conn.retryTimer = setTimeout(() => {
       conn.retryTimer = null;
       connect();
@@ -819,7 +967,10 @@
   }
   async function catchUp() {
     if (!state.conversationId) return;
-    const answer = await api("GET", `/api/conversations/${state.conversationId}/messages?since_seq=${state.contiguous}`);
+    const answer = await api(
+      "GET",
+      `/api/conversations/${state.conversationId}/messages?since_seq=${state.contiguous}`,
+    );
     let added = false;
     if (answer.mode && answer.mode !== state.mode) setMode(answer.mode);
     for (const message of answer.messages || []) added = onMessage(message, true) || added;
@@ -839,7 +990,8 @@
         onQueue(frame);
         break;
       case "typing":
-        if (frame.role === "agent") showTyping(T.typingPerson(frame.name || state.agent || "Customer Care"), 4000);
+        if (frame.role === "agent")
+          showTyping(T.typingPerson(frame.name || state.agent || "Customer Care"), 4000);
         break;
       case "ack":
         onAck(frame);
@@ -857,7 +1009,8 @@
     const stick = nearEnd(); // before it grows
     const added = addStored(message);
     if (!added) return false;
-    if (message.seq > state.contiguous + 1) setTimeout(() => message.seq > state.contiguous + 1 && catchUp().catch(() => {}), 1500);
+    if (message.seq > state.contiguous + 1)
+      setTimeout(() => message.seq > state.contiguous + 1 && catchUp().catch(() => {}), 1500);
     if (!mine && !replay && (!state.open || document.hidden)) setUnread(state.unread + 1);
     scrollToEnd(mine || stick);
     return true;
@@ -907,7 +1060,9 @@
   function sendOverSocket(item) {
     if (!conn.ready || !conn.ws) return;
     try {
-      conn.ws.send(JSON.stringify({ type: "message", client_msg_id: item.client_msg_id, text: item.text }));
+      conn.ws.send(
+        JSON.stringify({ type: "message", client_msg_id: item.client_msg_id, text: item.text }),
+      );
       item.sentAt = Date.now();
       const li = pending.get(item.client_msg_id);
       if (li) setDelivery(li, "sending");
@@ -919,12 +1074,20 @@
   async function sendOverHttp(item) {
     if (!state.outbox.includes(item) || conn.ready) return;
     try {
-      const stored = await api("POST", `/api/conversations/${state.conversationId}/messages`, { client_msg_id: item.client_msg_id, text: item.text });
+      const stored = await api("POST", `/api/conversations/${state.conversationId}/messages`, {
+        client_msg_id: item.client_msg_id,
+        text: item.text,
+      });
       onAck({ client_msg_id: stored.client_msg_id, seq: stored.seq });
       catchUp().catch(() => {});
     } catch (failure) {
-      if (failure.status && failure.status < 500 && failure.status !== 429) markFailed(item.client_msg_id, failure.message);
-      else item.fallback = setTimeout(() => sendOverHttp(item), failure.retryAfter ? failure.retryAfter * 1000 : HTTP_FALLBACK_MS);
+      if (failure.status && failure.status < 500 && failure.status !== 429)
+        markFailed(item.client_msg_id, failure.message);
+      else
+        item.fallback = setTimeout(
+          () => sendOverHttp(item),
+          failure.retryAfter ? failure.retryAfter * 1000 : HTTP_FALLBACK_MS,
+        );
     }
   }
 
