@@ -1,6 +1,7 @@
-// DOM helpers for the desk pages. Text is only ever set with textContent or text nodes: nothing a
-// customer, an agent or the bot wrote can become markup. Links are built as <a> elements, and
-// only for http and https addresses.
+// DOM helpers for the desk pages and the chat widget (bot/web/pages.py puts them into the
+// widget's one script). Text is only ever set with textContent or text nodes: nothing a customer,
+// an agent or the bot wrote can become markup. Links are built as <a> elements, and only for http
+// and https addresses.
 
 export const $ = (selector) => document.querySelector(selector);
 

@@ -17,8 +17,9 @@
  *   data-open         "true": start with the chat open
  *   data-position     "right" (default) or "left"
  *
- * Safety: message text is only ever set with textContent; a link becomes an <a> element (built
- * here, rel="noopener noreferrer") only for http and https addresses. No inline styles or
+ * Safety: message text is only ever set with textContent; a link becomes an <a> element
+ * (rel="noopener noreferrer") only for http and https addresses: the DOM helpers are the desk's
+ * own, from shared/dom.js. No inline styles or
  * scripts (the service's Content-Security-Policy forbids them): styles come from widget.css,
  * colours through CSS custom properties set with the CSSOM.
  *
@@ -27,13 +28,17 @@
  * once. Messages are placed by their seq, so replays and echoes never duplicate, and a reconnect
  * asks for everything after the last seq seen. If the websocket cannot connect, the widget sends
  * over HTTP and polls until it can.
+ *
+ * Served as one classic script (a module could not find its own script tag): bot/web/pages.py
+ * puts shared/dom.js, in a scope of its own, in place of the import below, and wraps the whole
+ * in a strict function.
  */
-(() => {
-  "use strict";
+import { h, linkify } from "../shared/dom.js";
 
-  const script = document.currentScript;
-  if (!script || window.FetchAndHomeChat) return;
+const script = document.currentScript;
+if (script && !window.FetchAndHomeChat) start(script);
 
+function start(script) {
   const data = script.dataset;
   const SERVICE = (data.service || new URL(script.src, location.href).origin).replace(/\/+$/, "");
   const LANGUAGE = (data.language || document.documentElement.lang || "en").slice(0, 5);
@@ -128,25 +133,6 @@
     position: data.position === "left" ? "left" : "right",
   };
 
-  // --- small DOM helpers: text only, never markup ---------------------------------------------
-
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else if (key === "hidden") node.hidden = true;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
   const SVG_NS = "http://www.w3.org/2000/svg";
   const ICONS = {
     chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5z",
@@ -173,36 +159,7 @@
     return svg;
   }
 
-  // http(s) addresses in text become links; everything else stays text.
-  const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
   const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
-
-  function linkify(text) {
-    const out = document.createDocumentFragment();
-    let last = 0;
-    for (const match of text.matchAll(URL_PATTERN)) {
-      let raw = match[0];
-      const trailing = raw.match(/[.,;:!?)\]]+$/);
-      if (trailing) raw = raw.slice(0, -trailing[0].length);
-      let url = null;
-      try {
-        url = new URL(raw);
-      } catch {
-        url = null;
-      }
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
-      out.append(document.createTextNode(text.slice(last, match.index)));
-      const a = document.createElement("a");
-      a.href = url.href;
-      a.textContent = raw;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      out.append(a);
-      last = match.index + raw.length;
-    }
-    out.append(document.createTextNode(text.slice(last)));
-    return out;
-  }
 
   const timeFormat = new Intl.DateTimeFormat(LANGUAGE, { hour: "numeric", minute: "2-digit" });
   const dayFormat = new Intl.DateTimeFormat(LANGUAGE, { month: "short", day: "numeric" });
@@ -280,16 +237,16 @@
 
   // --- the DOM -------------------------------------------------------------------------------
 
-  const host = el("div", { id: "fetch-and-home-chat", "data-position": OPTIONS.position });
+  const host = h("div", { id: "fetch-and-home-chat", "data-position": OPTIONS.position });
   host.hidden = true; // until the stylesheet has loaded
   const root = host.attachShadow({ mode: "open" });
-  const stylesheet = el("link", { rel: "stylesheet", href: `${SERVICE}/static/widget/widget.css` });
+  const stylesheet = h("link", { rel: "stylesheet", href: `${SERVICE}/static/widget/widget.css` });
   stylesheet.addEventListener("load", () => (host.hidden = false));
   stylesheet.addEventListener("error", () => (host.hidden = false));
   applyAccent(data.accent);
 
-  const badge = el("span", { class: "fh-badge", "aria-hidden": "true", hidden: true });
-  const launcher = el(
+  const badge = h("span", { class: "fh-badge", "aria-hidden": "true", hidden: true });
+  const launcher = h(
     "button",
     {
       class: "fh-launcher",
@@ -299,67 +256,67 @@
       "aria-label": T.launcher,
     },
     icon("chat"),
-    el("span", { class: "fh-launcher-text", text: T.launcher }),
+    h("span", { class: "fh-launcher-text", text: T.launcher }),
     badge,
   );
-  const statusLine = el("p", { class: "fh-status", text: T.botStatus });
-  const avatar = el("span", { class: "fh-avatar", "aria-hidden": "true" }, icon("paw"));
-  const minimise = el(
+  const statusLine = h("p", { class: "fh-status", text: T.botStatus });
+  const avatar = h("span", { class: "fh-avatar", "aria-hidden": "true" }, icon("paw"));
+  const minimise = h(
     "button",
     { class: "fh-minimise", type: "button", "aria-label": T.minimise },
     icon("close"),
   );
-  const header = el(
+  const header = h(
     "header",
     { class: "fh-header" },
     avatar,
-    el(
+    h(
       "div",
       { class: "fh-heading" },
-      el("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }),
+      h("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }),
       statusLine,
     ),
     minimise,
   );
-  const banner = el("div", { class: "fh-banner", role: "status", hidden: true });
-  const queueText = el("p", { class: "fh-queue-text" });
-  const queueEta = el("p", { class: "fh-queue-eta" });
-  const backButton = el("button", { class: "fh-secondary", type: "button", text: T.backToBot });
-  const queueError = el("p", { class: "fh-error", role: "alert" });
-  const queueCard = el(
+  const banner = h("div", { class: "fh-banner", role: "status", hidden: true });
+  const queueText = h("p", { class: "fh-queue-text" });
+  const queueEta = h("p", { class: "fh-queue-eta" });
+  const backButton = h("button", { class: "fh-secondary", type: "button", text: T.backToBot });
+  const queueError = h("p", { class: "fh-error", role: "alert" });
+  const queueCard = h(
     "section",
     { class: "fh-queue", "aria-labelledby": "fh-queue-title", hidden: true },
-    el(
+    h(
       "div",
       { class: "fh-queue-head" },
-      el("span", { class: "fh-pulse", "aria-hidden": "true" }),
-      el("h3", { id: "fh-queue-title", text: T.handoffTitle }),
+      h("span", { class: "fh-pulse", "aria-hidden": "true" }),
+      h("h3", { id: "fh-queue-title", text: T.handoffTitle }),
     ),
-    el(
+    h(
       "div",
       { class: "fh-queue-live", role: "status", "aria-live": "polite" },
       queueText,
       queueEta,
     ),
-    el("p", { class: "fh-queue-lead", text: T.handoffLead }),
+    h("p", { class: "fh-queue-lead", text: T.handoffLead }),
     backButton,
     queueError,
   );
-  const log = el("ol", {
+  const log = h("ol", {
     class: "fh-log",
     role: "log",
     "aria-live": "polite",
     "aria-labelledby": "fh-log-label",
     tabindex: "0",
   });
-  const logLabel = el("h3", { class: "fh-sr", id: "fh-log-label", text: T.log });
-  const typing = el(
+  const logLabel = h("h3", { class: "fh-sr", id: "fh-log-label", text: T.log });
+  const typing = h(
     "div",
     { class: "fh-typing", hidden: true },
-    el("span", { class: "fh-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")),
-    el("span", { class: "fh-typing-text" }),
+    h("span", { class: "fh-dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
+    h("span", { class: "fh-typing-text" }),
   );
-  const input = el("textarea", {
+  const input = h("textarea", {
     id: "fh-input",
     class: "fh-input",
     rows: "1",
@@ -368,20 +325,20 @@
     "aria-describedby": "fh-input-error",
     autocomplete: "off",
   });
-  const inputError = el("p", { class: "fh-error", id: "fh-input-error", role: "alert" });
-  const sendButton = el(
+  const inputError = h("p", { class: "fh-error", id: "fh-input-error", role: "alert" });
+  const sendButton = h(
     "button",
     { class: "fh-send", type: "submit", "aria-label": T.send },
     icon("send"),
   );
-  const composer = el(
+  const composer = h(
     "form",
     { class: "fh-composer", novalidate: true },
-    el("label", { class: "fh-sr", for: "fh-input", text: T.input }),
+    h("label", { class: "fh-sr", for: "fh-input", text: T.input }),
     input,
     sendButton,
   );
-  const panel = el(
+  const panel = h(
     "section",
     {
       class: "fh-panel",
@@ -393,11 +350,11 @@
     header,
     banner,
     queueCard,
-    el("div", { class: "fh-scroll" }, logLabel, log, typing),
+    h("div", { class: "fh-scroll" }, logLabel, log, typing),
     inputError,
     composer,
   );
-  root.append(stylesheet, el("div", { class: "fh-root" }, panel, launcher));
+  root.append(stylesheet, h("div", { class: "fh-root" }, panel, launcher));
 
   function applyAccent(colour) {
     if (!colour || !CSS.supports("color", colour)) return;
@@ -483,31 +440,31 @@
     const role = message.role === "greeting" ? "bot" : message.role;
     const time = when(message.created_at);
     const who = senderOf(message);
-    const li = el("li", { class: `fh-msg fh-${role}`, "data-role": role });
+    const li = h("li", { class: `fh-msg fh-${role}`, "data-role": role });
     if (role === "system") {
       li.append(
-        el(
+        h(
           "p",
           { class: "fh-notice" },
-          el("span", { class: "fh-sr", text: `${who.said} ` }),
-          el("span", { class: "fh-text" }, linkify(message.text)),
+          h("span", { class: "fh-sr", text: `${who.said} ` }),
+          h("span", { class: "fh-text" }, linkify(message.text)),
         ),
       );
       return li;
     }
     li.append(
-      el("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
-      el(
+      h("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
+      h(
         "div",
         { class: "fh-bubble" },
-        el("span", { class: "fh-sr", text: `${who.said} ` }),
-        el("span", { class: "fh-text" }, linkify(message.text)),
+        h("span", { class: "fh-sr", text: `${who.said} ` }),
+        h("span", { class: "fh-text" }, linkify(message.text)),
       ),
-      el(
+      h(
         "p",
         { class: "fh-meta" },
-        el("time", { datetime: time.iso, text: time.text }),
-        role === "customer" ? el("span", { class: "fh-state" }) : null,
+        h("time", { datetime: time.iso, text: time.text }),
+        role === "customer" ? h("span", { class: "fh-state" }) : null,
       ),
     );
     return li;
@@ -520,8 +477,8 @@
     holder.replaceChildren();
     if (stateName === "failed") {
       holder.append(
-        el("span", { class: "fh-failed", text: T.failed }),
-        el("button", {
+        h("span", { class: "fh-failed", text: T.failed }),
+        h("button", {
           class: "fh-link",
           type: "button",
           text: T.retry,
@@ -529,7 +486,7 @@
         }),
       );
     } else {
-      holder.append(el("span", { text: stateName === "sent" ? `· ${T.sent}` : `· ${T.sending}` }));
+      holder.append(h("span", { text: stateName === "sent" ? `· ${T.sent}` : `· ${T.sending}` }));
     }
   }
 
@@ -605,14 +562,14 @@
   }
 
   function quickReplies(buttons) {
-    const group = el("div", { class: "fh-quick", role: "group", "aria-label": T.suggested });
+    const group = h("div", { class: "fh-quick", role: "group", "aria-label": T.suggested });
     for (const button of buttons.slice(0, 6)) {
       const title = String(button.title || button.payload || "");
       const payload = String(button.payload || title);
       const text = payload.startsWith("/") ? title : payload; // the service strips commands anyway
       if (!title) continue;
       group.append(
-        el("button", {
+        h("button", {
           type: "button",
           class: "fh-chip",
           text: title,
@@ -627,20 +584,20 @@
   }
 
   function survey(message) {
-    const box = el("div", { class: "fh-survey" });
+    const box = h("div", { class: "fh-survey" });
     const key = `${state.conversationId}:${message.seq}`;
     if (state.rated[key]) {
-      box.append(el("p", { class: "fh-thanks", text: T.surveyThanks(state.rated[key]) }));
+      box.append(h("p", { class: "fh-thanks", text: T.surveyThanks(state.rated[key]) }));
       return box;
     }
     const scale =
       Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
-    const group = el("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
-    const status = el("p", { class: "fh-thanks", role: "status" });
+    const group = h("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
+    const status = h("p", { class: "fh-thanks", role: "status" });
     for (const [index, score] of scale.entries()) {
       const label = T.scale[index] || "";
       group.append(
-        el(
+        h(
           "button",
           {
             type: "button",
@@ -648,10 +605,8 @@
             "aria-label": label ? `${score}, ${label}` : String(score),
             onclick: () => rate(score),
           },
-          el("span", { class: "fh-score-n", text: String(score) }),
-          label
-            ? el("span", { class: "fh-score-label", "aria-hidden": "true", text: label })
-            : null,
+          h("span", { class: "fh-score-n", text: String(score) }),
+          label ? h("span", { class: "fh-score-label", "aria-hidden": "true", text: label }) : null,
         ),
       );
     }
@@ -676,29 +631,29 @@
   function callbackForm() {
     const n = ++formCount;
     const field = (name, label, type, extra = {}) =>
-      el(
+      h(
         "div",
         { class: "fh-field" },
-        el("label", { for: `fh-cb-${name}-${n}`, text: label }),
-        el(type === "textarea" ? "textarea" : "input", {
+        h("label", { for: `fh-cb-${name}-${n}`, text: label }),
+        h(type === "textarea" ? "textarea" : "input", {
           id: `fh-cb-${name}-${n}`,
           name,
           type: type === "textarea" ? undefined : type,
           ...extra,
         }),
       );
-    const error = el("p", { class: "fh-error", role: "alert" });
-    const form = el(
+    const error = h("p", { class: "fh-error", role: "alert" });
+    const form = h(
       "form",
       { class: "fh-callback", novalidate: true, "aria-labelledby": `fh-cb-title-${n}` },
-      el("h4", { id: `fh-cb-title-${n}`, text: T.callbackTitle }),
-      el("p", { class: "fh-hint", text: T.callbackHint }),
+      h("h4", { id: `fh-cb-title-${n}`, text: T.callbackTitle }),
+      h("p", { class: "fh-hint", text: T.callbackHint }),
       field("name", T.callbackName, "text", { autocomplete: "name", maxlength: "100" }),
       field("email", T.callbackEmail, "email", { autocomplete: "email", maxlength: "200" }),
       field("phone", T.callbackPhone, "tel", { autocomplete: "tel", maxlength: "40" }),
       field("note", T.callbackNote, "textarea", { rows: "2", maxlength: "500" }),
       error,
-      el("button", { type: "submit", class: "fh-primary", text: T.callbackSend }),
+      h("button", { type: "submit", class: "fh-primary", text: T.callbackSend }),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -723,7 +678,7 @@
         await api("POST", `/api/conversations/${state.conversationId}/callback`, body);
         state.callbackDone[state.conversationId] = true;
         persist();
-        form.replaceWith(el("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
+        form.replaceWith(h("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
       } catch (failure) {
         error.textContent = failure.message || T.error;
         form.querySelector("button[type=submit]").disabled = false;
@@ -788,7 +743,7 @@
   }
   function personInitial() {
     return state.agent
-      ? el("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() })
+      ? h("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() })
       : icon("person");
   }
 
@@ -1217,4 +1172,4 @@
       return submit(String(text));
     },
   });
-})();
+}
