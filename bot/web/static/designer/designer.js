@@ -234,12 +234,11 @@ function messageItem(group, item) {
     checked: state.selected.has(item.key),
     onchange: (event) => selectItem(group, item, event.currentTarget.checked),
   });
-  const ranking =
-    item.ranking && item.ranking.length
-      ? item.ranking
-      : item.intent
-        ? [[item.intent, item.confidence]]
-        : [];
+  const ranking = item.ranking?.length
+    ? item.ranking
+    : item.intent
+      ? [[item.intent, item.confidence]]
+      : [];
   return h(
     "li",
     { class: "message" },
@@ -314,7 +313,7 @@ function syncChecks() {
     const group = state.groups.find((g) => g.id === node.dataset.group);
     node.classList.toggle(
       "is-selected",
-      Boolean(group && group.items.some((i) => state.selected.has(i.key))),
+      Boolean(group?.items.some((i) => state.selected.has(i.key))),
     );
   }
 }
@@ -789,7 +788,7 @@ async function train() {
 
 function onTraining(frame) {
   if (state.shown && state.shown.id === frame.run) refreshShown();
-  else if (!state.shown || state.shown.status !== "running") showRun(frame.run).catch(() => {});
+  else if (state.shown?.status !== "running") showRun(frame.run).catch(() => {});
   loadRuns().catch(() => {});
 }
 

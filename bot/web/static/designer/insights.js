@@ -261,7 +261,7 @@ function renderSatisfaction(data) {
   );
 }
 
-function renderFrustration(data, days) {
+function renderFrustration(days) {
   const figure = $("#chart-frustration");
   const total = days.reduce((n, d) => n + d.frustration_handoffs, 0);
   const scores = days.map((d) => d.mean_frustration_score).filter((v) => v !== null);
@@ -278,7 +278,7 @@ function renderFrustration(data, days) {
     bars: {
       values: days.map((d) => d.frustration_handoffs),
       name: "Handoffs for frustration",
-      format: (v) => plural(v, "handoff") + " for frustration",
+      format: (v) => `${plural(v, "handoff")} for frustration`,
       className: "bars-frustration",
     },
     line: {
@@ -419,7 +419,7 @@ function render() {
   renderConversations(data, days);
   renderReasons(data);
   renderSatisfaction(data);
-  renderFrustration(data, days);
+  renderFrustration(days);
   renderHours(data);
   renderUnanswered(data);
   for (const id of open) document.querySelector(`#${id} .chart-data`).open = true;

@@ -5,9 +5,9 @@ let csrf = null;
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `The desk could not do that (HTTP ${status}).`);
+    super(body?.message || `The desk could not do that (HTTP ${status}).`);
     this.status = status;
-    this.code = body && body.error;
+    this.code = body?.error;
     this.body = body || {};
   }
 }

@@ -24,7 +24,7 @@ export function brief(view, turns) {
   const b = view.brief || {};
   const answered = (b.answered || []).filter((a) => a.response);
   const steps = b.suggested_next_steps || [];
-  const orders = (b.entities && b.entities.order_id) || [];
+  const orders = b.entities?.order_id || [];
   const score = typeof b.frustration_score === "number" && b.frustration_score > 0;
   return h(
     "details",

@@ -53,7 +53,7 @@ export function renderConversation() {
   const turns = turnMessages(view);
   view.turnOf = new Map([...turns].map(([turn, seq]) => [seq, turn]));
   view.signalsBySeq = new Map();
-  for (const signal of (view.brief && view.brief.signals) || []) {
+  for (const signal of view.brief?.signals || []) {
     const seq = turns.get(signal.turn);
     if (seq === undefined) continue;
     if (!view.signalsBySeq.has(seq)) view.signalsBySeq.set(seq, []);
@@ -63,7 +63,7 @@ export function renderConversation() {
   renderStatus();
   const text = $("#composer-text");
   text.value = keep ? keep.value : state.drafts.get(state.selected) || "";
-  if (keep && keep.focused) text.focus();
+  if (keep?.focused) text.focus();
   scrollTranscript();
   renderContext();
 }
@@ -192,8 +192,8 @@ function transcriptItem(view, item) {
       h("p", { class: "item-text", text: item.text }),
     );
   }
-  const signals = (view.signalsBySeq && view.signalsBySeq.get(item.seq)) || [];
-  const turn = view.turnOf && view.turnOf.get(item.seq);
+  const signals = view.signalsBySeq?.get(item.seq) || [];
+  const turn = view.turnOf?.get(item.seq);
   return h(
     "li",
     {

@@ -16,7 +16,7 @@ export function renderMine() {
     list,
     ids.map((cid) => {
       const view = state.views.get(cid);
-      const ticket = ticketOf(cid) || (view && view.ticket);
+      const ticket = ticketOf(cid) || view?.ticket;
       const unread = state.unread.get(cid) || 0;
       const last = view ? [...view.transcript].reverse().find((m) => m.role !== "system") : null;
       const label = `${customerName(view)}${unread ? `, ${unread} unread` : ""}`;

@@ -73,11 +73,11 @@ export function updateTitle() {
 }
 
 export function customerName(view) {
-  return view && view.customer ? view.customer.name : "Guest customer";
+  return view?.customer ? view.customer.name : "Guest customer";
 }
 
 export function firstName(view) {
-  return view && view.customer ? view.customer.name.split(" ")[0] : "the customer";
+  return view?.customer ? view.customer.name.split(" ")[0] : "the customer";
 }
 
 export function myConversationIds() {

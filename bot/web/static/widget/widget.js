@@ -795,10 +795,10 @@ function start(script) {
       answer = null;
     }
     if (!response.ok) {
-      const failure = new Error((answer && answer.message) || `HTTP ${response.status}`);
+      const failure = new Error(answer?.message || `HTTP ${response.status}`);
       failure.status = response.status;
-      failure.code = answer && answer.error;
-      failure.retryAfter = answer && answer.retry_after;
+      failure.code = answer?.error;
+      failure.retryAfter = answer?.retry_after;
       throw failure;
     }
     return answer;
