@@ -119,7 +119,10 @@ function renderGroups() {
       ? state.groups.map(groupItem)
       : h("li", {
           class: "empty",
-          text: `Nothing to review in this period. Messages the bot did not understand, was unsure of or answered as out of scope, and those before a handoff for frustration or repeated misunderstanding, appear here.`,
+          text:
+            `Nothing to review in this period. Messages the bot did not understand, was ` +
+            `unsure of or answered as out of scope, and those before a handoff for frustration ` +
+            `or repeated misunderstanding, appear here.`,
         }),
   );
 }
@@ -436,7 +439,10 @@ function updateTopicCounts() {
   const examples = lines($("#topic-examples").value).length;
   const heldout = lines($("#topic-heldout").value).length;
   $("#topic-counts").textContent =
-    `Written so far: ${plural(examples, "training phrasing")} and ${plural(heldout, "held-out phrasing")}, with ${plural(state.selected.size, "selected message")} to split between them (${MIN_NEW_TOPIC} of each needed).`;
+    `Written so far: ${plural(examples, "training phrasing")} and ` +
+    `${plural(heldout, "held-out phrasing")}, with ` +
+    `${plural(state.selected.size, "selected message")} to split between them ` +
+    `(${MIN_NEW_TOPIC} of each needed).`;
 }
 
 function labelRequest() {
@@ -591,7 +597,10 @@ async function loadLabels() {
               ),
               h("p", {
                 class: "muted small-text",
-                text: `Label ${l.id} · ${day(l.created_at)}, ${clock(l.created_at)} · ${l.training.length} training, ${l.heldout.length} held out, ${l.skipped.length} skipped`,
+                text:
+                  `Label ${l.id} · ${day(l.created_at)}, ${clock(l.created_at)} · ` +
+                  `${l.training.length} training, ${l.heldout.length} held out, ` +
+                  `${l.skipped.length} skipped`,
               }),
               h("p", {
                 class: "label-status small-text",
@@ -699,7 +708,9 @@ function renderRun(run) {
         bar,
         h("p", {
           class: "muted small-text",
-          text: `Started ${clock(run.created_at)}. The model serving now keeps answering customers meanwhile.`,
+          text:
+            `Started ${clock(run.created_at)}. The model serving now keeps answering ` +
+            `customers meanwhile.`,
         }),
       ),
     );
@@ -832,6 +843,9 @@ function report(run) {
     (r) => Math.abs(r.f1_change) >= 0.0005 || !r.current || !r.candidate,
   );
   const labelRows = state.showAllLabels ? perLabel : changed;
+  const labelsShown = state.showAllLabels
+    ? `all ${perLabel.length}`
+    : `${changed.length} of ${perLabel.length} changed`;
   const confusions = comparison.confusions.candidate || [];
   const before = (comparison.confusions.current || []).length;
   const promote = h("button", {
@@ -898,7 +912,8 @@ function report(run) {
           id: "promote-note",
           text:
             run.status === "promoted"
-              ? `Promoted ${day(run.promoted_at)}, ${clock(run.promoted_at)}: Rasa answers with the candidate.`
+              ? `Promoted ${day(run.promoted_at)}, ${clock(run.promoted_at)}: Rasa answers with ` +
+                `the candidate.`
               : run.status === "ready"
                 ? "Customers keep the serving model until you promote the candidate."
                 : "Only a run that is ready to review can be promoted.",
@@ -934,7 +949,7 @@ function report(run) {
       h("h3", {
         class: "report-title",
         id: "per-label-title",
-        text: `Per label, biggest F1 drops first (${state.showAllLabels ? `all ${perLabel.length}` : `${changed.length} of ${perLabel.length} changed`})`,
+        text: `Per label, biggest F1 drops first (${labelsShown})`,
       }),
       perLabel.length > changed.length || state.showAllLabels
         ? h("button", {
@@ -1006,7 +1021,8 @@ function perLabelTable(rows) {
     ),
   );
   return table(
-    "Precision, recall, F1 and support per label, the serving model beside the candidate, biggest F1 drops first",
+    "Precision, recall, F1 and support per label, the serving model beside the candidate, " +
+      "biggest F1 drops first",
     [],
     rows.map((r) =>
       h(

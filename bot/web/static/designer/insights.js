@@ -108,8 +108,16 @@ function renderConversations(data, days) {
     null,
   );
   const contained = days.filter((d) => d.containment !== null);
+  const shares = contained.map((d) => d.containment);
+  const range =
+    contained.length > 1
+      ? `, from ${percent(Math.min(...shares))} to ${percent(Math.max(...shares))} a day`
+      : "";
   const summary = total
-    ? `Column chart of conversations per day, ${fullDate.format(parseDay(days[0].day))} to ${fullDate.format(parseDay(days[days.length - 1].day))}: ${total} in all, most on ${longDay.format(parseDay(busiest.day))} (${busiest.conversations}). Line: the share the bot answered alone, ${percent(data.containment)} over the period${contained.length > 1 ? `, from ${percent(Math.min(...contained.map((d) => d.containment)))} to ${percent(Math.max(...contained.map((d) => d.containment)))} a day` : ""}.`
+    ? `Column chart of conversations per day, ${fullDate.format(parseDay(days[0].day))} to ` +
+      `${fullDate.format(parseDay(days[days.length - 1].day))}: ${total} in all, most on ` +
+      `${longDay.format(parseDay(busiest.day))} (${busiest.conversations}). Line: the share the ` +
+      `bot answered alone, ${percent(data.containment)} over the period${range}.`
     : "No conversations in this period.";
   const chart = columns({
     width: width(figure),
@@ -169,7 +177,8 @@ function renderReasons(data) {
   const entries = Object.entries(data.handoffs_by_reason).sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((n, [, v]) => n + v, 0);
   const summary = total
-    ? `Bar chart of handoffs by reason, ${total} in all: ${entries.map(([r, n]) => `${reasonLabel(r)} ${n}`).join(", ")}.`
+    ? `Bar chart of handoffs by reason, ${total} in all: ` +
+      `${entries.map(([r, n]) => `${reasonLabel(r)} ${n}`).join(", ")}.`
     : "No handoffs in this period.";
   clear(
     figure.querySelector(".chart-body"),
@@ -208,8 +217,14 @@ function renderSatisfaction(data) {
     ["agent", "With a person"],
   ];
   const answered = who.filter(([key]) => data.satisfaction[key]);
+  const averages = who.map(([key, name]) => {
+    const answers = data.satisfaction[key];
+    if (!answers) return `${name.toLowerCase()} no answers`;
+    const from = plural(answers.answers, "answer");
+    return `${name.toLowerCase()} ${answers.average.toFixed(2)} from ${from}`;
+  });
   const summary = answered.length
-    ? `Bar chart of average satisfaction out of 5: ${who.map(([key, name]) => (data.satisfaction[key] ? `${name.toLowerCase()} ${data.satisfaction[key].average.toFixed(2)} from ${plural(data.satisfaction[key].answers, "answer")}` : `${name.toLowerCase()} no answers`)).join("; ")}.`
+    ? `Bar chart of average satisfaction out of 5: ${averages.join("; ")}.`
     : "Nobody answered the satisfaction question in this period.";
   clear(
     figure.querySelector(".chart-body"),
@@ -232,7 +247,9 @@ function renderSatisfaction(data) {
     answered.length
       ? h("p", {
           class: "muted small-text chart-note",
-          text: "Average of the answers to the question at the end (1 to 5), and how many answered.",
+          text:
+            "Average of the answers to the question at the end (1 to 5), and how many " +
+            "answered.",
         })
       : null,
     numbers(
@@ -265,9 +282,18 @@ function renderFrustration(days) {
   const figure = $("#chart-frustration");
   const total = days.reduce((n, d) => n + d.frustration_handoffs, 0);
   const scores = days.map((d) => d.mean_frustration_score).filter((v) => v !== null);
+  // the day with the most (days is not empty when there are any)
+  const most = total
+    ? days.reduce((a, b) => (b.frustration_handoffs > a.frustration_handoffs ? b : a))
+    : null;
+  const mostOn = most ? `, most on ${longDay.format(parseDay(most.day))}` : "";
+  const range = scores.length
+    ? `, from ${Math.min(...scores).toFixed(1)} to ${Math.max(...scores).toFixed(1)}`
+    : "";
   const summary =
     total || scores.length
-      ? `Column chart of handoffs for frustration per day: ${total} in all${total ? `, most on ${longDay.format(parseDay(days.reduce((a, b) => (b.frustration_handoffs > a.frustration_handoffs ? b : a)).day))}` : ""}. Line: the mean frustration score of the day's handoffs${scores.length ? `, from ${Math.min(...scores).toFixed(1)} to ${Math.max(...scores).toFixed(1)}` : ""}.`
+      ? `Column chart of handoffs for frustration per day: ${total} in all${mostOn}. ` +
+        `Line: the mean frustration score of the day's handoffs${range}.`
       : "No handoffs for frustration and no frustration scores in this period.";
   const chart = columns({
     width: width(figure),
@@ -331,7 +357,8 @@ function renderHours(data) {
   const total = values.reduce((a, b) => a + b, 0);
   const peak = values.indexOf(Math.max(...values));
   const summary = total
-    ? `Column chart of customer messages by hour of day: ${total} in all, the busiest hour ${hourLabel(peak)} to ${hourLabel((peak + 1) % 24)} with ${values[peak]}.`
+    ? `Column chart of customer messages by hour of day: ${total} in all, the busiest hour ` +
+      `${hourLabel(peak)} to ${hourLabel((peak + 1) % 24)} with ${values[peak]}.`
     : "No customer messages in this period.";
   clear(
     figure.querySelector(".chart-body"),
@@ -414,7 +441,8 @@ function render() {
     (d) => d.closest(".chart").id,
   );
   $("#period-text").textContent =
-    `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days and hours are the desk's local time.`;
+    `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days ` +
+    `and hours are the desk's local time.`;
   renderTiles(data);
   renderConversations(data, days);
   renderReasons(data);

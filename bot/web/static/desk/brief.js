@@ -17,7 +17,10 @@ export const SIGNAL_LABEL = {
 // A brief the service wrote when the bot failed lists no turns, only how often the bot answered.
 function earlierAnswers(count) {
   if (!count) return "Nothing yet.";
-  return `${count} answer${count === 1 ? "" : "s"} earlier in this conversation: see the transcript.`;
+  return (
+    `${count} answer${count === 1 ? "" : "s"} earlier in this conversation: ` +
+    "see the transcript."
+  );
 }
 
 export function brief(view, turns) {

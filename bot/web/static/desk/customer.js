@@ -78,7 +78,9 @@ function customerCard(view) {
       h("h2", { id: "customer-title", class: "card-title", text: "Customer" }),
       h("p", {
         class: "muted",
-        text: "Not signed in on the website. Link the conversation to a customer to see their orders and give remedies.",
+        text:
+          "Not signed in on the website. Link the conversation to a customer to see their " +
+          "orders and give remedies.",
       }),
       form,
       found,
@@ -148,7 +150,9 @@ function ordersCard(view) {
           ),
           h("p", {
             class: "muted",
-            text: `Placed ${day(o.placed_at)}${o.replaces_order_id ? ` · replaces #${o.replaces_order_id}` : ""}`,
+            text:
+              `Placed ${day(o.placed_at)}` +
+              (o.replaces_order_id ? ` · replaces #${o.replaces_order_id}` : ""),
           }),
           h(
             "ul",
@@ -191,7 +195,9 @@ function extrasCard(view) {
               h("strong", { text: a.product }),
               h("span", {
                 class: "muted",
-                text: ` every ${a.every_weeks} weeks · next ${day(a.next_delivery)} · ${money(a.price_cents)} · ${a.status}`,
+                text:
+                  ` every ${a.every_weeks} weeks · next ${day(a.next_delivery)} · ` +
+                  `${money(a.price_cents)} · ${a.status}`,
               }),
             ),
           ),

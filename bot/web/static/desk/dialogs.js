@@ -93,7 +93,9 @@ export function returnDialog() {
     "Return to the bot",
     [
       h("p", {
-        text: `The bot takes the conversation back and confirms to ${firstName(view)} what you arranged.`,
+        text:
+          `The bot takes the conversation back and confirms to ${firstName(view)} what you ` +
+          `arranged.`,
       }),
       field("return-outcome", "Outcome", wrapUpSelect(view)),
     ],

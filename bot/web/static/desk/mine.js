@@ -27,7 +27,9 @@ export function renderMine() {
           "button",
           {
             type: "button",
-            class: `mine-item${cid === state.selected ? " is-selected" : ""}${unread ? " is-unread" : ""}`,
+            class:
+              `mine-item${cid === state.selected ? " is-selected" : ""}` +
+              (unread ? " is-unread" : ""),
             "aria-current": cid === state.selected ? "true" : undefined,
             "aria-label": label,
             onclick: () => open(cid),

@@ -45,7 +45,9 @@ export function renderQueue() {
         t.callback
           ? h("p", {
               class: "queue-callback",
-              text: `Left contact details: ${[t.callback.email, t.callback.phone].filter(Boolean).join(", ")}`,
+              text:
+                `Left contact details: ` +
+                `${[t.callback.email, t.callback.phone].filter(Boolean).join(", ")}`,
             })
           : null,
         t.team ? h("p", { class: "queue-team", text: `For the ${t.team} team` }) : null,

@@ -143,14 +143,18 @@ async function loadApprovals() {
               type: "button",
               class: "btn btn-primary btn-small",
               text: "Approve",
-              "aria-label": `Approve ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`,
+              "aria-label":
+                `Approve ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ` +
+                `${a.requested_by}`,
               onclick: (e) => decide(a, true, e.currentTarget),
             }),
             h("button", {
               type: "button",
               class: "btn btn-quiet btn-small",
               text: "Decline",
-              "aria-label": `Decline ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`,
+              "aria-label":
+                `Decline ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ` +
+                `${a.requested_by}`,
               onclick: (e) => decide(a, false, e.currentTarget),
             }),
           ),
@@ -166,7 +170,8 @@ async function decide(approval, approve, button) {
   try {
     await post(`/desk/api/approvals/${approval.id}/decide`, { approve });
     toast(
-      `${approve ? "Approved" : "Declined"}: ${REMEDY_LABEL[approval.kind]} of ${money(approval.amount_cents)} for ${approval.requested_by}.`,
+      `${approve ? "Approved" : "Declined"}: ${REMEDY_LABEL[approval.kind]} of ` +
+        `${money(approval.amount_cents)} for ${approval.requested_by}.`,
       approve ? "success" : "info",
     );
   } catch (error) {
@@ -297,7 +302,8 @@ async function loadAudit() {
       ),
       {
         empty:
-          "No grants at or above the audit threshold. Large grants are made at once and listed here for review.",
+          "No grants at or above the audit threshold. Large grants are made at once and listed " +
+          "here for review.",
       },
     ),
   );

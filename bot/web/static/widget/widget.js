@@ -57,7 +57,8 @@ function start(script) {
       botStatus: "Virtual assistant",
       personStatus: (name) => `${name} · Customer Care`,
       queuedStatus: "Connecting you to a person",
-      // writing again reopens this chat with the assistant, which starts afresh (bot/channel/chat.py)
+      // writing again reopens this chat with the assistant, which starts afresh
+      // (bot/channel/chat.py)
       closedStatus: "Chat ended · the assistant is here",
       minimise: "Minimise chat",
       log: "Conversation",
@@ -77,7 +78,8 @@ function start(script) {
       personSaid: (name) => `${name} said:`,
       notice: "Notice:",
       greeting:
-        "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, returns, payments and the Pet Pharmacy. What can I do for you?",
+        "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, " +
+        "returns, payments and the Pet Pharmacy. What can I do for you?",
       suggestions: [
         "Where is my order?",
         "How much is shipping?",
@@ -135,10 +137,17 @@ function start(script) {
 
   const SVG_NS = "http://www.w3.org/2000/svg";
   const ICONS = {
-    chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5z",
+    chat:
+      "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 " +
+      "3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5z",
     close: "M6 6l12 12M18 6L6 18",
     send: "M4 12l16-8-6 16-2.5-6.5z",
-    paw: "M8.5 11.5c1.2 0 2-1.3 2-2.8S9.7 6 8.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zm7 0c1.2 0 2-1.3 2-2.8S16.7 6 15.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zM5 15.2c1 0 1.7-1 1.7-2.2S6 10.8 5 10.8s-1.7 1-1.7 2.2.7 2.2 1.7 2.2zm14 0c1 0 1.7-1 1.7-2.2s-.7-2.2-1.7-2.2-1.7 1-1.7 2.2.7 2.2 1.7 2.2zM12 13c-2.6 0-5 3-5 5 0 1.3 1 2 2.3 2 1 0 1.7-.5 2.7-.5s1.7.5 2.7.5c1.3 0 2.3-.7 2.3-2 0-2-2.4-5-5-5z",
+    paw:
+      "M8.5 11.5c1.2 0 2-1.3 2-2.8S9.7 6 8.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zm7 0c1.2 0 2-1.3 " +
+      "2-2.8S16.7 6 15.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zM5 15.2c1 0 1.7-1 1.7-2.2S6 10.8 5 10.8s-1.7 " +
+      "1-1.7 2.2.7 2.2 1.7 2.2zm14 0c1 0 1.7-1 1.7-2.2s-.7-2.2-1.7-2.2-1.7 1-1.7 2.2.7 2.2 1.7 " +
+      "2.2zM12 13c-2.6 0-5 3-5 5 0 1.3 1 2 2.3 2 1 0 1.7-.5 2.7-.5s1.7.5 2.7.5c1.3 0 2.3-.7 " +
+      "2.3-2 0-2-2.4-5-5-5z",
     person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6",
   };
 
@@ -840,7 +849,8 @@ function start(script) {
 
   function connect() {
     if (!state.conversationId || conn.ws || conn.retryTimer) return;
-    const url = `${SERVICE.replace(/^http/, "ws")}/api/conversations/${encodeURIComponent(state.conversationId)}/ws`;
+    const id = encodeURIComponent(state.conversationId);
+    const url = `${SERVICE.replace(/^http/, "ws")}/api/conversations/${id}/ws`;
     let ws;
     try {
       ws = new WebSocket(url);
