@@ -7,6 +7,8 @@ RASA_VENV := .venv-rasa
 BOT_VENV := .venv-bot
 RASA_PY := $(RASA_VENV)/bin/python
 BOT_PY := $(BOT_VENV)/bin/python
+# The pages' lint and format tool (Biome, pinned in bot/web/package-lock.json), run offline.
+WEB := bot/web
 # Rasa otherwise sends usage data and crash reports to a third party, from every command.
 export RASA_TELEMETRY_ENABLED := false
 # PostgreSQL and Redis for the production half of the end-to-end tests (set empty to skip it).
@@ -49,7 +51,7 @@ test: setup lint validate model test-actions test-rasa test-bot
 
 ## --- environments -------------------------------------------------------------------------------
 
-setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed browser
+setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed $(WEB)/node_modules/.installed browser
 
 # Debian's Chromium for the browser tests: Playwright drives it (a test tool's own browser
 # download does not work here, so `playwright install` is never run).
@@ -86,6 +88,15 @@ $(BOT_VENV)/.installed: bot/requirements.lock
 	$(BOT_PY) -m pip install $(PIP_FLAGS) -r bot/requirements.lock
 	@touch $@
 
+# npm ci installs exactly what the lock says, again only when the lock has changed. Only the
+# linter needs it: without npm, `make run` goes on and `make lint` says what is missing.
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm was not found: the JavaScript and CSS linter (make \
+	lint) needs Node.js and npm ('apt-get install nodejs npm'); the rest works without." >&2; exit 0; }
+	@echo "Installing the pages' lint tools into $(WEB)/node_modules (npm ci) ..."
+	@cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## --- model --------------------------------------------------------------------------------------
 
 model: setup
@@ -97,14 +108,22 @@ shell: setup
 
 ## --- checks -------------------------------------------------------------------------------------
 
-lint: $(BOT_VENV)/.installed
+# Python with ruff and mypy; the pages' JavaScript and CSS with Biome (bot/web/biome.json).
+lint: $(BOT_VENV)/.installed $(WEB)/node_modules/.installed
 	$(BOT_VENV)/bin/ruff format --check .
 	$(BOT_VENV)/bin/ruff check .
 	$(BOT_VENV)/bin/mypy
+	@[ -x $(WEB)/node_modules/.bin/biome ] || { echo "Biome is not installed: install Node.js \
+	and npm, then run make setup." >&2; exit 1; }
+	cd $(WEB) && node_modules/.bin/biome ci --colors=off .
+	@# the formatter can't break a long string: such lines are split by hand
+	@awk 'length > 100 { print FILENAME ":" FNR ": longer than 100 characters"; bad = 1 } \
+		END { exit bad }' $(WEB)/static/*/*.js $(WEB)/static/*/*.css
 
-format: $(BOT_VENV)/.installed
+format: $(BOT_VENV)/.installed $(WEB)/node_modules/.installed
 	$(BOT_VENV)/bin/ruff format .
 	$(BOT_VENV)/bin/ruff check --fix .
+	cd $(WEB) && node_modules/.bin/biome check --write .
 
 validate: $(RASA_VENV)/.installed
 	$(RASA_VENV)/bin/rasa data validate --fail-on-warnings
@@ -163,4 +182,4 @@ bench-claims: $(BOT_VENV)/.installed
 	$(BOT_PY) -m tests.bench.claim_contention
 
 clean:
-	rm -rf $(RASA_VENV) $(BOT_VENV) results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(RASA_VENV) $(BOT_VENV) $(WEB)/node_modules results .pytest_cache .mypy_cache .ruff_cache

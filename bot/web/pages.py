@@ -3,7 +3,8 @@
 GET /                  the demo shop (DEMO_PAGES on), otherwise the agent desk
 GET /demo/             the fictional shop's home page with the chat widget embedded;
                        ?as=C1001 browses as a signed-in demo customer (DEMO_PAGES only)
-GET /widget.js         the embeddable services widget: one script tag, options as data- attributes
+GET /widget.js         the embeddable chat widget: one script tag, options as data- attributes
+                       (widget/widget.js with the shared DOM helpers put in, see widget_script)
 GET /desk/             the agent desk (sign-in, queue, conversations, customer, remedies)
 GET /desk/supervisor   the supervisor view (live figures, approvals, audit, join)
 GET /desk/designer     the conversation designer's review, labels, retraining and report
@@ -17,7 +18,9 @@ CORS, which `cors` allows only for ALLOWED_ORIGINS and only on the customer rout
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,42 @@ TYPES = {
     ".woff2": "font/woff2",
     ".txt": "text/plain; charset=utf-8",
 }
+
+
+# The widget's source imports the desk's DOM helpers; on the shop's page it must be one classic
+# script (a module has no document.currentScript to read its options from, and a cross-origin
+# import would need CORS on /static/).
+WIDGET_IMPORT = re.compile(r'^import \{([^}]*)\} from "\.\./shared/dom\.js";\n', re.M)
+EXPORT = re.compile(r"^export (?=(const|let|function|class) )", re.M)
+
+
+def widget_script() -> str:
+    """widget/widget.js as one classic script: its import of shared/dom.js replaced by dom.js's
+    own code in a scope of its own (so its names can't clash with the widget's), handing over
+    only the names imported, and the whole in a strict function, as the module was."""
+    widget = (STATIC / "widget" / "widget.js").read_text(encoding="utf-8")
+    dom = (STATIC / "shared" / "dom.js").read_text(encoding="utf-8")
+    found = WIDGET_IMPORT.search(widget)
+    helpers = EXPORT.sub("", dom)
+    if found is None or re.search(r"^(import|export)\b", helpers + widget[found.end() :], re.M):
+        raise RuntimeError("widget.js must import from ../shared/dom.js only, on one line")
+    names = ", ".join(name.strip() for name in found[1].split(","))
+    scope = f"const {{ {names} }} = (() => {{\n{helpers}\nreturn {{ {names} }};\n}})();\n"
+    body = widget[: found.start()] + scope + widget[found.end() :]
+    return f'(() => {{\n"use strict";\n{body}}})();\n'
+
+
+def _script(text: str) -> Any:
+    body = text.encode("utf-8")
+    etag = hashlib.sha256(body).hexdigest()[:20]
+
+    async def serve(request: web.Request) -> web.Response:
+        headers = {"ETag": f'"{etag}"'}
+        if any(tag.value == etag for tag in request.if_none_match or ()):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, headers=headers | {"Content-Type": TYPES[".js"]})
+
+    return serve
 
 
 def _serve(path: Path) -> web.FileResponse:
@@ -170,7 +209,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/", home)
     r.add_get("/demo", home)
     r.add_get("/demo/", demo)
-    r.add_get("/widget.js", _file("widget/widget.js"))
+    widget = _script(widget_script())  # put together once, at start-up
+    r.add_get("/widget.js", widget)
+    r.add_get("/static/widget/widget.js", widget)  # before /static/: the source is a module
     r.add_get("/desk", desk_redirect)
     r.add_get("/desk/", _file("desk/index.html"))
     r.add_get("/desk/supervisor", _file("desk/supervisor.html"))

@@ -29,7 +29,8 @@ export function niceMax(value, least = 1) {
 
 // Whole-number steps when the scale is whole (counts), quarters otherwise.
 function ticks(max, whole) {
-  const count = whole && Number.isInteger(max) ? [4, 5, 3, 2].find((c) => Number.isInteger(max / c)) || 1 : 4;
+  const count =
+    whole && Number.isInteger(max) ? [4, 5, 3, 2].find((c) => Number.isInteger(max / c)) || 1 : 4;
   const out = [];
   for (let i = 0; i <= count; i += 1) out.push((max * i) / count);
   return out;
@@ -40,7 +41,15 @@ function round(value) {
 }
 
 function frame(width, height, label) {
-  return svg("svg", { class: "chart-svg", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, focusable: "false" });
+  return svg("svg", {
+    class: "chart-svg",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    "aria-label": label,
+    focusable: "false",
+  });
 }
 
 function tickLabel(value, format) {
@@ -68,15 +77,30 @@ export function columns({ width, height = 230, categories, bars, line, summary, 
   const left = svg("g", { class: "chart-axis chart-axis-left" });
   for (const t of ticks(barMax, true)) {
     grid.append(svg("line", { x1: 0, x2: plotW, y1: round(y(t)), y2: round(y(t)) }));
-    left.append(svg("text", { x: -8, y: round(y(t)) + 4, "text-anchor": "end", text: tickLabel(t, bars.tickFormat) }));
+    left.append(
+      svg("text", {
+        x: -8,
+        y: round(y(t)) + 4,
+        "text-anchor": "end",
+        text: tickLabel(t, bars.tickFormat),
+      }),
+    );
   }
   plot.append(grid, left);
   const columnsGroup = svg("g", { class: `chart-bars ${bars.className || ""}`.trim() });
   bars.values.forEach((value, i) => {
     const height_ = plotH - y(value);
     const x = slot * i + (slot - barW) / 2;
-    const rect = svg("rect", { x: round(x), y: round(y(value)), width: round(barW), height: round(Math.max(value > 0 ? 1 : 0, height_)), rx: Math.min(3, barW / 3) });
-    rect.append(svg("title", { text: `${categories[i].label}: ${bars.format ? bars.format(value) : value}` }));
+    const rect = svg("rect", {
+      x: round(x),
+      y: round(y(value)),
+      width: round(barW),
+      height: round(Math.max(value > 0 ? 1 : 0, height_)),
+      rx: Math.min(3, barW / 3),
+    });
+    rect.append(
+      svg("title", { text: `${categories[i].label}: ${bars.format ? bars.format(value) : value}` }),
+    );
     columnsGroup.append(rect);
   });
   plot.append(columnsGroup);
@@ -86,14 +110,31 @@ export function columns({ width, height = 230, categories, bars, line, summary, 
   const bottom = svg("g", { class: "chart-axis chart-axis-bottom" });
   categories.forEach((c, i) => {
     if (i % step !== 0) return;
-    bottom.append(svg("text", { x: round(slot * i + slot / 2), y: plotH + 19, "text-anchor": "middle", text: c.short || c.label }));
+    bottom.append(
+      svg("text", {
+        x: round(slot * i + slot / 2),
+        y: plotH + 19,
+        "text-anchor": "middle",
+        text: c.short || c.label,
+      }),
+    );
   });
-  plot.append(svg("line", { class: "chart-baseline", x1: 0, x2: plotW, y1: plotH, y2: plotH }), bottom);
+  plot.append(
+    svg("line", { class: "chart-baseline", x1: 0, x2: plotW, y1: plotH, y2: plotH }),
+    bottom,
+  );
   if (line) {
     const ly = (v) => plotH - (plotH * v) / line.max;
     const right = svg("g", { class: "chart-axis chart-axis-right" });
     for (const t of ticks(line.max, line.whole)) {
-      right.append(svg("text", { x: plotW + 8, y: round(ly(t)) + 4, "text-anchor": "start", text: tickLabel(t, line.tickFormat) }));
+      right.append(
+        svg("text", {
+          x: plotW + 8,
+          y: round(ly(t)) + 4,
+          "text-anchor": "start",
+          text: tickLabel(t, line.tickFormat),
+        }),
+      );
     }
     plot.append(right);
     let path = "";
@@ -109,13 +150,19 @@ export function columns({ width, height = 230, categories, bars, line, summary, 
       path += `${open ? "L" : "M"}${x} ${yy} `;
       open = true;
       const dot = svg("circle", { cx: x, cy: yy, r: n > 40 ? 2.5 : 3.5 });
-      dot.append(svg("title", { text: `${categories[i].label}: ${line.format ? line.format(value) : value}` }));
+      dot.append(
+        svg("title", {
+          text: `${categories[i].label}: ${line.format ? line.format(value) : value}`,
+        }),
+      );
       dots.append(dot);
     });
     if (path) {
       // a white halo keeps the line readable where it crosses the columns
       plot.append(svg("path", { class: "chart-line-halo", d: path.trim() }));
-      plot.append(svg("path", { class: `chart-line ${line.className || ""}`.trim(), d: path.trim() }));
+      plot.append(
+        svg("path", { class: `chart-line ${line.className || ""}`.trim(), d: path.trim() }),
+      );
     }
     plot.append(dots);
   }
@@ -135,11 +182,23 @@ export function rows({ width, rows: items, max, summary, className }) {
   const root = frame(width, height, summary);
   items.forEach((row, i) => {
     const y = i * rowH;
-    const group = svg("g", { class: `chart-row ${className || ""}`.trim(), transform: `translate(0,${y})` });
+    const group = svg("g", {
+      class: `chart-row ${className || ""}`.trim(),
+      transform: `translate(0,${y})`,
+    });
     group.append(svg("text", { class: "chart-row-label", x: 0, y: 14, text: row.label }));
-    group.append(svg("rect", { class: "chart-track", x: 0, y: 21, width: trackW, height: 14, rx: 7 }));
+    group.append(
+      svg("rect", { class: "chart-track", x: 0, y: 21, width: trackW, height: 14, rx: 7 }),
+    );
     const w = top ? (trackW * Math.max(0, row.value)) / top : 0;
-    const bar = svg("rect", { class: "chart-fill", x: 0, y: 21, width: round(Math.max(row.value > 0 ? 4 : 0, w)), height: 14, rx: 7 });
+    const bar = svg("rect", {
+      class: "chart-fill",
+      x: 0,
+      y: 21,
+      width: round(Math.max(row.value > 0 ? 4 : 0, w)),
+      height: 14,
+      rx: 7,
+    });
     bar.append(svg("title", { text: `${row.label}: ${row.text}` }));
     group.append(bar);
     group.append(svg("text", { class: "chart-row-value", x: trackW + 8, y: 33, text: row.text }));

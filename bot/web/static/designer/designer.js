@@ -28,8 +28,17 @@ const VERDICT_NOTE = {
   mixed: "Weigh what got better against what got worse before you promote it.",
   same: "Every measure is within one example of the serving model's.",
 };
-const STATUS = { running: "Running", ready: "Ready to review", failed: "Failed", promoted: "Promoted" };
-const LABEL_STATUS = { written: "Written, not trained yet", undone: "Undone", promoted: "In the serving model" };
+const STATUS = {
+  running: "Running",
+  ready: "Ready to review",
+  failed: "Failed",
+  promoted: "Promoted",
+};
+const LABEL_STATUS = {
+  written: "Written, not trained yet",
+  undone: "Undone",
+  promoted: "In the serving model",
+};
 const KIND_TEXT = { intent: "Intent", new_topic: "New FAQ topic", out_of_scope: "Out of scope" };
 
 const state = {
@@ -101,18 +110,32 @@ async function loadGroups() {
 function renderGroups() {
   const messages = state.groups.reduce((n, g) => n + g.size, 0);
   $("#groups-count").textContent = String(state.groups.length);
-  $("#groups-summary").textContent = state.groups.length ? `${plural(messages, "message")} in ${plural(state.groups.length, "group")}, largest first.` : "";
+  $("#groups-summary").textContent = state.groups.length
+    ? `${plural(messages, "message")} in ${plural(state.groups.length, "group")}, largest first.`
+    : "";
   clear(
     $("#groups"),
     state.groups.length
       ? state.groups.map(groupItem)
-      : h("li", { class: "empty", text: `Nothing to review in this period. Messages the bot did not understand, was unsure of or answered as out of scope, and those before a handoff for frustration or repeated misunderstanding, appear here.` }),
+      : h("li", {
+          class: "empty",
+          text:
+            `Nothing to review in this period. Messages the bot did not understand, was ` +
+            `unsure of or answered as out of scope, and those before a handoff for frustration ` +
+            `or repeated misunderstanding, appear here.`,
+        }),
   );
 }
 
 function groupItem(group, index) {
   const id = `g-${group.id}`;
-  const check = h("input", { type: "checkbox", id: `${id}-all`, class: "group-check", dataset: { group: group.id }, onchange: (event) => selectGroup(group, event.currentTarget.checked) });
+  const check = h("input", {
+    type: "checkbox",
+    id: `${id}-all`,
+    class: "group-check",
+    dataset: { group: group.id },
+    onchange: (event) => selectGroup(group, event.currentTarget.checked),
+  });
   const reasons = Object.entries(group.reasons);
   const previews = group.items.slice(0, 3);
   const expanded = state.expanded.has(group.id);
@@ -126,11 +149,24 @@ function groupItem(group, index) {
   });
   const node = h(
     "li",
-    { class: `group${group.items.some((i) => state.selected.has(i.key)) ? " is-selected" : ""}`, id, dataset: { group: group.id } },
+    {
+      class: `group${group.items.some((i) => state.selected.has(i.key)) ? " is-selected" : ""}`,
+      id,
+      dataset: { group: group.id },
+    },
     h(
       "div",
       { class: "group-head" },
-      h("span", { class: "group-check-wrap" }, check, h("label", { for: check.id, class: "sr-only", text: `Select all ${plural(group.size, "message")} of group ${index + 1}` })),
+      h(
+        "span",
+        { class: "group-check-wrap" },
+        check,
+        h("label", {
+          for: check.id,
+          class: "sr-only",
+          text: `Select all ${plural(group.size, "message")} of group ${index + 1}`,
+        }),
+      ),
       h(
         "div",
         { class: "group-main" },
@@ -138,28 +174,54 @@ function groupItem(group, index) {
           "h3",
           { class: "group-title", id: `${id}-title` },
           h("span", { class: "group-size", text: plural(group.size, "message") }),
-          group.likely_intent ? h("span", { class: "group-intent" }, "Likely ", h("code", { text: group.likely_intent })) : null,
+          group.likely_intent
+            ? h(
+                "span",
+                { class: "group-intent" },
+                "Likely ",
+                h("code", { text: group.likely_intent }),
+              )
+            : null,
         ),
         h(
           "ul",
           { class: "chips reasons", "aria-label": "Why these are here" },
-          reasons.map(([code, count]) => h("li", { class: "chip chip-reason" }, h("strong", { text: String(count) }), ` ${reasonText(code)}`)),
+          reasons.map(([code, count]) =>
+            h(
+              "li",
+              { class: "chip chip-reason" },
+              h("strong", { text: String(count) }),
+              ` ${reasonText(code)}`,
+            ),
+          ),
         ),
         h(
           "ul",
           { class: "previews", "aria-label": "Examples" },
           previews.map((item) => h("li", { text: quoted(item.text) })),
-          group.size > previews.length ? h("li", { class: "muted", text: `and ${group.size - previews.length} more` }) : null,
+          group.size > previews.length
+            ? h("li", { class: "muted", text: `and ${group.size - previews.length} more` })
+            : null,
         ),
         h(
           "div",
           { class: "group-actions" },
           toggle,
-          h("button", { type: "button", class: "btn btn-secondary btn-small", text: "Label this group", "aria-label": `Label this group of ${plural(group.size, "message")}`, onclick: () => labelGroup(group) }),
+          h("button", {
+            type: "button",
+            class: "btn btn-secondary btn-small",
+            text: "Label this group",
+            "aria-label": `Label this group of ${plural(group.size, "message")}`,
+            onclick: () => labelGroup(group),
+          }),
         ),
       ),
     ),
-    h("ul", { class: "messages", id: `${id}-items`, hidden: !expanded, "aria-labelledby": `${id}-title` }, expanded ? group.items.map((item) => messageItem(group, item)) : null),
+    h(
+      "ul",
+      { class: "messages", id: `${id}-items`, hidden: !expanded, "aria-labelledby": `${id}-title` },
+      expanded ? group.items.map((item) => messageItem(group, item)) : null,
+    ),
   );
   syncGroupCheck(group, check);
   return node;
@@ -167,8 +229,19 @@ function groupItem(group, index) {
 
 function messageItem(group, item) {
   const id = `m-${item.key}`;
-  const check = h("input", { type: "checkbox", id, class: "message-check", dataset: { key: item.key }, checked: state.selected.has(item.key), onchange: (event) => selectItem(group, item, event.currentTarget.checked) });
-  const ranking = item.ranking && item.ranking.length ? item.ranking : item.intent ? [[item.intent, item.confidence]] : [];
+  const check = h("input", {
+    type: "checkbox",
+    id,
+    class: "message-check",
+    dataset: { key: item.key },
+    checked: state.selected.has(item.key),
+    onchange: (event) => selectItem(group, item, event.currentTarget.checked),
+  });
+  const ranking = item.ranking?.length
+    ? item.ranking
+    : item.intent
+      ? [[item.intent, item.confidence]]
+      : [];
   return h(
     "li",
     { class: "message" },
@@ -177,13 +250,23 @@ function messageItem(group, item) {
       "div",
       { class: "message-body" },
       h("label", { for: id, class: "message-text", text: item.text }),
-      h("p", { class: "message-meta" }, when(item.at), " · ", h("span", { text: item.reasons.map(reasonText).join("; ") })),
+      h(
+        "p",
+        { class: "message-meta" },
+        when(item.at),
+        " · ",
+        h("span", { text: item.reasons.map(reasonText).join("; ") }),
+      ),
       ranking.length
         ? h(
             "p",
             { class: "message-nlu" },
             h("span", { class: "muted", text: "The bot read it as " }),
-            ranking.map(([name, confidence], i) => [i ? ", " : "", h("code", { text: name }), ` ${Math.round((confidence || 0) * 100)}%`]),
+            ranking.map(([name, confidence], i) => [
+              i ? ", " : "",
+              h("code", { text: name }),
+              ` ${Math.round((confidence || 0) * 100)}%`,
+            ]),
           )
         : null,
     ),
@@ -223,14 +306,18 @@ function syncGroupCheck(group, check) {
 }
 
 function syncChecks() {
-  for (const check of document.querySelectorAll(".message-check")) check.checked = state.selected.has(check.dataset.key);
+  for (const check of document.querySelectorAll(".message-check"))
+    check.checked = state.selected.has(check.dataset.key);
   for (const check of document.querySelectorAll(".group-check")) {
     const group = state.groups.find((g) => g.id === check.dataset.group);
     if (group) syncGroupCheck(group, check);
   }
   for (const node of document.querySelectorAll(".group")) {
     const group = state.groups.find((g) => g.id === node.dataset.group);
-    node.classList.toggle("is-selected", Boolean(group && group.items.some((i) => state.selected.has(i.key))));
+    node.classList.toggle(
+      "is-selected",
+      Boolean(group?.items.some((i) => state.selected.has(i.key))),
+    );
   }
 }
 
@@ -257,16 +344,31 @@ function renderSelection() {
     $("#selection"),
     chosen.length
       ? [
-          h("p", { class: "selection-count" }, h("strong", { text: plural(chosen.length, "message") }), ` selected from ${plural(groups.size, "group")}`),
+          h(
+            "p",
+            { class: "selection-count" },
+            h("strong", { text: plural(chosen.length, "message") }),
+            ` selected from ${plural(groups.size, "group")}`,
+          ),
           h(
             "ul",
             { class: "previews" },
             chosen.slice(0, 3).map((c) => h("li", { text: quoted(c.text) })),
-            chosen.length > 3 ? h("li", { class: "muted", text: `and ${chosen.length - 3} more` }) : null,
+            chosen.length > 3
+              ? h("li", { class: "muted", text: `and ${chosen.length - 3} more` })
+              : null,
           ),
-          h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Clear the selection", onclick: clearSelection }),
+          h("button", {
+            type: "button",
+            class: "btn btn-quiet btn-small",
+            text: "Clear the selection",
+            onclick: clearSelection,
+          }),
         ]
-      : h("p", { class: "muted", text: "Nothing selected yet. Choose “Label this group”, or tick messages in any group." }),
+      : h("p", {
+          class: "muted",
+          text: "Nothing selected yet. Choose “Label this group”, or tick messages in any group.",
+        }),
   );
   updateTopicCounts();
 }
@@ -294,7 +396,9 @@ function renderIntents(choose) {
   const wanted = choose || select.value;
   const query = $("#intent-filter").value.trim().toLowerCase();
   const terms = query.split(/\s+/).filter(Boolean);
-  const matches = state.intents.filter((i) => terms.every((t) => `${i.name} ${words(i.name)} ${i.file}`.toLowerCase().includes(t)));
+  const matches = state.intents.filter((i) =>
+    terms.every((t) => `${i.name} ${words(i.name)} ${i.file}`.toLowerCase().includes(t)),
+  );
   const byFile = new Map();
   for (const intent of matches) {
     if (!byFile.has(intent.file)) byFile.set(intent.file, []);
@@ -302,10 +406,22 @@ function renderIntents(choose) {
   }
   clear(
     select,
-    [...byFile].map(([file, intents]) => h("optgroup", { label: file }, intents.map((i) => h("option", { value: i.name, text: i.name, selected: i.name === wanted })))),
+    [...byFile].map(([file, intents]) =>
+      h(
+        "optgroup",
+        { label: file },
+        intents.map((i) =>
+          h("option", { value: i.name, text: i.name, selected: i.name === wanted }),
+        ),
+      ),
+    ),
   );
   if (matches.length === 1) select.value = matches[0].name;
-  $("#intent-matches").textContent = query ? (matches.length ? `${plural(matches.length, "intent")} match` : "No intent matches. Try another word.") : `${plural(state.intents.length, "intent")} in the training data`;
+  $("#intent-matches").textContent = query
+    ? matches.length
+      ? `${plural(matches.length, "intent")} match`
+      : "No intent matches. Try another word."
+    : `${plural(state.intents.length, "intent")} in the training data`;
 }
 
 function kind() {
@@ -314,14 +430,19 @@ function kind() {
 
 function showKind() {
   const chosen = kind();
-  for (const panel of document.querySelectorAll(".kind-panel")) panel.hidden = panel.dataset.kind !== chosen;
+  for (const panel of document.querySelectorAll(".kind-panel"))
+    panel.hidden = panel.dataset.kind !== chosen;
   $("#label-error").textContent = "";
 }
 
 function updateTopicCounts() {
   const examples = lines($("#topic-examples").value).length;
   const heldout = lines($("#topic-heldout").value).length;
-  $("#topic-counts").textContent = `Written so far: ${plural(examples, "training phrasing")} and ${plural(heldout, "held-out phrasing")}, with ${plural(state.selected.size, "selected message")} to split between them (${MIN_NEW_TOPIC} of each needed).`;
+  $("#topic-counts").textContent =
+    `Written so far: ${plural(examples, "training phrasing")} and ` +
+    `${plural(heldout, "held-out phrasing")}, with ` +
+    `${plural(state.selected.size, "selected message")} to split between them ` +
+    `(${MIN_NEW_TOPIC} of each needed).`;
 }
 
 function labelRequest() {
@@ -359,11 +480,20 @@ async function submitLabel(event) {
   try {
     const label = await post(`${D}/labels`, body);
     state.selected.clear();
-    if (body.kind === "new_topic") for (const id of ["#topic-name", "#topic-answer", "#topic-examples", "#topic-heldout"]) $(id).value = "";
+    if (body.kind === "new_topic")
+      for (const id of ["#topic-name", "#topic-answer", "#topic-examples", "#topic-heldout"])
+        $(id).value = "";
     showResult(label);
-    await Promise.all([loadGroups(), loadLabels(), body.kind === "new_topic" ? loadIntents() : null]);
+    await Promise.all([
+      loadGroups(),
+      loadLabels(),
+      body.kind === "new_topic" ? loadIntents() : null,
+    ]);
   } catch (problem) {
-    error.textContent = problem instanceof ApiError ? problem.message : "The label could not be saved. Please try again.";
+    error.textContent =
+      problem instanceof ApiError
+        ? problem.message
+        : "The label could not be saved. Please try again.";
   } finally {
     renderSelection();
   }
@@ -371,7 +501,17 @@ async function submitLabel(event) {
 
 function written(title, texts, note) {
   if (!texts.length) return null;
-  return h("div", { class: "written" }, h("h4", {}, title, " ", h("span", { class: "count", text: String(texts.length) })), note ? h("p", { class: "muted small-text", text: note }) : null, h("ul", { class: "previews" }, texts.map((t) => h("li", { text: quoted(t) }))));
+  return h(
+    "div",
+    { class: "written" },
+    h("h4", {}, title, " ", h("span", { class: "count", text: String(texts.length) })),
+    note ? h("p", { class: "muted small-text", text: note }) : null,
+    h(
+      "ul",
+      { class: "previews" },
+      texts.map((t) => h("li", { text: quoted(t) })),
+    ),
+  );
 }
 
 function showResult(label) {
@@ -381,11 +521,25 @@ function showResult(label) {
     h(
       "div",
       { class: "result" },
-      h("h3", { class: "result-title", id: "result-title", tabindex: "-1" }, `Label ${label.id}: `, h("code", { text: label.intent })),
+      h(
+        "h3",
+        { class: "result-title", id: "result-title", tabindex: "-1" },
+        `Label ${label.id}: `,
+        h("code", { text: label.intent }),
+      ),
       written("Training examples", label.training, `added to ${label.train_file}`),
-      written("Held out for testing", label.heldout, "added to tests/nlu/test_nlu.yml, so the report measures them"),
+      written(
+        "Held out for testing",
+        label.heldout,
+        "added to tests/nlu/test_nlu.yml, so the report measures them",
+      ),
       written("Skipped", label.skipped, "already in the training or held-out data"),
-      h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Undo this label", onclick: (e) => undo(label.id, e.currentTarget) }),
+      h("button", {
+        type: "button",
+        class: "btn btn-quiet btn-small",
+        text: "Undo this label",
+        onclick: (e) => undo(label.id, e.currentTarget),
+      }),
     ),
   );
   $("#result-title").focus();
@@ -396,7 +550,23 @@ async function undo(id, button) {
   try {
     await post(`${D}/labels/${id}/undo`);
     const box = $("#label-result");
-    clear(box, h("div", { class: "result result-undone" }, h("h3", { class: "result-title", id: "result-title", tabindex: "-1", text: `Label ${id} undone` }), h("p", { class: "muted", text: "What it wrote is out of the files again, and its messages are back in the inbox." })));
+    clear(
+      box,
+      h(
+        "div",
+        { class: "result result-undone" },
+        h("h3", {
+          class: "result-title",
+          id: "result-title",
+          tabindex: "-1",
+          text: `Label ${id} undone`,
+        }),
+        h("p", {
+          class: "muted",
+          text: "What it wrote is out of the files again, and its messages are back in the inbox.",
+        }),
+      ),
+    );
     $("#result-title").focus();
     await Promise.all([loadGroups(), loadLabels()]);
   } catch (error) {
@@ -419,10 +589,32 @@ async function loadLabels() {
             h(
               "li",
               { class: `label-row status-${l.status}` },
-              h("div", { class: "label-what" }, h("code", { text: l.intent }), h("span", { class: "badge", text: KIND_TEXT[l.kind] || l.kind })),
-              h("p", { class: "muted small-text", text: `Label ${l.id} · ${day(l.created_at)}, ${clock(l.created_at)} · ${l.training.length} training, ${l.heldout.length} held out, ${l.skipped.length} skipped` }),
-              h("p", { class: "label-status small-text", text: LABEL_STATUS[l.status] || l.status }),
-              l.status === "written" ? h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Undo", "aria-label": `Undo label ${l.id} (${l.intent})`, onclick: (e) => undo(l.id, e.currentTarget) }) : null,
+              h(
+                "div",
+                { class: "label-what" },
+                h("code", { text: l.intent }),
+                h("span", { class: "badge", text: KIND_TEXT[l.kind] || l.kind }),
+              ),
+              h("p", {
+                class: "muted small-text",
+                text:
+                  `Label ${l.id} · ${day(l.created_at)}, ${clock(l.created_at)} · ` +
+                  `${l.training.length} training, ${l.heldout.length} held out, ` +
+                  `${l.skipped.length} skipped`,
+              }),
+              h("p", {
+                class: "label-status small-text",
+                text: LABEL_STATUS[l.status] || l.status,
+              }),
+              l.status === "written"
+                ? h("button", {
+                    type: "button",
+                    class: "btn btn-quiet btn-small",
+                    text: "Undo",
+                    "aria-label": `Undo label ${l.id} (${l.intent})`,
+                    onclick: (e) => undo(l.id, e.currentTarget),
+                  })
+                : null,
             ),
           ),
         )
@@ -453,10 +645,25 @@ function renderRuns() {
           { class: state.shown && state.shown.id === r.id ? "is-shown" : "" },
           h("td", { text: String(r.id) }),
           h("td", { class: "nowrap" }, when(r.created_at)),
-          h("td", {}, h("span", { class: `badge run-${r.status}`, text: STATUS[r.status] || r.status })),
+          h(
+            "td",
+            {},
+            h("span", { class: `badge run-${r.status}`, text: STATUS[r.status] || r.status }),
+          ),
           h("td", { text: r.verdict ? sentence(r.verdict) : "–" }),
           h("td", { class: "model-name", text: r.candidate || "–" }),
-          h("td", { class: "actions" }, h("button", { type: "button", class: "btn btn-quiet btn-small", text: state.shown && state.shown.id === r.id ? "Shown" : "Show", disabled: Boolean(state.shown && state.shown.id === r.id), "aria-label": `Show run ${r.id}`, onclick: () => showRun(r.id) })),
+          h(
+            "td",
+            { class: "actions" },
+            h("button", {
+              type: "button",
+              class: "btn btn-quiet btn-small",
+              text: state.shown && state.shown.id === r.id ? "Shown" : "Show",
+              disabled: Boolean(state.shown && state.shown.id === r.id),
+              "aria-label": `Show run ${r.id}`,
+              onclick: () => showRun(r.id),
+            }),
+          ),
         ),
       ),
       { empty: "No runs yet. Label some messages, then train and compare." },
@@ -480,15 +687,31 @@ function announce(text) {
 function renderRun(run) {
   const box = $("#run");
   if (run.status === "running") {
-    const bar = h("progress", { max: "100", value: String(run.progress), id: "run-progress", "aria-labelledby": "run-step" });
+    const bar = h("progress", {
+      max: "100",
+      value: String(run.progress),
+      id: "run-progress",
+      "aria-labelledby": "run-step",
+    });
     clear(
       box,
       h(
         "div",
         { class: "progress-box" },
-        h("p", { class: "run-line", id: "run-step" }, h("strong", { text: `Run ${run.id}: ` }), sentence(run.step), h("span", { class: "run-percent", text: ` ${run.progress}%` })),
+        h(
+          "p",
+          { class: "run-line", id: "run-step" },
+          h("strong", { text: `Run ${run.id}: ` }),
+          sentence(run.step),
+          h("span", { class: "run-percent", text: ` ${run.progress}%` }),
+        ),
         bar,
-        h("p", { class: "muted small-text", text: `Started ${clock(run.created_at)}. The model serving now keeps answering customers meanwhile.` }),
+        h("p", {
+          class: "muted small-text",
+          text:
+            `Started ${clock(run.created_at)}. The model serving now keeps answering ` +
+            `customers meanwhile.`,
+        }),
       ),
     );
     clear($("#report"));
@@ -505,8 +728,17 @@ function renderRun(run) {
         "div",
         { class: "failed", role: "alert" },
         h("h3", { text: `Run ${run.id} failed` }),
-        h("p", { text: run.current ? `Nothing changed for customers: ${run.current} keeps answering them.` : "Nothing changed for customers: the model serving now keeps answering them." }),
-        h("pre", { class: "error-output", tabindex: "0", "aria-label": "What went wrong", text: run.error || "No reason was given." }),
+        h("p", {
+          text: run.current
+            ? `Nothing changed for customers: ${run.current} keeps answering them.`
+            : "Nothing changed for customers: the model serving now keeps answering them.",
+        }),
+        h("pre", {
+          class: "error-output",
+          tabindex: "0",
+          "aria-label": "What went wrong",
+          text: run.error || "No reason was given.",
+        }),
       ),
     );
     clear($("#report"));
@@ -541,7 +773,11 @@ async function refreshShown() {
     return;
   }
   if (finished) {
-    announce(run.status === "failed" ? `Run ${run.id} failed.` : `Run ${run.id} is ready: ${VERDICT[run.verdict] || run.verdict}.`);
+    announce(
+      run.status === "failed"
+        ? `Run ${run.id} failed.`
+        : `Run ${run.id} is ready: ${VERDICT[run.verdict] || run.verdict}.`,
+    );
     await loadRuns();
   }
 }
@@ -563,7 +799,7 @@ async function train() {
 
 function onTraining(frame) {
   if (state.shown && state.shown.id === frame.run) refreshShown();
-  else if (!state.shown || state.shown.status !== "running") showRun(frame.run).catch(() => {});
+  else if (state.shown?.status !== "running") showRun(frame.run).catch(() => {});
   loadRuns().catch(() => {});
 }
 
@@ -580,18 +816,36 @@ function toneOf(value, lowerIsBetter) {
 
 function changeCell(value, integer, lowerIsBetter) {
   const tone = toneOf(value, lowerIsBetter);
-  const text = integer ? (value > 0 ? `+${value}` : value < 0 ? `−${-value}` : "±0") : change(value);
+  const text = integer
+    ? value > 0
+      ? `+${value}`
+      : value < 0
+        ? `−${-value}`
+        : "±0"
+    : change(value);
   const said = tone === "up" ? "better" : tone === "down" ? "worse" : "no change";
-  return h("td", { class: `num change change-${tone}` }, text, h("span", { class: "sr-only", text: ` (${said})` }));
+  return h(
+    "td",
+    { class: `num change change-${tone}` },
+    text,
+    h("span", { class: "sr-only", text: ` (${said})` }),
+  );
 }
 
 function report(run) {
   const comparison = run.report.comparison;
   const verdict = comparison.verdict;
   const rows = comparison.headline;
-  const perLabel = [...comparison.per_label].sort((a, b) => a.f1_change - b.f1_change || a.label.localeCompare(b.label));
-  const changed = perLabel.filter((r) => Math.abs(r.f1_change) >= 0.0005 || !r.current || !r.candidate);
+  const perLabel = [...comparison.per_label].sort(
+    (a, b) => a.f1_change - b.f1_change || a.label.localeCompare(b.label),
+  );
+  const changed = perLabel.filter(
+    (r) => Math.abs(r.f1_change) >= 0.0005 || !r.current || !r.candidate,
+  );
   const labelRows = state.showAllLabels ? perLabel : changed;
+  const labelsShown = state.showAllLabels
+    ? `all ${perLabel.length}`
+    : `${changed.length} of ${perLabel.length} changed`;
   const confusions = comparison.confusions.candidate || [];
   const before = (comparison.confusions.current || []).length;
   const promote = h("button", {
@@ -609,14 +863,33 @@ function report(run) {
     h(
       "div",
       { class: `verdict verdict-${verdict}`, id: "verdict" },
-      h("p", { class: "verdict-title" }, h("span", { class: "verdict-word", text: sentence(verdict) }), h("span", { text: VERDICT[verdict] || verdict })),
+      h(
+        "p",
+        { class: "verdict-title" },
+        h("span", { class: "verdict-word", text: sentence(verdict) }),
+        h("span", { text: VERDICT[verdict] || verdict }),
+      ),
       h("p", { class: "verdict-note", text: VERDICT_NOTE[verdict] || "" }),
       comparison.worse.length || comparison.better.length
         ? h(
             "ul",
             { class: "verdict-lines" },
-            comparison.worse.map((line) => h("li", { class: "line-worse" }, h("span", { class: "line-tag", text: "Worse" }), sentence(line))),
-            comparison.better.map((line) => h("li", { class: "line-better" }, h("span", { class: "line-tag", text: "Better" }), sentence(line))),
+            comparison.worse.map((line) =>
+              h(
+                "li",
+                { class: "line-worse" },
+                h("span", { class: "line-tag", text: "Worse" }),
+                sentence(line),
+              ),
+            ),
+            comparison.better.map((line) =>
+              h(
+                "li",
+                { class: "line-better" },
+                h("span", { class: "line-tag", text: "Better" }),
+                sentence(line),
+              ),
+            ),
           )
         : null,
     ),
@@ -626,31 +899,66 @@ function report(run) {
       h(
         "div",
         {},
-        h("p", { class: "models" }, h("span", { class: "muted", text: "Serving now " }), h("code", { text: run.current || "?" }), h("span", { class: "muted", text: " · candidate " }), h("code", { text: run.candidate || "?" })),
-        h("p", { class: "muted small-text", id: "promote-note", text: run.status === "promoted" ? `Promoted ${day(run.promoted_at)}, ${clock(run.promoted_at)}: Rasa answers with the candidate.` : run.status === "ready" ? "Customers keep the serving model until you promote the candidate." : "Only a run that is ready to review can be promoted." }),
+        h(
+          "p",
+          { class: "models" },
+          h("span", { class: "muted", text: "Serving now " }),
+          h("code", { text: run.current || "?" }),
+          h("span", { class: "muted", text: " · candidate " }),
+          h("code", { text: run.candidate || "?" }),
+        ),
+        h("p", {
+          class: "muted small-text",
+          id: "promote-note",
+          text:
+            run.status === "promoted"
+              ? `Promoted ${day(run.promoted_at)}, ${clock(run.promoted_at)}: Rasa answers with ` +
+                `the candidate.`
+              : run.status === "ready"
+                ? "Customers keep the serving model until you promote the candidate."
+                : "Only a run that is ready to review can be promoted.",
+        }),
       ),
       h("div", { class: "promote-actions", id: "promote-actions" }, promote),
     ),
     h("h3", { class: "report-title", text: "Headline measures" }),
     table(
       "Headline measures, the serving model beside the candidate",
-      [{ label: "Measure" }, { label: "Serving now", numeric: true }, { label: "Candidate", numeric: true }, { label: "Change", numeric: true }],
+      [
+        { label: "Measure" },
+        { label: "Serving now", numeric: true },
+        { label: "Candidate", numeric: true },
+        { label: "Change", numeric: true },
+      ],
       rows.map((row) => {
         const integer = row.measure === "test stories failing";
-        return h("tr", {}, h("th", { scope: "row", text: sentence(row.measure) }), h("td", { class: "num", text: measure(row.current, integer) }), h("td", { class: "num", text: measure(row.candidate, integer) }), changeCell(row.change, integer, integer));
+        return h(
+          "tr",
+          {},
+          h("th", { scope: "row", text: sentence(row.measure) }),
+          h("td", { class: "num", text: measure(row.current, integer) }),
+          h("td", { class: "num", text: measure(row.candidate, integer) }),
+          changeCell(row.change, integer, integer),
+        );
       }),
       { class: "headline" },
     ),
     h(
       "div",
       { class: "report-head" },
-      h("h3", { class: "report-title", id: "per-label-title", text: `Per label, biggest F1 drops first (${state.showAllLabels ? `all ${perLabel.length}` : `${changed.length} of ${perLabel.length} changed`})` }),
+      h("h3", {
+        class: "report-title",
+        id: "per-label-title",
+        text: `Per label, biggest F1 drops first (${labelsShown})`,
+      }),
       perLabel.length > changed.length || state.showAllLabels
         ? h("button", {
             type: "button",
             class: "btn btn-quiet btn-small",
             "aria-pressed": String(state.showAllLabels),
-            text: state.showAllLabels ? "Only labels that changed" : `Show all ${perLabel.length} labels`,
+            text: state.showAllLabels
+              ? "Only labels that changed"
+              : `Show all ${perLabel.length} labels`,
             onclick: () => {
               state.showAllLabels = !state.showAllLabels;
               renderRun(state.shown);
@@ -658,36 +966,91 @@ function report(run) {
           })
         : null,
     ),
-    labelRows.length ? perLabelTable(labelRows) : h("p", { class: "empty", text: "No label's scores changed." }),
-    h("h3", { class: "report-title", text: `What the candidate confuses (${confusions.length}; the serving model: ${before})` }),
+    labelRows.length
+      ? perLabelTable(labelRows)
+      : h("p", { class: "empty", text: "No label's scores changed." }),
+    h("h3", {
+      class: "report-title",
+      text: `What the candidate confuses (${confusions.length}; the serving model: ${before})`,
+    }),
     table(
       "Held-out messages the candidate labels wrongly",
       ["Expected", "The candidate said", "Message"],
-      confusions.slice(0, 50).map(([expected, predicted, text]) => h("tr", {}, h("td", {}, h("code", { text: expected })), h("td", {}, h("code", { text: predicted })), h("td", { class: "reason-cell", text: text }))),
-      { scroll: confusions.length > 12, empty: "The candidate labels every held-out message right." },
+      confusions
+        .slice(0, 50)
+        .map(([expected, predicted, text]) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, h("code", { text: expected })),
+            h("td", {}, h("code", { text: predicted })),
+            h("td", { class: "reason-cell", text: text }),
+          ),
+        ),
+      {
+        scroll: confusions.length > 12,
+        empty: "The candidate labels every held-out message right.",
+      },
     ),
   );
 }
 
 function perLabelTable(rows) {
-  const side = (scores) => (scores ? [fixed(scores.precision), fixed(scores.recall), fixed(scores.f1), String(scores.support)] : ["–", "–", "–", "–"]).map((v) => h("td", { class: "num", text: v }));
+  const side = (scores) =>
+    (scores
+      ? [fixed(scores.precision), fixed(scores.recall), fixed(scores.f1), String(scores.support)]
+      : ["–", "–", "–", "–"]
+    ).map((v) => h("td", { class: "num", text: v }));
   const head = h(
     "thead",
     {},
-    h("tr", {}, h("th", { scope: "col", rowspan: "2", text: "Label" }), h("th", { scope: "colgroup", colspan: "4", class: "group-head-cell", text: "Serving now" }), h("th", { scope: "colgroup", colspan: "4", class: "group-head-cell", text: "Candidate" }), h("th", { scope: "col", rowspan: "2", class: "num", text: "F1 change" })),
-    h("tr", {}, ["Precision", "Recall", "F1", "Support", "Precision", "Recall", "F1", "Support"].map((c) => h("th", { scope: "col", class: "num", text: c }))),
+    h(
+      "tr",
+      {},
+      h("th", { scope: "col", rowspan: "2", text: "Label" }),
+      h("th", { scope: "colgroup", colspan: "4", class: "group-head-cell", text: "Serving now" }),
+      h("th", { scope: "colgroup", colspan: "4", class: "group-head-cell", text: "Candidate" }),
+      h("th", { scope: "col", rowspan: "2", class: "num", text: "F1 change" }),
+    ),
+    h(
+      "tr",
+      {},
+      ["Precision", "Recall", "F1", "Support", "Precision", "Recall", "F1", "Support"].map((c) =>
+        h("th", { scope: "col", class: "num", text: c }),
+      ),
+    ),
   );
   return table(
-    "Precision, recall, F1 and support per label, the serving model beside the candidate, biggest F1 drops first",
+    "Precision, recall, F1 and support per label, the serving model beside the candidate, " +
+      "biggest F1 drops first",
     [],
-    rows.map((r) => h("tr", {}, h("th", { scope: "row" }, h("code", { text: r.label }), !r.current ? h("span", { class: "badge badge-new", text: "new" }) : null), side(r.current), side(r.candidate), changeCell(r.f1_change))),
+    rows.map((r) =>
+      h(
+        "tr",
+        {},
+        h(
+          "th",
+          { scope: "row" },
+          h("code", { text: r.label }),
+          !r.current ? h("span", { class: "badge badge-new", text: "new" }) : null,
+        ),
+        side(r.current),
+        side(r.candidate),
+        changeCell(r.f1_change),
+      ),
+    ),
     { head, class: "per-label", scroll: rows.length > 14 },
   );
 }
 
 function confirmPromote(run) {
   const actions = $("#promote-actions");
-  const yes = h("button", { type: "button", class: "btn btn-primary", text: "Yes, promote it", onclick: () => promote(run, yes) });
+  const yes = h("button", {
+    type: "button",
+    class: "btn btn-primary",
+    text: "Yes, promote it",
+    onclick: () => promote(run, yes),
+  });
   const no = h("button", {
     type: "button",
     class: "btn btn-quiet",
@@ -697,7 +1060,18 @@ function confirmPromote(run) {
       $("#promote").focus();
     },
   });
-  clear(actions, h("div", { class: "confirm", role: "group", "aria-labelledby": "confirm-text" }, h("p", { id: "confirm-text", text: `Customers will be answered by ${run.candidate} from now on. Promote it?` }), h("div", { class: "confirm-buttons" }, no, yes)));
+  clear(
+    actions,
+    h(
+      "div",
+      { class: "confirm", role: "group", "aria-labelledby": "confirm-text" },
+      h("p", {
+        id: "confirm-text",
+        text: `Customers will be answered by ${run.candidate} from now on. Promote it?`,
+      }),
+      h("div", { class: "confirm-buttons" }, no, yes),
+    ),
+  );
   yes.focus();
 }
 
@@ -722,7 +1096,9 @@ async function main() {
   const user = await startPage();
   if (!user) return;
   const socket = new DeskSocket({
-    onState: showConnection(() => Promise.all([loadGroups(), loadRuns(), state.shown ? refreshShown() : null]).catch(() => {})),
+    onState: showConnection(() =>
+      Promise.all([loadGroups(), loadRuns(), state.shown ? refreshShown() : null]).catch(() => {}),
+    ),
     onFrame(frame) {
       if (frame.type === "training" && typeof frame.run === "number") onTraining(frame);
     },
@@ -749,7 +1125,8 @@ async function main() {
       $("#intent-select").focus();
     }
   });
-  for (const id of ["#topic-examples", "#topic-heldout"]) $(id).addEventListener("input", updateTopicCounts);
+  for (const id of ["#topic-examples", "#topic-heldout"])
+    $(id).addEventListener("input", updateTopicCounts);
   $("#train").addEventListener("click", train);
   showKind();
   renderSelection();

@@ -14,8 +14,16 @@ import { percent, startPage } from "./frame.js";
 
 const state = { days: 30, data: null };
 const dayFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });
-const longDay = new Intl.DateTimeFormat("en-US", { weekday: "short", month: "short", day: "numeric" });
-const fullDate = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric" });
+const longDay = new Intl.DateTimeFormat("en-US", {
+  weekday: "short",
+  month: "short",
+  day: "numeric",
+});
+const fullDate = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+});
 
 function parseDay(text) {
   const [y, m, d] = text.split("-").map(Number);
@@ -31,7 +39,12 @@ function width(figure) {
 }
 
 function numbers(caption, columnsNames, body) {
-  return h("details", { class: "chart-data" }, h("summary", { text: "Show the numbers" }), table(caption, columnsNames, body, { class: "data-table" }));
+  return h(
+    "details",
+    { class: "chart-data" },
+    h("summary", { text: "Show the numbers" }),
+    table(caption, columnsNames, body, { class: "data-table" }),
+  );
 }
 
 function legend(items) {
@@ -58,11 +71,30 @@ function renderTiles(data) {
   const agent = data.satisfaction.agent;
   clear(
     $("#tiles"),
-    tile("Conversations", String(data.conversations), "started in the period", { id: "tile-conversations" }),
-    tile("Answered by the bot alone", percent(data.containment), "containment: never handed over", { id: "tile-containment" }),
-    tile("Handed to a person", String(handoffs), handoffs ? "handoffs in the period" : "no handoffs", { id: "tile-handoffs" }),
-    tile("Satisfaction, bot only", satisfactionText(bot), bot ? plural(bot.answers, "answer") : "no answers yet", { id: "tile-csat-bot" }),
-    tile("Satisfaction, with a person", satisfactionText(agent), agent ? plural(agent.answers, "answer") : "no answers yet", { id: "tile-csat-agent" }),
+    tile("Conversations", String(data.conversations), "started in the period", {
+      id: "tile-conversations",
+    }),
+    tile("Answered by the bot alone", percent(data.containment), "containment: never handed over", {
+      id: "tile-containment",
+    }),
+    tile(
+      "Handed to a person",
+      String(handoffs),
+      handoffs ? "handoffs in the period" : "no handoffs",
+      { id: "tile-handoffs" },
+    ),
+    tile(
+      "Satisfaction, bot only",
+      satisfactionText(bot),
+      bot ? plural(bot.answers, "answer") : "no answers yet",
+      { id: "tile-csat-bot" },
+    ),
+    tile(
+      "Satisfaction, with a person",
+      satisfactionText(agent),
+      agent ? plural(agent.answers, "answer") : "no answers yet",
+      { id: "tile-csat-agent" },
+    ),
   );
 }
 
@@ -71,25 +103,71 @@ function renderTiles(data) {
 function renderConversations(data, days) {
   const figure = $("#chart-conversations");
   const total = days.reduce((n, d) => n + d.conversations, 0);
-  const busiest = days.reduce((best, d) => (d.conversations > (best ? best.conversations : -1) ? d : best), null);
+  const busiest = days.reduce(
+    (best, d) => (d.conversations > (best ? best.conversations : -1) ? d : best),
+    null,
+  );
   const contained = days.filter((d) => d.containment !== null);
+  const shares = contained.map((d) => d.containment);
+  const range =
+    contained.length > 1
+      ? `, from ${percent(Math.min(...shares))} to ${percent(Math.max(...shares))} a day`
+      : "";
   const summary = total
-    ? `Column chart of conversations per day, ${fullDate.format(parseDay(days[0].day))} to ${fullDate.format(parseDay(days[days.length - 1].day))}: ${total} in all, most on ${longDay.format(parseDay(busiest.day))} (${busiest.conversations}). Line: the share the bot answered alone, ${percent(data.containment)} over the period${contained.length > 1 ? `, from ${percent(Math.min(...contained.map((d) => d.containment)))} to ${percent(Math.max(...contained.map((d) => d.containment)))} a day` : ""}.`
+    ? `Column chart of conversations per day, ${fullDate.format(parseDay(days[0].day))} to ` +
+      `${fullDate.format(parseDay(days[days.length - 1].day))}: ${total} in all, most on ` +
+      `${longDay.format(parseDay(busiest.day))} (${busiest.conversations}). Line: the share the ` +
+      `bot answered alone, ${percent(data.containment)} over the period${range}.`
     : "No conversations in this period.";
   const chart = columns({
     width: width(figure),
-    categories: days.map((d) => ({ label: longDay.format(parseDay(d.day)), short: dayFormat.format(parseDay(d.day)) })),
-    bars: { values: days.map((d) => d.conversations), name: "Conversations", format: (v) => plural(v, "conversation"), className: "bars-conversations" },
-    line: { values: days.map((d) => d.containment), name: "Answered by the bot alone", max: 1, format: (v) => `${percent(v)} answered by the bot alone`, tickFormat: (v) => `${Math.round(v * 100)}%`, className: "line-containment" },
+    categories: days.map((d) => ({
+      label: longDay.format(parseDay(d.day)),
+      short: dayFormat.format(parseDay(d.day)),
+    })),
+    bars: {
+      values: days.map((d) => d.conversations),
+      name: "Conversations",
+      format: (v) => plural(v, "conversation"),
+      className: "bars-conversations",
+    },
+    line: {
+      values: days.map((d) => d.containment),
+      name: "Answered by the bot alone",
+      max: 1,
+      format: (v) => `${percent(v)} answered by the bot alone`,
+      tickFormat: (v) => `${Math.round(v * 100)}%`,
+      className: "line-containment",
+    },
     summary,
   });
   clear(
     figure.querySelector(".chart-body"),
-    total ? [legend([["conversations", "Conversations (left axis)"], ["containment", "Answered by the bot alone (right axis)"]]), chart] : empty(summary),
+    total
+      ? [
+          legend([
+            ["conversations", "Conversations (left axis)"],
+            ["containment", "Answered by the bot alone (right axis)"],
+          ]),
+          chart,
+        ]
+      : empty(summary),
     numbers(
       "Conversations and containment per day",
-      ["Day", { label: "Conversations", numeric: true }, { label: "Answered by the bot alone", numeric: true }],
-      days.map((d) => h("tr", { dataset: { day: d.day } }, h("th", { scope: "row", text: longDay.format(parseDay(d.day)) }), h("td", { class: "num", text: String(d.conversations) }), h("td", { class: "num", text: percent(d.containment) }))),
+      [
+        "Day",
+        { label: "Conversations", numeric: true },
+        { label: "Answered by the bot alone", numeric: true },
+      ],
+      days.map((d) =>
+        h(
+          "tr",
+          { dataset: { day: d.day } },
+          h("th", { scope: "row", text: longDay.format(parseDay(d.day)) }),
+          h("td", { class: "num", text: String(d.conversations) }),
+          h("td", { class: "num", text: percent(d.containment) }),
+        ),
+      ),
     ),
   );
 }
@@ -98,14 +176,36 @@ function renderReasons(data) {
   const figure = $("#chart-reasons");
   const entries = Object.entries(data.handoffs_by_reason).sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((n, [, v]) => n + v, 0);
-  const summary = total ? `Bar chart of handoffs by reason, ${total} in all: ${entries.map(([r, n]) => `${reasonLabel(r)} ${n}`).join(", ")}.` : "No handoffs in this period.";
+  const summary = total
+    ? `Bar chart of handoffs by reason, ${total} in all: ` +
+      `${entries.map(([r, n]) => `${reasonLabel(r)} ${n}`).join(", ")}.`
+    : "No handoffs in this period.";
   clear(
     figure.querySelector(".chart-body"),
-    total ? rows({ width: width(figure), rows: entries.map(([reason, n]) => ({ label: reasonLabel(reason), value: n, text: `${n} (${percent(n / total)})` })), summary, className: "rows-reasons" }) : empty(summary),
+    total
+      ? rows({
+          width: width(figure),
+          rows: entries.map(([reason, n]) => ({
+            label: reasonLabel(reason),
+            value: n,
+            text: `${n} (${percent(n / total)})`,
+          })),
+          summary,
+          className: "rows-reasons",
+        })
+      : empty(summary),
     numbers(
       "Handoffs by reason",
       ["Reason", { label: "Handoffs", numeric: true }, { label: "Share", numeric: true }],
-      entries.map(([reason, n]) => h("tr", { dataset: { reason } }, h("th", { scope: "row", text: reasonLabel(reason) }), h("td", { class: "num", text: String(n) }), h("td", { class: "num", text: percent(n / total) }))),
+      entries.map(([reason, n]) =>
+        h(
+          "tr",
+          { dataset: { reason } },
+          h("th", { scope: "row", text: reasonLabel(reason) }),
+          h("td", { class: "num", text: String(n) }),
+          h("td", { class: "num", text: percent(n / total) }),
+        ),
+      ),
     ),
   );
 }
@@ -117,8 +217,14 @@ function renderSatisfaction(data) {
     ["agent", "With a person"],
   ];
   const answered = who.filter(([key]) => data.satisfaction[key]);
+  const averages = who.map(([key, name]) => {
+    const answers = data.satisfaction[key];
+    if (!answers) return `${name.toLowerCase()} no answers`;
+    const from = plural(answers.answers, "answer");
+    return `${name.toLowerCase()} ${answers.average.toFixed(2)} from ${from}`;
+  });
   const summary = answered.length
-    ? `Bar chart of average satisfaction out of 5: ${who.map(([key, name]) => (data.satisfaction[key] ? `${name.toLowerCase()} ${data.satisfaction[key].average.toFixed(2)} from ${plural(data.satisfaction[key].answers, "answer")}` : `${name.toLowerCase()} no answers`)).join("; ")}.`
+    ? `Bar chart of average satisfaction out of 5: ${averages.join("; ")}.`
     : "Nobody answered the satisfaction question in this period.";
   clear(
     figure.querySelector(".chart-body"),
@@ -128,43 +234,119 @@ function renderSatisfaction(data) {
           max: 5,
           rows: who.map(([key, name]) => {
             const entry = data.satisfaction[key];
-            return { label: name, value: entry ? entry.average : 0, text: entry ? `${entry.average.toFixed(1)} / 5 · ${entry.answers}` : "no answers" };
+            return {
+              label: name,
+              value: entry ? entry.average : 0,
+              text: entry ? `${entry.average.toFixed(1)} / 5 · ${entry.answers}` : "no answers",
+            };
           }),
           summary,
           className: "rows-satisfaction",
         })
       : empty(summary),
-    answered.length ? h("p", { class: "muted small-text chart-note", text: "Average of the answers to the question at the end (1 to 5), and how many answered." }) : null,
+    answered.length
+      ? h("p", {
+          class: "muted small-text chart-note",
+          text:
+            "Average of the answers to the question at the end (1 to 5), and how many " +
+            "answered.",
+        })
+      : null,
     numbers(
       "Satisfaction by who handled the conversation",
-      ["Handled by", { label: "Average (1-5)", numeric: true }, { label: "Answers", numeric: true }],
-      who.map(([key, name]) => h("tr", { dataset: { who: key } }, h("th", { scope: "row", text: name }), h("td", { class: "num", text: data.satisfaction[key] ? data.satisfaction[key].average.toFixed(2) : "–" }), h("td", { class: "num", text: String(data.satisfaction[key] ? data.satisfaction[key].answers : 0) }))),
+      [
+        "Handled by",
+        { label: "Average (1-5)", numeric: true },
+        { label: "Answers", numeric: true },
+      ],
+      who.map(([key, name]) =>
+        h(
+          "tr",
+          { dataset: { who: key } },
+          h("th", { scope: "row", text: name }),
+          h("td", {
+            class: "num",
+            text: data.satisfaction[key] ? data.satisfaction[key].average.toFixed(2) : "–",
+          }),
+          h("td", {
+            class: "num",
+            text: String(data.satisfaction[key] ? data.satisfaction[key].answers : 0),
+          }),
+        ),
+      ),
     ),
   );
 }
 
-function renderFrustration(data, days) {
+function renderFrustration(days) {
   const figure = $("#chart-frustration");
   const total = days.reduce((n, d) => n + d.frustration_handoffs, 0);
   const scores = days.map((d) => d.mean_frustration_score).filter((v) => v !== null);
+  // the day with the most (days is not empty when there are any)
+  const most = total
+    ? days.reduce((a, b) => (b.frustration_handoffs > a.frustration_handoffs ? b : a))
+    : null;
+  const mostOn = most ? `, most on ${longDay.format(parseDay(most.day))}` : "";
+  const range = scores.length
+    ? `, from ${Math.min(...scores).toFixed(1)} to ${Math.max(...scores).toFixed(1)}`
+    : "";
   const summary =
     total || scores.length
-      ? `Column chart of handoffs for frustration per day: ${total} in all${total ? `, most on ${longDay.format(parseDay(days.reduce((a, b) => (b.frustration_handoffs > a.frustration_handoffs ? b : a)).day))}` : ""}. Line: the mean frustration score of the day's handoffs${scores.length ? `, from ${Math.min(...scores).toFixed(1)} to ${Math.max(...scores).toFixed(1)}` : ""}.`
+      ? `Column chart of handoffs for frustration per day: ${total} in all${mostOn}. ` +
+        `Line: the mean frustration score of the day's handoffs${range}.`
       : "No handoffs for frustration and no frustration scores in this period.";
   const chart = columns({
     width: width(figure),
-    categories: days.map((d) => ({ label: longDay.format(parseDay(d.day)), short: dayFormat.format(parseDay(d.day)) })),
-    bars: { values: days.map((d) => d.frustration_handoffs), name: "Handoffs for frustration", format: (v) => plural(v, "handoff") + " for frustration", className: "bars-frustration" },
-    line: { values: days.map((d) => d.mean_frustration_score), name: "Mean frustration score", max: niceMax(Math.max(0, ...scores), 5), whole: true, format: (v) => `mean frustration score ${v.toFixed(1)}`, className: "line-score" },
+    categories: days.map((d) => ({
+      label: longDay.format(parseDay(d.day)),
+      short: dayFormat.format(parseDay(d.day)),
+    })),
+    bars: {
+      values: days.map((d) => d.frustration_handoffs),
+      name: "Handoffs for frustration",
+      format: (v) => `${plural(v, "handoff")} for frustration`,
+      className: "bars-frustration",
+    },
+    line: {
+      values: days.map((d) => d.mean_frustration_score),
+      name: "Mean frustration score",
+      max: niceMax(Math.max(0, ...scores), 5),
+      whole: true,
+      format: (v) => `mean frustration score ${v.toFixed(1)}`,
+      className: "line-score",
+    },
     summary,
   });
   clear(
     figure.querySelector(".chart-body"),
-    total || scores.length ? [legend([["frustration", "Handoffs for frustration (left axis)"], ["score", "Mean frustration score of the day's handoffs (right axis)"]]), chart] : empty(summary),
+    total || scores.length
+      ? [
+          legend([
+            ["frustration", "Handoffs for frustration (left axis)"],
+            ["score", "Mean frustration score of the day's handoffs (right axis)"],
+          ]),
+          chart,
+        ]
+      : empty(summary),
     numbers(
       "Frustration per day",
-      ["Day", { label: "Handoffs for frustration", numeric: true }, { label: "Mean frustration score", numeric: true }],
-      days.map((d) => h("tr", { dataset: { day: d.day } }, h("th", { scope: "row", text: longDay.format(parseDay(d.day)) }), h("td", { class: "num", text: String(d.frustration_handoffs) }), h("td", { class: "num", text: d.mean_frustration_score === null ? "–" : d.mean_frustration_score.toFixed(1) }))),
+      [
+        "Day",
+        { label: "Handoffs for frustration", numeric: true },
+        { label: "Mean frustration score", numeric: true },
+      ],
+      days.map((d) =>
+        h(
+          "tr",
+          { dataset: { day: d.day } },
+          h("th", { scope: "row", text: longDay.format(parseDay(d.day)) }),
+          h("td", { class: "num", text: String(d.frustration_handoffs) }),
+          h("td", {
+            class: "num",
+            text: d.mean_frustration_score === null ? "–" : d.mean_frustration_score.toFixed(1),
+          }),
+        ),
+      ),
     ),
   );
 }
@@ -174,24 +356,44 @@ function renderHours(data) {
   const values = data.messages_by_hour;
   const total = values.reduce((a, b) => a + b, 0);
   const peak = values.indexOf(Math.max(...values));
-  const summary = total ? `Column chart of customer messages by hour of day: ${total} in all, the busiest hour ${hourLabel(peak)} to ${hourLabel((peak + 1) % 24)} with ${values[peak]}.` : "No customer messages in this period.";
+  const summary = total
+    ? `Column chart of customer messages by hour of day: ${total} in all, the busiest hour ` +
+      `${hourLabel(peak)} to ${hourLabel((peak + 1) % 24)} with ${values[peak]}.`
+    : "No customer messages in this period.";
   clear(
     figure.querySelector(".chart-body"),
     total
       ? columns({
           width: width(figure),
           height: 200,
-          categories: values.map((_, hour) => ({ label: `${hourLabel(hour)}-${hourLabel((hour + 1) % 24)}`, short: String(hour) })),
-          bars: { values, name: "Messages", format: (v) => plural(v, "message"), className: "bars-hours" },
+          categories: values.map((_, hour) => ({
+            label: `${hourLabel(hour)}-${hourLabel((hour + 1) % 24)}`,
+            short: String(hour),
+          })),
+          bars: {
+            values,
+            name: "Messages",
+            format: (v) => plural(v, "message"),
+            className: "bars-hours",
+          },
           summary,
           everyTick: 26,
         })
       : empty(summary),
-    total ? h("p", { class: "muted small-text chart-note", text: "Hours of the desk's local time." }) : null,
+    total
+      ? h("p", { class: "muted small-text chart-note", text: "Hours of the desk's local time." })
+      : null,
     numbers(
       "Customer messages by hour of day",
       ["Hour", { label: "Messages", numeric: true }],
-      values.map((n, hour) => h("tr", { dataset: { hour: String(hour) } }, h("th", { scope: "row", text: `${hourLabel(hour)}-${hourLabel((hour + 1) % 24)}` }), h("td", { class: "num", text: String(n) }))),
+      values.map((n, hour) =>
+        h(
+          "tr",
+          { dataset: { hour: String(hour) } },
+          h("th", { scope: "row", text: `${hourLabel(hour)}-${hourLabel((hour + 1) % 24)}` }),
+          h("td", { class: "num", text: String(n) }),
+        ),
+      ),
     ),
   );
 }
@@ -204,10 +406,28 @@ function renderUnanswered(data) {
       ? h(
           "ol",
           { class: "unanswered" },
-          groups.map((g) => h("li", {}, h("p", { class: "unanswered-size", text: plural(g.size, "message") }), h("ul", { class: "previews" }, g.examples.map((text) => h("li", { text: `“${text}”` }))))),
+          groups.map((g) =>
+            h(
+              "li",
+              {},
+              h("p", { class: "unanswered-size", text: plural(g.size, "message") }),
+              h(
+                "ul",
+                { class: "previews" },
+                g.examples.map((text) => h("li", { text: `“${text}”` })),
+              ),
+            ),
+          ),
         )
       : empty("No unanswered questions in this period."),
-    h("p", { class: "chart-note" }, h("a", { href: `/desk/designer?days=${state.days}`, text: "Review and label them in the designer" })),
+    h(
+      "p",
+      { class: "chart-note" },
+      h("a", {
+        href: `/desk/designer?days=${state.days}`,
+        text: "Review and label them in the designer",
+      }),
+    ),
   );
 }
 
@@ -217,13 +437,17 @@ function render() {
   // Every day of the period, quiet ones too: the service lists them all, in the desk's time zone
   // (data.timezone), so a chart never depends on the browser's own clock.
   const days = data.days;
-  const open = [...document.querySelectorAll(".chart-data[open]")].map((d) => d.closest(".chart").id);
-  $("#period-text").textContent = `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days and hours are the desk's local time.`;
+  const open = [...document.querySelectorAll(".chart-data[open]")].map(
+    (d) => d.closest(".chart").id,
+  );
+  $("#period-text").textContent =
+    `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days ` +
+    `and hours are the desk's local time.`;
   renderTiles(data);
   renderConversations(data, days);
   renderReasons(data);
   renderSatisfaction(data);
-  renderFrustration(data, days);
+  renderFrustration(days);
   renderHours(data);
   renderUnanswered(data);
   for (const id of open) document.querySelector(`#${id} .chart-data`).open = true;

@@ -5,9 +5,9 @@ let csrf = null;
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `The desk could not do that (HTTP ${status}).`);
+    super(body?.message || `The desk could not do that (HTTP ${status}).`);
     this.status = status;
-    this.code = body && body.error;
+    this.code = body?.error;
     this.body = body || {};
   }
 }
@@ -29,7 +29,10 @@ export async function api(method, path, body) {
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError(0, { error: "network", message: "The desk can't reach the service. Check your connection." });
+    throw new ApiError(0, {
+      error: "network",
+      message: "The desk can't reach the service. Check your connection.",
+    });
   }
   let answer = null;
   try {

@@ -35,7 +35,9 @@ export class DeskSocket {
 
   connect() {
     if (this.stopped) return;
-    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/desk/ws`);
+    const ws = new WebSocket(
+      `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/desk/ws`,
+    );
     this.ws = ws;
     this.onState("connecting");
     ws.addEventListener("open", () => {
@@ -64,7 +66,8 @@ export class DeskSocket {
       }
       this.onState("down");
       this.attempts += 1;
-      const delay = Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.6 + Math.random() * 0.4);
+      const delay =
+        Math.min(10000, 500 * 2 ** Math.min(this.attempts, 5)) * (0.6 + Math.random() * 0.4);
       this.timer = setTimeout(() => this.connect(), delay);
     });
   }

@@ -6,7 +6,21 @@ import { get, post } from "./api.js";
 import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
 import { DeskSocket, showConnection } from "./socket.js";
 import { fail, table, tile, toast } from "./ui.js";
-import { $, REMEDY_LABEL, clear, clock, day, duration, h, money, paw, plural, reasonLabel, since, words } from "../shared/dom.js";
+import {
+  $,
+  REMEDY_LABEL,
+  clear,
+  clock,
+  day,
+  duration,
+  h,
+  money,
+  paw,
+  plural,
+  reasonLabel,
+  since,
+  words,
+} from "../shared/dom.js";
 
 for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
 
@@ -17,12 +31,28 @@ async function loadStats() {
   const longest = s.longest_wait_seconds;
   clear(
     $("#tiles"),
-    tile("Waiting", String(s.waiting), s.waiting ? "in the queue" : "nobody waiting", { tone: s.waiting > 3 ? "warn" : null }),
-    tile("Longest wait", s.waiting ? duration(longest) : "–", s.waiting ? "oldest in the queue" : "", { tone: longest > 300 ? "warn" : null }),
-    tile("Agents online", String(s.agents_online), s.agents_online ? "on the desk now" : "nobody on the desk", { tone: s.agents_online ? null : "alert" }),
+    tile("Waiting", String(s.waiting), s.waiting ? "in the queue" : "nobody waiting", {
+      tone: s.waiting > 3 ? "warn" : null,
+    }),
+    tile(
+      "Longest wait",
+      s.waiting ? duration(longest) : "–",
+      s.waiting ? "oldest in the queue" : "",
+      { tone: longest > 300 ? "warn" : null },
+    ),
+    tile(
+      "Agents online",
+      String(s.agents_online),
+      s.agents_online ? "on the desk now" : "nobody on the desk",
+      { tone: s.agents_online ? null : "alert" },
+    ),
     tile("With a person", String(s.assigned), "conversations claimed"),
-    tile("Escalated", String(s.escalated), "asking for a supervisor", { tone: s.escalated ? "warn" : null }),
-    tile("Approvals", String(s.pending_approvals), "waiting for a decision", { tone: s.pending_approvals ? "warn" : null }),
+    tile("Escalated", String(s.escalated), "asking for a supervisor", {
+      tone: s.escalated ? "warn" : null,
+    }),
+    tile("Approvals", String(s.pending_approvals), "waiting for a decision", {
+      tone: s.pending_approvals ? "warn" : null,
+    }),
   );
   const reasons = Object.entries(s.handoffs_last_hour).sort((a, b) => b[1] - a[1]);
   const most = Math.max(1, ...reasons.map(([, n]) => n));
@@ -35,15 +65,48 @@ async function loadStats() {
           reasons.map(([reason, n]) => {
             const bar = h("span", { class: "bar-fill" });
             bar.style.width = `${Math.max(4, (100 * n) / most)}%`;
-            return h("li", { class: "bar" }, h("span", { class: "bar-label", text: reasonLabel(reason) }), h("span", { class: "bar-track", "aria-hidden": "true" }, bar), h("span", { class: "bar-value", text: String(n) }));
+            return h(
+              "li",
+              { class: "bar" },
+              h("span", { class: "bar-label", text: reasonLabel(reason) }),
+              h("span", { class: "bar-track", "aria-hidden": "true" }, bar),
+              h("span", { class: "bar-value", text: String(n) }),
+            );
           }),
         )
       : h("p", { class: "empty", text: "No handoffs in the last hour." }),
   );
   const csat = s.satisfaction_last_day;
   const row = (who, label) =>
-    h("div", { class: "csat" }, h("p", { class: "csat-label", text: label }), csat[who] ? [h("p", { class: "csat-value" }, h("strong", { text: csat[who].average.toFixed(1) }), " / 5"), h("p", { class: "muted", text: plural(csat[who].answers, "answer") })] : h("p", { class: "muted", text: "No answers yet" }));
-  clear($("#csat"), h("div", { class: "csat-grid" }, row("agent", "Handled by a person"), row("bot", "Handled by the bot")), h("p", { class: "muted small", text: `${plural(s.flagged_grants_last_day, "grant")} flagged for audit today.` }));
+    h(
+      "div",
+      { class: "csat" },
+      h("p", { class: "csat-label", text: label }),
+      csat[who]
+        ? [
+            h(
+              "p",
+              { class: "csat-value" },
+              h("strong", { text: csat[who].average.toFixed(1) }),
+              " / 5",
+            ),
+            h("p", { class: "muted", text: plural(csat[who].answers, "answer") }),
+          ]
+        : h("p", { class: "muted", text: "No answers yet" }),
+    );
+  clear(
+    $("#csat"),
+    h(
+      "div",
+      { class: "csat-grid" },
+      row("agent", "Handled by a person"),
+      row("bot", "Handled by the bot"),
+    ),
+    h("p", {
+      class: "muted small",
+      text: `${plural(s.flagged_grants_last_day, "grant")} flagged for audit today.`,
+    }),
+  );
   $("#updated").textContent = `Updated ${clock(new Date().toISOString())}`;
 }
 
@@ -63,15 +126,37 @@ async function loadApprovals() {
           "tr",
           {},
           h("td", { text: a.requested_by }),
-          h("td", {}, h("strong", { text: `${REMEDY_LABEL[a.kind] || words(a.kind)} ${money(a.amount_cents)}` })),
+          h(
+            "td",
+            {},
+            h("strong", {
+              text: `${REMEDY_LABEL[a.kind] || words(a.kind)} ${money(a.amount_cents)}`,
+            }),
+          ),
           h("td", { text: `#${a.order_id}` }),
           h("td", { class: "reason-cell", text: a.reason }),
           h("td", { text: `${since(a.created_at)} ago` }),
           h(
             "td",
             { class: "actions" },
-            h("button", { type: "button", class: "btn btn-primary btn-small", text: "Approve", "aria-label": `Approve ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, true, e.currentTarget) }),
-            h("button", { type: "button", class: "btn btn-quiet btn-small", text: "Decline", "aria-label": `Decline ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ${a.requested_by}`, onclick: (e) => decide(a, false, e.currentTarget) }),
+            h("button", {
+              type: "button",
+              class: "btn btn-primary btn-small",
+              text: "Approve",
+              "aria-label":
+                `Approve ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ` +
+                `${a.requested_by}`,
+              onclick: (e) => decide(a, true, e.currentTarget),
+            }),
+            h("button", {
+              type: "button",
+              class: "btn btn-quiet btn-small",
+              text: "Decline",
+              "aria-label":
+                `Decline ${REMEDY_LABEL[a.kind]} of ${money(a.amount_cents)} for ` +
+                `${a.requested_by}`,
+              onclick: (e) => decide(a, false, e.currentTarget),
+            }),
           ),
         ),
       ),
@@ -84,7 +169,11 @@ async function decide(approval, approve, button) {
   for (const b of button.parentElement.querySelectorAll("button")) b.disabled = true;
   try {
     await post(`/desk/api/approvals/${approval.id}/decide`, { approve });
-    toast(`${approve ? "Approved" : "Declined"}: ${REMEDY_LABEL[approval.kind]} of ${money(approval.amount_cents)} for ${approval.requested_by}.`, approve ? "success" : "info");
+    toast(
+      `${approve ? "Approved" : "Declined"}: ${REMEDY_LABEL[approval.kind]} of ` +
+        `${money(approval.amount_cents)} for ${approval.requested_by}.`,
+      approve ? "success" : "info",
+    );
   } catch (error) {
     fail(error);
   }
@@ -105,18 +194,51 @@ async function loadOpen() {
         h(
           "tr",
           { class: c.escalated ? "is-escalated" : "" },
-          h("td", {}, h("strong", { text: c.customer || "Guest" }), h("span", { class: "muted block", text: c.language.toUpperCase() })),
-          h("td", {}, h("span", { class: "badge badge-reason", text: reasonLabel(c.reason) }), c.priority === "high" ? h("span", { class: "badge badge-high", text: "High" }) : null, c.escalated ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null),
+          h(
+            "td",
+            {},
+            h("strong", { text: c.customer || "Guest" }),
+            h("span", { class: "muted block", text: c.language.toUpperCase() }),
+          ),
+          h(
+            "td",
+            {},
+            h("span", { class: "badge badge-reason", text: reasonLabel(c.reason) }),
+            c.priority === "high" ? h("span", { class: "badge badge-high", text: "High" }) : null,
+            c.escalated ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null,
+          ),
           h("td", { text: c.status === "waiting" ? "Waiting" : `With ${c.agent || "someone"}` }),
-          h("td", { class: "nowrap", text: `${clock(c.waiting_since)} (${since(c.waiting_since)})` }),
-          h("td", { class: "reason-cell", text: c.escalation_note ? `Escalation: ${c.escalation_note}` : c.summary }),
+          h("td", {
+            class: "nowrap",
+            text: `${clock(c.waiting_since)} (${since(c.waiting_since)})`,
+          }),
+          h("td", {
+            class: "reason-cell",
+            text: c.escalation_note ? `Escalation: ${c.escalation_note}` : c.summary,
+          }),
           h(
             "td",
             { class: "actions" },
             c.status === "assigned"
-              ? h("button", { type: "button", class: "btn btn-secondary btn-small", text: "Join", "aria-label": `Join the conversation with ${c.customer || "a guest"}`, onclick: (e) => join(c, e.currentTarget) })
-              : h("button", { type: "button", class: "btn btn-secondary btn-small", text: "Claim", "aria-label": `Claim the conversation with ${c.customer || "a guest"}`, onclick: (e) => claim(c, e.currentTarget) }),
-            h("a", { class: "btn btn-quiet btn-small", href: `/desk/#c=${encodeURIComponent(c.conversation_id)}`, text: "Open" }),
+              ? h("button", {
+                  type: "button",
+                  class: "btn btn-secondary btn-small",
+                  text: "Join",
+                  "aria-label": `Join the conversation with ${c.customer || "a guest"}`,
+                  onclick: (e) => join(c, e.currentTarget),
+                })
+              : h("button", {
+                  type: "button",
+                  class: "btn btn-secondary btn-small",
+                  text: "Claim",
+                  "aria-label": `Claim the conversation with ${c.customer || "a guest"}`,
+                  onclick: (e) => claim(c, e.currentTarget),
+                }),
+            h("a", {
+              class: "btn btn-quiet btn-small",
+              href: `/desk/#c=${encodeURIComponent(c.conversation_id)}`,
+              text: "Open",
+            }),
           ),
         ),
       ),
@@ -163,13 +285,26 @@ async function loadAudit() {
           {},
           h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
           h("td", { text: g.actor }),
-          h("td", {}, h("strong", { text: `${REMEDY_LABEL[g.kind] || words(g.kind)} ${money(g.amount_cents)}` }), g.approval_id ? h("span", { class: "muted block", text: "approved by a supervisor" }) : null),
+          h(
+            "td",
+            {},
+            h("strong", {
+              text: `${REMEDY_LABEL[g.kind] || words(g.kind)} ${money(g.amount_cents)}`,
+            }),
+            g.approval_id
+              ? h("span", { class: "muted block", text: "approved by a supervisor" })
+              : null,
+          ),
           h("td", { text: `#${g.order_id}` }),
           h("td", { class: "reason-cell", text: g.reason }),
           h("td", { text: `v${g.policy_version}` }),
         ),
       ),
-      { empty: "No grants at or above the audit threshold. Large grants are made at once and listed here for review." },
+      {
+        empty:
+          "No grants at or above the audit threshold. Large grants are made at once and listed " +
+          "here for review.",
+      },
     ),
   );
 }
@@ -203,7 +338,8 @@ async function main() {
   const socket = new DeskSocket({
     onState: showConnection(() => refreshSoon("approvals")),
     onFrame(frame) {
-      if (["queue", "approvals", "audit", "escalation"].includes(frame.type)) refreshSoon(frame.type);
+      if (["queue", "approvals", "audit", "escalation"].includes(frame.type))
+        refreshSoon(frame.type);
     },
   });
   socket.start();

@@ -1,6 +1,7 @@
-// DOM helpers for the desk pages. Text is only ever set with textContent or text nodes: nothing a
-// customer, an agent or the bot wrote can become markup. Links are built as <a> elements, and
-// only for http and https addresses.
+// DOM helpers for the desk pages and the chat widget (bot/web/pages.py puts them into the
+// widget's one script). Text is only ever set with textContent or text nodes: nothing a customer,
+// an agent or the bot wrote can become markup. Links are built as <a> elements, and only for http
+// and https addresses.
 
 export const $ = (selector) => document.querySelector(selector);
 
@@ -11,8 +12,16 @@ export function h(tag, props, ...children) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = String(value);
     else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "hidden" || key === "disabled" || key === "checked" || key === "selected" || key === "required") node[key] = Boolean(value);
+    else if (key.startsWith("on") && typeof value === "function")
+      node.addEventListener(key.slice(2), value);
+    else if (
+      key === "hidden" ||
+      key === "disabled" ||
+      key === "checked" ||
+      key === "selected" ||
+      key === "required"
+    )
+      node[key] = Boolean(value);
     else if (key === "value") node.value = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
@@ -24,7 +33,12 @@ function append(node, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(node, child);
-    else node.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    else
+      node.append(
+        typeof child === "string" || typeof child === "number"
+          ? document.createTextNode(String(child))
+          : child,
+      );
   }
 }
 
@@ -70,7 +84,11 @@ export function parseDollars(text) {
 }
 
 const timeFormat = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", year: "numeric" });
+const dateFormat = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  year: "numeric",
+});
 
 export function clock(iso) {
   return timeFormat.format(new Date(iso));
@@ -97,11 +115,19 @@ export function plural(count, one, many = `${one}s`) {
 }
 
 export function words(code) {
-  const text = String(code || "").replace(/^utter_(faq\/)?/, "").replace(/[_/]+/g, " ").trim();
+  const text = String(code || "")
+    .replace(/^utter_(faq\/)?/, "")
+    .replace(/[_/]+/g, " ")
+    .trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-export const REMEDY_LABEL = { credit: "Credit", refund: "Refund", fee_waiver: "Fee waiver", replacement: "Replacement" };
+export const REMEDY_LABEL = {
+  credit: "Credit",
+  refund: "Refund",
+  fee_waiver: "Fee waiver",
+  replacement: "Replacement",
+};
 
 const REASONS = {
   frustration: "Frustration",
@@ -132,7 +158,12 @@ export function paw() {
   const path = document.createElementNS(SVG_NS, "path");
   path.setAttribute(
     "d",
-    "M11.3 15.2c1.3 0 2.2-1.4 2.2-3.1S12.6 9 11.3 9s-2.2 1.4-2.2 3.1.9 3.1 2.2 3.1zm9.4 0c1.3 0 2.2-1.4 2.2-3.1S22 9 20.7 9s-2.2 1.4-2.2 3.1.9 3.1 2.2 3.1zM7.8 19.6c1.1 0 1.9-1.1 1.9-2.5s-.8-2.4-1.9-2.4-1.9 1.1-1.9 2.4.8 2.5 1.9 2.5zm16.4 0c1.1 0 1.9-1.1 1.9-2.5s-.8-2.4-1.9-2.4-1.9 1.1-1.9 2.4.8 2.5 1.9 2.5zM16 17.2c-3 0-5.7 3.4-5.7 5.6 0 1.5 1.1 2.2 2.6 2.2 1.2 0 1.9-.6 3.1-.6s1.9.6 3.1.6c1.5 0 2.6-.7 2.6-2.2 0-2.2-2.7-5.6-5.7-5.6z",
+    "M11.3 15.2c1.3 0 2.2-1.4 2.2-3.1S12.6 9 11.3 9s-2.2 1.4-2.2 3.1.9 3.1 2.2 3.1zm9.4 0c1.3 0 " +
+      "2.2-1.4 2.2-3.1S22 9 20.7 9s-2.2 1.4-2.2 3.1.9 3.1 2.2 3.1zM7.8 19.6c1.1 0 1.9-1.1 " +
+      "1.9-2.5s-.8-2.4-1.9-2.4-1.9 1.1-1.9 2.4.8 2.5 1.9 2.5zm16.4 0c1.1 0 1.9-1.1 " +
+      "1.9-2.5s-.8-2.4-1.9-2.4-1.9 1.1-1.9 2.4.8 2.5 1.9 2.5zM16 17.2c-3 0-5.7 3.4-5.7 5.6 0 1.5 " +
+      "1.1 2.2 2.6 2.2 1.2 0 1.9-.6 3.1-.6s1.9.6 3.1.6c1.5 0 2.6-.7 2.6-2.2 " +
+      "0-2.2-2.7-5.6-5.7-5.6z",
   );
   path.setAttribute("class", "paw-print");
   svg.append(disc, path);

@@ -17,8 +17,9 @@
  *   data-open         "true": start with the chat open
  *   data-position     "right" (default) or "left"
  *
- * Safety: message text is only ever set with textContent; a link becomes an <a> element (built
- * here, rel="noopener noreferrer") only for http and https addresses. No inline styles or
+ * Safety: message text is only ever set with textContent; a link becomes an <a> element
+ * (rel="noopener noreferrer") only for http and https addresses: the DOM helpers are the desk's
+ * own, from shared/dom.js. No inline styles or
  * scripts (the service's Content-Security-Policy forbids them): styles come from widget.css,
  * colours through CSS custom properties set with the CSSOM.
  *
@@ -27,13 +28,17 @@
  * once. Messages are placed by their seq, so replays and echoes never duplicate, and a reconnect
  * asks for everything after the last seq seen. If the websocket cannot connect, the widget sends
  * over HTTP and polls until it can.
+ *
+ * Served as one classic script (a module could not find its own script tag): bot/web/pages.py
+ * puts shared/dom.js, in a scope of its own, in place of the import below, and wraps the whole
+ * in a strict function.
  */
-(() => {
-  "use strict";
+import { h, linkify } from "../shared/dom.js";
 
-  const script = document.currentScript;
-  if (!script || window.FetchAndHomeChat) return;
+const script = document.currentScript;
+if (script && !window.FetchAndHomeChat) start(script);
 
+function start(script) {
   const data = script.dataset;
   const SERVICE = (data.service || new URL(script.src, location.href).origin).replace(/\/+$/, "");
   const LANGUAGE = (data.language || document.documentElement.lang || "en").slice(0, 5);
@@ -52,7 +57,8 @@
       botStatus: "Virtual assistant",
       personStatus: (name) => `${name} · Customer Care`,
       queuedStatus: "Connecting you to a person",
-      // writing again reopens this chat with the assistant, which starts afresh (bot/channel/chat.py)
+      // writing again reopens this chat with the assistant, which starts afresh
+      // (bot/channel/chat.py)
       closedStatus: "Chat ended · the assistant is here",
       minimise: "Minimise chat",
       log: "Conversation",
@@ -72,20 +78,28 @@
       personSaid: (name) => `${name} said:`,
       notice: "Notice:",
       greeting:
-        "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, returns, payments and the Pet Pharmacy. What can I do for you?",
-      suggestions: ["Where is my order?", "How much is shipping?", "Skip an Autoship delivery", "Talk to a person"],
+        "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, " +
+        "returns, payments and the Pet Pharmacy. What can I do for you?",
+      suggestions: [
+        "Where is my order?",
+        "How much is shipping?",
+        "Skip an Autoship delivery",
+        "Talk to a person",
+      ],
       suggested: "Suggested replies",
       reconnecting: "Connection lost. Reconnecting…",
       offline: "You're offline. We'll send your messages when you're back.",
       handoffTitle: "Connecting you to a person",
-      handoffLead: "Everything you've written so far is passed on, so you won't need to repeat yourself.",
+      handoffLead:
+        "Everything you've written so far is passed on, so you won't need to repeat yourself.",
       findingPlace: "Finding your place in the queue…",
       position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
       eta: (text) => `Estimated wait: ${text}.`,
       etaUnder: "under a minute",
       etaMinutes: (n) => `about ${n} minute${n === 1 ? "" : "s"}`,
       etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
-      offlineTeam: "Our team can't answer right now. Leave your details below and we'll contact you.",
+      offlineTeam:
+        "Our team can't answer right now. Leave your details below and we'll contact you.",
       backToBot: "Back to the assistant",
       backFailed: "A person is already picking up your chat.",
       joined: (name) => `${name} has joined the chat`,
@@ -111,36 +125,29 @@
   const OPTIONS = {
     title: data.title || T.title,
     greeting: data.greeting || T.greeting,
-    suggestions: data.suggestions ? data.suggestions.split("|").map((s) => s.trim()).filter(Boolean) : T.suggestions,
+    suggestions: data.suggestions
+      ? data.suggestions
+          .split("|")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : T.suggestions,
     customer: data.customer || null,
     position: data.position === "left" ? "left" : "right",
   };
 
-  // --- small DOM helpers: text only, never markup ---------------------------------------------
-
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else if (key === "hidden") node.hidden = true;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
   const SVG_NS = "http://www.w3.org/2000/svg";
   const ICONS = {
-    chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5z",
+    chat:
+      "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 " +
+      "3.6c-.5.4-1.3.1-1.3-.6V16A2.5 2.5 0 0 1 4 13.5z",
     close: "M6 6l12 12M18 6L6 18",
     send: "M4 12l16-8-6 16-2.5-6.5z",
-    paw: "M8.5 11.5c1.2 0 2-1.3 2-2.8S9.7 6 8.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zm7 0c1.2 0 2-1.3 2-2.8S16.7 6 15.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zM5 15.2c1 0 1.7-1 1.7-2.2S6 10.8 5 10.8s-1.7 1-1.7 2.2.7 2.2 1.7 2.2zm14 0c1 0 1.7-1 1.7-2.2s-.7-2.2-1.7-2.2-1.7 1-1.7 2.2.7 2.2 1.7 2.2zM12 13c-2.6 0-5 3-5 5 0 1.3 1 2 2.3 2 1 0 1.7-.5 2.7-.5s1.7.5 2.7.5c1.3 0 2.3-.7 2.3-2 0-2-2.4-5-5-5z",
+    paw:
+      "M8.5 11.5c1.2 0 2-1.3 2-2.8S9.7 6 8.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zm7 0c1.2 0 2-1.3 " +
+      "2-2.8S16.7 6 15.5 6s-2 1.2-2 2.7.8 2.8 2 2.8zM5 15.2c1 0 1.7-1 1.7-2.2S6 10.8 5 10.8s-1.7 " +
+      "1-1.7 2.2.7 2.2 1.7 2.2zm14 0c1 0 1.7-1 1.7-2.2s-.7-2.2-1.7-2.2-1.7 1-1.7 2.2.7 2.2 1.7 " +
+      "2.2zM12 13c-2.6 0-5 3-5 5 0 1.3 1 2 2.3 2 1 0 1.7-.5 2.7-.5s1.7.5 2.7.5c1.3 0 2.3-.7 " +
+      "2.3-2 0-2-2.4-5-5-5z",
     person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6",
   };
 
@@ -161,43 +168,17 @@
     return svg;
   }
 
-  // http(s) addresses in text become links; everything else stays text.
-  const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
   const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
-
-  function linkify(text) {
-    const out = document.createDocumentFragment();
-    let last = 0;
-    for (const match of text.matchAll(URL_PATTERN)) {
-      let raw = match[0];
-      const trailing = raw.match(/[.,;:!?)\]]+$/);
-      if (trailing) raw = raw.slice(0, -trailing[0].length);
-      let url = null;
-      try {
-        url = new URL(raw);
-      } catch {
-        url = null;
-      }
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
-      out.append(document.createTextNode(text.slice(last, match.index)));
-      const a = document.createElement("a");
-      a.href = url.href;
-      a.textContent = raw;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      out.append(a);
-      last = match.index + raw.length;
-    }
-    out.append(document.createTextNode(text.slice(last)));
-    return out;
-  }
 
   const timeFormat = new Intl.DateTimeFormat(LANGUAGE, { hour: "numeric", minute: "2-digit" });
   const dayFormat = new Intl.DateTimeFormat(LANGUAGE, { month: "short", day: "numeric" });
   function when(iso) {
     const date = iso ? new Date(iso) : new Date();
     const sameDay = date.toDateString() === new Date().toDateString();
-    return { iso: date.toISOString(), text: (sameDay ? "" : `${dayFormat.format(date)}, `) + timeFormat.format(date) };
+    return {
+      iso: date.toISOString(),
+      text: (sameDay ? "" : `${dayFormat.format(date)}, `) + timeFormat.format(date),
+    };
   }
 
   function etaText(seconds) {
@@ -220,7 +201,8 @@
       if (!saved || typeof saved !== "object") return {};
       // a different signed-in customer (or none) gets their own conversation
       if (saved.customer !== customerOf(OPTIONS.customer)) return { open: saved.open };
-      if (saved.expires && saved.expires * 1000 < Date.now()) return { open: saved.open, expiredBefore: true };
+      if (saved.expires && saved.expires * 1000 < Date.now())
+        return { open: saved.open, expiredBefore: true };
       return saved;
     } catch {
       return {};
@@ -264,70 +246,124 @@
 
   // --- the DOM -------------------------------------------------------------------------------
 
-  const host = el("div", { id: "fetch-and-home-chat", "data-position": OPTIONS.position });
+  const host = h("div", { id: "fetch-and-home-chat", "data-position": OPTIONS.position });
   host.hidden = true; // until the stylesheet has loaded
   const root = host.attachShadow({ mode: "open" });
-  const stylesheet = el("link", { rel: "stylesheet", href: `${SERVICE}/static/widget/widget.css` });
+  const stylesheet = h("link", { rel: "stylesheet", href: `${SERVICE}/static/widget/widget.css` });
   stylesheet.addEventListener("load", () => (host.hidden = false));
   stylesheet.addEventListener("error", () => (host.hidden = false));
   applyAccent(data.accent);
 
-  const badge = el("span", { class: "fh-badge", "aria-hidden": "true", hidden: true });
-  const launcher = el(
+  const badge = h("span", { class: "fh-badge", "aria-hidden": "true", hidden: true });
+  const launcher = h(
     "button",
-    { class: "fh-launcher", type: "button", "aria-expanded": "false", "aria-controls": "fh-panel", "aria-label": T.launcher },
+    {
+      class: "fh-launcher",
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": "fh-panel",
+      "aria-label": T.launcher,
+    },
     icon("chat"),
-    el("span", { class: "fh-launcher-text", text: T.launcher }),
+    h("span", { class: "fh-launcher-text", text: T.launcher }),
     badge,
   );
-  const statusLine = el("p", { class: "fh-status", text: T.botStatus });
-  const avatar = el("span", { class: "fh-avatar", "aria-hidden": "true" }, icon("paw"));
-  const minimise = el("button", { class: "fh-minimise", type: "button", "aria-label": T.minimise }, icon("close"));
-  const header = el(
+  const statusLine = h("p", { class: "fh-status", text: T.botStatus });
+  const avatar = h("span", { class: "fh-avatar", "aria-hidden": "true" }, icon("paw"));
+  const minimise = h(
+    "button",
+    { class: "fh-minimise", type: "button", "aria-label": T.minimise },
+    icon("close"),
+  );
+  const header = h(
     "header",
     { class: "fh-header" },
     avatar,
-    el("div", { class: "fh-heading" }, el("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }), statusLine),
+    h(
+      "div",
+      { class: "fh-heading" },
+      h("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }),
+      statusLine,
+    ),
     minimise,
   );
-  const banner = el("div", { class: "fh-banner", role: "status", hidden: true });
-  const queueText = el("p", { class: "fh-queue-text" });
-  const queueEta = el("p", { class: "fh-queue-eta" });
-  const backButton = el("button", { class: "fh-secondary", type: "button", text: T.backToBot });
-  const queueError = el("p", { class: "fh-error", role: "alert" });
-  const queueCard = el(
+  const banner = h("div", { class: "fh-banner", role: "status", hidden: true });
+  const queueText = h("p", { class: "fh-queue-text" });
+  const queueEta = h("p", { class: "fh-queue-eta" });
+  const backButton = h("button", { class: "fh-secondary", type: "button", text: T.backToBot });
+  const queueError = h("p", { class: "fh-error", role: "alert" });
+  const queueCard = h(
     "section",
     { class: "fh-queue", "aria-labelledby": "fh-queue-title", hidden: true },
-    el("div", { class: "fh-queue-head" }, el("span", { class: "fh-pulse", "aria-hidden": "true" }), el("h3", { id: "fh-queue-title", text: T.handoffTitle })),
-    el("div", { class: "fh-queue-live", role: "status", "aria-live": "polite" }, queueText, queueEta),
-    el("p", { class: "fh-queue-lead", text: T.handoffLead }),
+    h(
+      "div",
+      { class: "fh-queue-head" },
+      h("span", { class: "fh-pulse", "aria-hidden": "true" }),
+      h("h3", { id: "fh-queue-title", text: T.handoffTitle }),
+    ),
+    h(
+      "div",
+      { class: "fh-queue-live", role: "status", "aria-live": "polite" },
+      queueText,
+      queueEta,
+    ),
+    h("p", { class: "fh-queue-lead", text: T.handoffLead }),
     backButton,
     queueError,
   );
-  const log = el("ol", { class: "fh-log", role: "log", "aria-live": "polite", "aria-labelledby": "fh-log-label", tabindex: "0" });
-  const logLabel = el("h3", { class: "fh-sr", id: "fh-log-label", text: T.log });
-  const typing = el("div", { class: "fh-typing", hidden: true }, el("span", { class: "fh-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")), el("span", { class: "fh-typing-text" }));
-  const input = el("textarea", { id: "fh-input", class: "fh-input", rows: "1", placeholder: T.placeholder, maxlength: String(MAX_CHARS), "aria-describedby": "fh-input-error", autocomplete: "off" });
-  const inputError = el("p", { class: "fh-error", id: "fh-input-error", role: "alert" });
-  const sendButton = el("button", { class: "fh-send", type: "submit", "aria-label": T.send }, icon("send"));
-  const composer = el(
+  const log = h("ol", {
+    class: "fh-log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-labelledby": "fh-log-label",
+    tabindex: "0",
+  });
+  const logLabel = h("h3", { class: "fh-sr", id: "fh-log-label", text: T.log });
+  const typing = h(
+    "div",
+    { class: "fh-typing", hidden: true },
+    h("span", { class: "fh-dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
+    h("span", { class: "fh-typing-text" }),
+  );
+  const input = h("textarea", {
+    id: "fh-input",
+    class: "fh-input",
+    rows: "1",
+    placeholder: T.placeholder,
+    maxlength: String(MAX_CHARS),
+    "aria-describedby": "fh-input-error",
+    autocomplete: "off",
+  });
+  const inputError = h("p", { class: "fh-error", id: "fh-input-error", role: "alert" });
+  const sendButton = h(
+    "button",
+    { class: "fh-send", type: "submit", "aria-label": T.send },
+    icon("send"),
+  );
+  const composer = h(
     "form",
     { class: "fh-composer", novalidate: true },
-    el("label", { class: "fh-sr", for: "fh-input", text: T.input }),
+    h("label", { class: "fh-sr", for: "fh-input", text: T.input }),
     input,
     sendButton,
   );
-  const panel = el(
+  const panel = h(
     "section",
-    { class: "fh-panel", id: "fh-panel", role: "dialog", "aria-labelledby": "fh-title", hidden: true },
+    {
+      class: "fh-panel",
+      id: "fh-panel",
+      role: "dialog",
+      "aria-labelledby": "fh-title",
+      hidden: true,
+    },
     header,
     banner,
     queueCard,
-    el("div", { class: "fh-scroll" }, logLabel, log, typing),
+    h("div", { class: "fh-scroll" }, logLabel, log, typing),
     inputError,
     composer,
   );
-  root.append(stylesheet, el("div", { class: "fh-root" }, panel, launcher));
+  root.append(stylesheet, h("div", { class: "fh-root" }, panel, launcher));
 
   function applyAccent(colour) {
     if (!colour || !CSS.supports("color", colour)) return;
@@ -379,7 +415,8 @@
     state.unread = count;
     badge.hidden = count === 0;
     badge.textContent = count > 9 ? "9+" : String(count);
-    if (!state.open) launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
+    if (!state.open)
+      launcher.setAttribute("aria-label", count ? T.launcherUnread(count) : T.launcher);
   }
 
   // --- messages ----------------------------------------------------------------------------
@@ -393,7 +430,8 @@
   }
   function scrollToEnd(force) {
     const scroller = log.parentElement;
-    if (force || nearEnd()) requestAnimationFrame(() => (scroller.scrollTop = scroller.scrollHeight));
+    if (force || nearEnd())
+      requestAnimationFrame(() => (scroller.scrollTop = scroller.scrollHeight));
   }
 
   function senderOf(message) {
@@ -402,7 +440,8 @@
       const name = message.agent || state.agent || "Customer Care";
       return { label: T.personStatus(name), said: T.personSaid(name) };
     }
-    if (message.role === "bot" || message.role === "greeting") return { label: T.assistant, said: T.assistantSaid };
+    if (message.role === "bot" || message.role === "greeting")
+      return { label: T.assistant, said: T.assistantSaid };
     return { label: "", said: T.notice };
   }
 
@@ -410,15 +449,32 @@
     const role = message.role === "greeting" ? "bot" : message.role;
     const time = when(message.created_at);
     const who = senderOf(message);
-    const li = el("li", { class: `fh-msg fh-${role}`, "data-role": role });
+    const li = h("li", { class: `fh-msg fh-${role}`, "data-role": role });
     if (role === "system") {
-      li.append(el("p", { class: "fh-notice" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))));
+      li.append(
+        h(
+          "p",
+          { class: "fh-notice" },
+          h("span", { class: "fh-sr", text: `${who.said} ` }),
+          h("span", { class: "fh-text" }, linkify(message.text)),
+        ),
+      );
       return li;
     }
     li.append(
-      el("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
-      el("div", { class: "fh-bubble" }, el("span", { class: "fh-sr", text: `${who.said} ` }), el("span", { class: "fh-text" }, linkify(message.text))),
-      el("p", { class: "fh-meta" }, el("time", { datetime: time.iso, text: time.text }), role === "customer" ? el("span", { class: "fh-state" }) : null),
+      h("p", { class: "fh-sender", "aria-hidden": "true", text: who.label }),
+      h(
+        "div",
+        { class: "fh-bubble" },
+        h("span", { class: "fh-sr", text: `${who.said} ` }),
+        h("span", { class: "fh-text" }, linkify(message.text)),
+      ),
+      h(
+        "p",
+        { class: "fh-meta" },
+        h("time", { datetime: time.iso, text: time.text }),
+        role === "customer" ? h("span", { class: "fh-state" }) : null,
+      ),
     );
     return li;
   }
@@ -430,11 +486,16 @@
     holder.replaceChildren();
     if (stateName === "failed") {
       holder.append(
-        el("span", { class: "fh-failed", text: T.failed }),
-        el("button", { class: "fh-link", type: "button", text: T.retry, onclick: () => retry(li.dataset.clientMsgId) }),
+        h("span", { class: "fh-failed", text: T.failed }),
+        h("button", {
+          class: "fh-link",
+          type: "button",
+          text: T.retry,
+          onclick: () => retry(li.dataset.clientMsgId),
+        }),
       );
     } else {
-      holder.append(el("span", { text: stateName === "sent" ? `· ${T.sent}` : `· ${T.sending}` }));
+      holder.append(h("span", { text: stateName === "sent" ? `· ${T.sent}` : `· ${T.sending}` }));
     }
   }
 
@@ -445,7 +506,11 @@
       const before = node.previousElementSibling;
       node.classList.toggle(
         "fh-cont",
-        Boolean(before && before.dataset.role === node.dataset.role && (before.dataset.agent || "") === (node.dataset.agent || "")),
+        Boolean(
+          before &&
+            before.dataset.role === node.dataset.role &&
+            (before.dataset.agent || "") === (node.dataset.agent || ""),
+        ),
       );
     }
   }
@@ -498,19 +563,28 @@
       if (message.role !== "system") hideTyping();
     }
     hideQuickReplies(); // only the newest answer's suggestions are offered
-    if (Array.isArray(message.buttons) && message.buttons.length) li.append(quickReplies(message.buttons));
+    if (Array.isArray(message.buttons) && message.buttons.length)
+      li.append(quickReplies(message.buttons));
     if (message.survey) li.append(survey(message));
-    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId]) li.append(callbackForm());
+    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId])
+      li.append(callbackForm());
   }
 
   function quickReplies(buttons) {
-    const group = el("div", { class: "fh-quick", role: "group", "aria-label": T.suggested });
+    const group = h("div", { class: "fh-quick", role: "group", "aria-label": T.suggested });
     for (const button of buttons.slice(0, 6)) {
       const title = String(button.title || button.payload || "");
       const payload = String(button.payload || title);
       const text = payload.startsWith("/") ? title : payload; // the service strips commands anyway
       if (!title) continue;
-      group.append(el("button", { type: "button", class: "fh-chip", text: title, onclick: () => submit(text) }));
+      group.append(
+        h("button", {
+          type: "button",
+          class: "fh-chip",
+          text: title,
+          onclick: () => submit(text),
+        }),
+      );
     }
     return group;
   }
@@ -519,23 +593,29 @@
   }
 
   function survey(message) {
-    const box = el("div", { class: "fh-survey" });
+    const box = h("div", { class: "fh-survey" });
     const key = `${state.conversationId}:${message.seq}`;
     if (state.rated[key]) {
-      box.append(el("p", { class: "fh-thanks", text: T.surveyThanks(state.rated[key]) }));
+      box.append(h("p", { class: "fh-thanks", text: T.surveyThanks(state.rated[key]) }));
       return box;
     }
-    const scale = Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
-    const group = el("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
-    const status = el("p", { class: "fh-thanks", role: "status" });
+    const scale =
+      Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
+    const group = h("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
+    const status = h("p", { class: "fh-thanks", role: "status" });
     for (const [index, score] of scale.entries()) {
       const label = T.scale[index] || "";
       group.append(
-        el(
+        h(
           "button",
-          { type: "button", class: "fh-score", "aria-label": label ? `${score}, ${label}` : String(score), onclick: () => rate(score) },
-          el("span", { class: "fh-score-n", text: String(score) }),
-          label ? el("span", { class: "fh-score-label", "aria-hidden": "true", text: label }) : null,
+          {
+            type: "button",
+            class: "fh-score",
+            "aria-label": label ? `${score}, ${label}` : String(score),
+            onclick: () => rate(score),
+          },
+          h("span", { class: "fh-score-n", text: String(score) }),
+          label ? h("span", { class: "fh-score-label", "aria-hidden": "true", text: label }) : null,
         ),
       );
     }
@@ -560,24 +640,29 @@
   function callbackForm() {
     const n = ++formCount;
     const field = (name, label, type, extra = {}) =>
-      el(
+      h(
         "div",
         { class: "fh-field" },
-        el("label", { for: `fh-cb-${name}-${n}`, text: label }),
-        el(type === "textarea" ? "textarea" : "input", { id: `fh-cb-${name}-${n}`, name, type: type === "textarea" ? undefined : type, ...extra }),
+        h("label", { for: `fh-cb-${name}-${n}`, text: label }),
+        h(type === "textarea" ? "textarea" : "input", {
+          id: `fh-cb-${name}-${n}`,
+          name,
+          type: type === "textarea" ? undefined : type,
+          ...extra,
+        }),
       );
-    const error = el("p", { class: "fh-error", role: "alert" });
-    const form = el(
+    const error = h("p", { class: "fh-error", role: "alert" });
+    const form = h(
       "form",
       { class: "fh-callback", novalidate: true, "aria-labelledby": `fh-cb-title-${n}` },
-      el("h4", { id: `fh-cb-title-${n}`, text: T.callbackTitle }),
-      el("p", { class: "fh-hint", text: T.callbackHint }),
+      h("h4", { id: `fh-cb-title-${n}`, text: T.callbackTitle }),
+      h("p", { class: "fh-hint", text: T.callbackHint }),
       field("name", T.callbackName, "text", { autocomplete: "name", maxlength: "100" }),
       field("email", T.callbackEmail, "email", { autocomplete: "email", maxlength: "200" }),
       field("phone", T.callbackPhone, "tel", { autocomplete: "tel", maxlength: "40" }),
       field("note", T.callbackNote, "textarea", { rows: "2", maxlength: "500" }),
       error,
-      el("button", { type: "submit", class: "fh-primary", text: T.callbackSend }),
+      h("button", { type: "submit", class: "fh-primary", text: T.callbackSend }),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -602,7 +687,7 @@
         await api("POST", `/api/conversations/${state.conversationId}/callback`, body);
         state.callbackDone[state.conversationId] = true;
         persist();
-        form.replaceWith(el("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
+        form.replaceWith(h("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
       } catch (failure) {
         error.textContent = failure.message || T.error;
         form.querySelector("button[type=submit]").disabled = false;
@@ -656,11 +741,19 @@
     avatar.replaceChildren(mode === "assigned" ? personInitial() : icon("paw"));
     avatar.classList.toggle("fh-avatar-person", mode === "assigned");
     statusLine.textContent =
-      mode === "assigned" ? T.personStatus(state.agent || "Customer Care") : mode === "queued" ? T.queuedStatus : mode === "closed" ? T.closedStatus : T.botStatus;
+      mode === "assigned"
+        ? T.personStatus(state.agent || "Customer Care")
+        : mode === "queued"
+          ? T.queuedStatus
+          : mode === "closed"
+            ? T.closedStatus
+            : T.botStatus;
     input.placeholder = mode === "closed" ? T.placeholderClosed : T.placeholder;
   }
   function personInitial() {
-    return state.agent ? el("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() }) : icon("person");
+    return state.agent
+      ? h("span", { class: "fh-initial", text: state.agent.trim().charAt(0).toUpperCase() })
+      : icon("person");
   }
 
   function onQueue(frame) {
@@ -668,7 +761,12 @@
     const open = frame.availability === "open";
     const line = T.position(frame.position);
     if (queueText.textContent !== line) queueText.textContent = line;
-    const eta = open && typeof frame.estimated_wait_seconds === "number" ? T.eta(etaText(frame.estimated_wait_seconds)) : open ? "" : T.offlineTeam;
+    const eta =
+      open && typeof frame.estimated_wait_seconds === "number"
+        ? T.eta(etaText(frame.estimated_wait_seconds))
+        : open
+          ? ""
+          : T.offlineTeam;
     if (queueEta.textContent !== eta) queueEta.textContent = eta;
     queueCard.dataset.availability = frame.availability || "open";
   }
@@ -692,7 +790,13 @@
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const response = await fetch(SERVICE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), mode: "cors", credentials: "omit" });
+    const response = await fetch(SERVICE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      mode: "cors",
+      credentials: "omit",
+    });
     let answer = null;
     try {
       answer = await response.json();
@@ -700,10 +804,10 @@
       answer = null;
     }
     if (!response.ok) {
-      const failure = new Error((answer && answer.message) || `HTTP ${response.status}`);
+      const failure = new Error(answer?.message || `HTTP ${response.status}`);
       failure.status = response.status;
-      failure.code = answer && answer.error;
-      failure.retryAfter = answer && answer.retry_after;
+      failure.code = answer?.error;
+      failure.retryAfter = answer?.retry_after;
       throw failure;
     }
     return answer;
@@ -734,11 +838,19 @@
     await state.starting;
   }
 
-  const conn = { ws: null, ready: false, attempts: 0, retryTimer: null, pollTimer: null, downSince: Date.now() };
+  const conn = {
+    ws: null,
+    ready: false,
+    attempts: 0,
+    retryTimer: null,
+    pollTimer: null,
+    downSince: Date.now(),
+  };
 
   function connect() {
     if (!state.conversationId || conn.ws || conn.retryTimer) return;
-    const url = `${SERVICE.replace(/^http/, "ws")}/api/conversations/${encodeURIComponent(state.conversationId)}/ws`;
+    const id = encodeURIComponent(state.conversationId);
+    const url = `${SERVICE.replace(/^http/, "ws")}/api/conversations/${id}/ws`;
     let ws;
     try {
       ws = new WebSocket(url);
@@ -781,7 +893,8 @@
     if (conn.retryTimer) return;
     conn.attempts += 1;
     if (conn.attempts > 1) setBanner(navigator.onLine === false ? T.offline : T.reconnecting);
-    const delay = Math.min(10000, 400 * 2 ** Math.min(conn.attempts, 5)) * (0.6 + Math.random() * 0.4);
+    const delay =
+      Math.min(10000, 400 * 2 ** Math.min(conn.attempts, 5)) * (0.6 + Math.random() * 0.4);
     conn.retryTimer = setTimeout(() => {
       conn.retryTimer = null;
       connect();
@@ -819,7 +932,10 @@
   }
   async function catchUp() {
     if (!state.conversationId) return;
-    const answer = await api("GET", `/api/conversations/${state.conversationId}/messages?since_seq=${state.contiguous}`);
+    const answer = await api(
+      "GET",
+      `/api/conversations/${state.conversationId}/messages?since_seq=${state.contiguous}`,
+    );
     let added = false;
     if (answer.mode && answer.mode !== state.mode) setMode(answer.mode);
     for (const message of answer.messages || []) added = onMessage(message, true) || added;
@@ -839,7 +955,8 @@
         onQueue(frame);
         break;
       case "typing":
-        if (frame.role === "agent") showTyping(T.typingPerson(frame.name || state.agent || "Customer Care"), 4000);
+        if (frame.role === "agent")
+          showTyping(T.typingPerson(frame.name || state.agent || "Customer Care"), 4000);
         break;
       case "ack":
         onAck(frame);
@@ -857,7 +974,8 @@
     const stick = nearEnd(); // before it grows
     const added = addStored(message);
     if (!added) return false;
-    if (message.seq > state.contiguous + 1) setTimeout(() => message.seq > state.contiguous + 1 && catchUp().catch(() => {}), 1500);
+    if (message.seq > state.contiguous + 1)
+      setTimeout(() => message.seq > state.contiguous + 1 && catchUp().catch(() => {}), 1500);
     if (!mine && !replay && (!state.open || document.hidden)) setUnread(state.unread + 1);
     scrollToEnd(mine || stick);
     return true;
@@ -907,7 +1025,9 @@
   function sendOverSocket(item) {
     if (!conn.ready || !conn.ws) return;
     try {
-      conn.ws.send(JSON.stringify({ type: "message", client_msg_id: item.client_msg_id, text: item.text }));
+      conn.ws.send(
+        JSON.stringify({ type: "message", client_msg_id: item.client_msg_id, text: item.text }),
+      );
       item.sentAt = Date.now();
       const li = pending.get(item.client_msg_id);
       if (li) setDelivery(li, "sending");
@@ -919,12 +1039,20 @@
   async function sendOverHttp(item) {
     if (!state.outbox.includes(item) || conn.ready) return;
     try {
-      const stored = await api("POST", `/api/conversations/${state.conversationId}/messages`, { client_msg_id: item.client_msg_id, text: item.text });
+      const stored = await api("POST", `/api/conversations/${state.conversationId}/messages`, {
+        client_msg_id: item.client_msg_id,
+        text: item.text,
+      });
       onAck({ client_msg_id: stored.client_msg_id, seq: stored.seq });
       catchUp().catch(() => {});
     } catch (failure) {
-      if (failure.status && failure.status < 500 && failure.status !== 429) markFailed(item.client_msg_id, failure.message);
-      else item.fallback = setTimeout(() => sendOverHttp(item), failure.retryAfter ? failure.retryAfter * 1000 : HTTP_FALLBACK_MS);
+      if (failure.status && failure.status < 500 && failure.status !== 429)
+        markFailed(item.client_msg_id, failure.message);
+      else
+        item.fallback = setTimeout(
+          () => sendOverHttp(item),
+          failure.retryAfter ? failure.retryAfter * 1000 : HTTP_FALLBACK_MS,
+        );
     }
   }
 
@@ -1054,4 +1182,4 @@
       return submit(String(text));
     },
   });
-})();
+}

@@ -1,0 +1,122 @@
+// The desk websocket: frames about the queue, messages, notes, modes, typing and approvals,
+// applied to what is on screen.
+
+import { appendItem, renderStatus } from "./conversation.js";
+import { renderContext } from "./customer.js";
+import { loadApprovals, loadMine, loadQueue, refreshAll, reloadView } from "./load.js";
+import { renderMine } from "./mine.js";
+import { DeskSocket, showConnection } from "./socket.js";
+import { chime, state, firstName, updateTitle } from "./state.js";
+import { toast } from "./ui.js";
+import { $, REMEDY_LABEL } from "../shared/dom.js";
+
+export const socket = new DeskSocket({
+  onState: showConnection(refreshAll, {
+    open: "Online",
+    connecting: "Connecting…",
+    signed_out: "Signed out",
+    down: "Offline, reconnecting…",
+  }),
+  onFrame,
+});
+
+let reloadTimer = null;
+
+function reloadSoon() {
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => {
+    loadQueue().catch(() => {});
+    loadMine().catch(() => {});
+  }, 150);
+}
+
+function onFrame(frame) {
+  const cid = frame.conversation_id;
+  switch (frame.type) {
+    case "queue":
+      reloadSoon();
+      break;
+    case "message":
+      onMessage(cid, frame);
+      break;
+    case "note":
+      onNote(cid, frame);
+      break;
+    case "mode":
+      onMode(cid, frame);
+      break;
+    case "typing":
+      if (frame.role === "customer") showTyping(cid);
+      break;
+    case "approvals":
+      loadApprovals().then(() => {
+        if (frame.decided && state.views.has(frame.conversation_id))
+          reloadView(frame.conversation_id);
+        if (state.selected) renderContext();
+      });
+      if (frame.decided) {
+        const decided = state.approvals.find((a) => a.id === frame.decided);
+        if (decided)
+          toast(`A supervisor decided your ${REMEDY_LABEL[decided.kind].toLowerCase()} request.`);
+      }
+      break;
+    case "escalation":
+      if (state.me.role === "supervisor") reloadSoon();
+      break;
+    default:
+      break;
+  }
+}
+
+function onMessage(cid, message) {
+  const view = state.views.get(cid);
+  if (!view) return;
+  if (view.transcript.some((m) => m.seq === message.seq)) return;
+  view.transcript.push(message);
+  view.transcript.sort((a, b) => a.seq - b.seq);
+  if (message.role === "customer") {
+    clearTyping(cid);
+    if (cid !== state.selected || document.hidden) {
+      state.unread.set(cid, (state.unread.get(cid) || 0) + 1);
+      chime();
+    }
+  }
+  if (cid === state.selected) appendItem(message);
+  renderMine();
+  updateTitle();
+}
+
+export function onNote(cid, note) {
+  const view = state.views.get(cid);
+  if (!view || view.notes.some((n) => n.id === note.id)) return;
+  view.notes.push(note);
+  if (cid === state.selected) appendItem({ ...note, kind: "note" });
+}
+
+function onMode(cid, frame) {
+  const view = state.views.get(cid);
+  if (view) view.mode = frame.mode;
+  if (cid === state.selected) renderStatus();
+  if (frame.mode !== "assigned") reloadSoon();
+}
+
+function showTyping(cid) {
+  clearTimeout(state.typingTimers.get(cid));
+  state.typingTimers.set(
+    cid,
+    setTimeout(() => clearTyping(cid), 4000),
+  );
+  if (cid === state.selected) {
+    const line = $("#typing-line");
+    if (line) line.textContent = `${firstName(state.views.get(cid))} is typing…`;
+  }
+}
+
+function clearTyping(cid) {
+  clearTimeout(state.typingTimers.get(cid));
+  state.typingTimers.delete(cid);
+  if (cid === state.selected) {
+    const line = $("#typing-line");
+    if (line) line.textContent = "";
+  }
+}
