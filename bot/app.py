@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from actions.handoff.policy import load_policy
 from bot.channel import views as channel
 from bot.channel.chat import DESK_FEED, Chat
 from bot.conversations.hub import Hub
@@ -22,7 +23,6 @@ from bot.desk.api.socket import SOCKETS, DeskSockets
 from bot.desk.api.tools import FAQ
 from bot.desk.faq import FaqIndex, load_answers
 from bot.desk.queue import release_expired_leases
-from bot.policy import load_service_policy
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
 from bot.settings import Settings
@@ -35,7 +35,7 @@ RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    policy = load_service_policy(settings.policy_file)
+    policy = load_policy(settings.policy_file)
     app[FAQ] = FaqIndex(load_answers(settings.domain_file))
     app[channel.LIMITS] = channel.Limits.of(settings)
     engine = create_engine(settings.database_url)
@@ -51,7 +51,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         chat = Chat(settings, policy, session_factory(engine), hub, http, actions)
         app[channel.CHAT] = chat
         app[designer.DESIGNER] = studio = designer_loop.build(
-            settings, chat.sessions, http, policy.understanding, notify=chat.publish_desk
+            settings, chat.sessions, http, policy, notify=chat.publish_desk
         )
         reaper = asyncio.create_task(_release_expired_leases(chat))
         yield

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.handoff.policy import Policy
 from bot.channel import callbacks, survey, tokens
 from bot.conversations import lifecycle
 from bot.conversations.hub import Hub
@@ -42,7 +43,6 @@ from bot.desk.queue import (
     open_handoff,
     positions,
 )
-from bot.policy import ServicePolicy
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
 from bot.settings import Settings
@@ -75,7 +75,7 @@ class Started:
 @dataclass
 class Chat:
     settings: Settings
-    policy: ServicePolicy
+    policy: Policy
     sessions: async_sessionmaker[AsyncSession]
     hub: Hub
     rasa: aiohttp.ClientSession

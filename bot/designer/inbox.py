@@ -21,9 +21,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from actions.handoff.policy import Policy
 from bot.db.models import LabelledMessage, Message, Role, Ticket
 from bot.designer.nlu_files import normalised
-from bot.policy import Understanding
 
 REASONS = {
     "not_understood": "the bot did not understand it and asked again",
@@ -83,7 +83,7 @@ def _full_intent(parse: Mapping[str, Any]) -> tuple[str, float, list[tuple[str, 
 
 
 def from_tracker_events(
-    rows: Iterable[tuple[str, str, float, str | None]], understanding: Understanding
+    rows: Iterable[tuple[str, str, float, str | None]], policy: Policy
 ) -> list[Item]:
     """Items from tracker events (sender_id, type_name, timestamp, data JSON), in event order."""
     items: dict[str, Item] = {}
@@ -113,11 +113,11 @@ def from_tracker_events(
             )
             if name == "feedback_negative" and sender in last_user:
                 mark(last_user[sender], "called_unhelpful")
-            if name == "nlu_fallback" or confidence < understanding.min_intent_confidence:
+            if name == "nlu_fallback" or confidence < policy.min_intent_confidence:
                 mark(item, "not_understood")
             elif name == "out_of_scope":
                 mark(item, "out_of_scope")
-            elif name.startswith("faq/") and confidence < understanding.confident_faq:
+            elif name.startswith("faq/") and confidence < policy.confident_faq:
                 mark(item, "low_confidence")
             if name != "feedback_negative":
                 last_user[sender] = item
@@ -132,7 +132,7 @@ def from_tracker_events(
 
 
 async def _tracker_items(
-    engine: AsyncEngine, understanding: Understanding, since: datetime, until: datetime
+    engine: AsyncEngine, policy: Policy, since: datetime, until: datetime
 ) -> list[Item]:
     query = text(
         "SELECT sender_id, type_name, timestamp, data FROM events "
@@ -144,7 +144,7 @@ async def _tracker_items(
             query, {"since": since.timestamp(), "until": until.timestamp()}
         )
         rows = [(r[0], r[1], r[2], r[3]) for r in result]
-    return from_tracker_events(rows, understanding)
+    return from_tracker_events(rows, policy)
 
 
 async def _handoff_items(session: AsyncSession, since: datetime, until: datetime) -> list[Item]:
@@ -187,7 +187,7 @@ async def _handoff_items(session: AsyncSession, since: datetime, until: datetime
 async def collect(
     session: AsyncSession,
     tracker: AsyncEngine | None,
-    understanding: Understanding,
+    policy: Policy,
     since: datetime,
     until: datetime,
 ) -> list[Item]:
@@ -198,7 +198,7 @@ async def collect(
         # Rasa creates its tracker store with the first conversation; until then the service's
         # own reasons are still worth showing
         with contextlib.suppress(SQLAlchemyError):
-            sources = await _tracker_items(tracker, understanding, since, until) + sources
+            sources = await _tracker_items(tracker, policy, since, until) + sources
     for item in sources:
         if item.key in found:
             known = found[item.key]

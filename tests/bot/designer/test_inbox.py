@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from actions.handoff.policy import ROOT, load_policy
 from bot.designer.inbox import from_tracker_events
-from bot.policy import Understanding
 from tests.bot.helpers import claimed, queued, sign_in
 
-UNDERSTANDING = Understanding(min_intent_confidence=0.3, confident_faq=0.6)
+POLICY = replace(load_policy(ROOT / "policy.yml"), min_intent_confidence=0.3, confident_faq=0.6)
 
 
 def user(text: str, intent: str, confidence: float, topic: str | None = None) -> str:
@@ -43,7 +44,7 @@ def test_the_inbox_explains_why_each_message_is_there() -> None:
         ("c3", "user", 1.8, user("hmm", "faq", 0.25, "faq/order_status")),
         ("c3", "slot", 1.9, slot("gate", "clarify")),
     ]
-    items = {i.text: i for i in from_tracker_events(rows, UNDERSTANDING)}
+    items = {i.text: i for i in from_tracker_events(rows, POLICY)}
     assert items["do you sell aquariums"].reasons == ["not_understood"]
     assert items["where is my box"].reasons == ["called_unhelpful"]
     assert items["whats the weather"].reasons == ["out_of_scope"]
