@@ -200,3 +200,38 @@ def test_a_day_can_run_to_midnight_or_be_closed(tmp_path: Path) -> None:
     hours = load_policy(write(tmp_path, change)).desk.hours
     assert hours.open_at(datetime(2026, 12, 3, 4, 59, tzinfo=UTC))  # Wed 23:59 in New York
     assert not hours.open_at(datetime(2026, 12, 3, 17, 0, tzinfo=UTC))  # Thursday noon
+
+
+@pytest.mark.parametrize(
+    ("signal", "key", "bad", "expected"),
+    [
+        ("repeated_question", "similarity", 1.5, "a number from 0 to 1"),
+        ("repeated_question", "topic_similarity", "half", "a number from 0 to 1"),
+        ("shouting", "caps_ratio", -0.1, "a number from 0 to 1"),
+        ("shouting", "min_letters", 0, "a whole number from 1 to 1000"),
+    ],
+)
+def test_a_bad_optional_signal_number_names_its_own_key(signal, key, bad, expected) -> None:
+    data = _data()
+    data["frustration"]["signals"][signal][key] = bad
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert f"'frustration.signals.{signal}.{key}': expected {expected}, got {bad!r}" in str(
+        error.value
+    )
+
+
+def test_optional_signal_numbers_default_when_absent() -> None:
+    data = _data()
+    for key in ("similarity", "topic_similarity", "caps_ratio", "min_letters"):
+        for signal in data["frustration"]["signals"].values():
+            signal.pop(key, None)
+    signals = parse_policy(data, POLICY).signals
+    assert (
+        signals["repeated_question"].similarity,
+        signals["repeated_question"].topic_similarity,
+    ) == (
+        0.6,
+        0.5,
+    )
+    assert (signals["shouting"].caps_ratio, signals["shouting"].min_letters) == (0.7, 8)
