@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from actions.handoff.policy import Policy, Rule
-from actions.handoff.signals import Fired, misunderstood, score_conversation, sentence_says
-from actions.handoff.turns import Turn
+from actions.handoff.signals import Fired, score_conversation, sentence_says
+from actions.handoff.turns import Turn, misunderstood
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")

@@ -21,7 +21,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from actions.handoff.decision import confident_faq
 from actions.handoff.policy import Policy
+from actions.handoff.turns import Turn, misunderstood, turn_from_parse
 from bot.db.models import LabelledMessage, Message, Role, Ticket
 from bot.designer.nlu_files import normalised
 
@@ -65,21 +67,18 @@ def tracker_engine(url: str) -> AsyncEngine:
     return create_async_engine(url)
 
 
-def _full_intent(parse: Mapping[str, Any]) -> tuple[str, float, list[tuple[str, float]]]:
-    intent = parse.get("intent") or {}
-    name, confidence = (
-        str(intent.get("name") or "nlu_fallback"),
-        float(intent.get("confidence") or 0),
-    )
-    ranking = [
+def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """The NLU's top three intents, as the designer compares them."""
+    return [
         (str(r.get("name")), round(float(r.get("confidence") or 0), 3))
         for r in (parse.get("intent_ranking") or [])[:3]
     ]
-    response = ((parse.get("response_selector") or {}).get(name) or {}).get("response") or {}
-    if response.get("intent_response_key"):
-        name = str(response["intent_response_key"])
-        confidence = min(confidence, float(response.get("confidence") or 0))
-    return name, confidence, ranking
+
+
+def _acted_on(turn: Turn) -> float:
+    """The confidence the gate acts on: for an FAQ answer the topic's (the response selector's,
+    which `misunderstood` compares with min_faq_confidence), for any other intent the intent's."""
+    return turn.faq_confidence if turn.faq_confidence is not None else turn.confidence
 
 
 def from_tracker_events(
@@ -100,7 +99,10 @@ def from_tracker_events(
             text_ = str(data.get("text") or "")
             if not text_.strip():
                 continue
-            name, confidence, ranking = _full_intent(data.get("parse_data") or {})
+            parse = data.get("parse_data") or {}
+            # what the gate saw: the full intent ("faq/order_status") and its confidences
+            turn = turn_from_parse(0, text_, parse)
+            name = turn.intent
             key = item_key(sender, text_)
             item = items.get(key) or Item(
                 key,
@@ -108,17 +110,17 @@ def from_tracker_events(
                 text_,
                 datetime.fromtimestamp(timestamp or 0, UTC).isoformat(),
                 intent=name,
-                confidence=round(confidence, 3),
-                ranking=ranking,
+                confidence=round(_acted_on(turn), 3),
+                ranking=_ranking(parse),
             )
             if name == "feedback_negative" and sender in last_user:
                 mark(last_user[sender], "called_unhelpful")
-            if name == "nlu_fallback" or confidence < policy.min_intent_confidence:
+            if misunderstood(turn, policy):  # as the gate judges it (actions/handoff/turns.py)
                 mark(item, "not_understood")
             elif name == "out_of_scope":
                 mark(item, "out_of_scope")
-            elif name.startswith("faq/") and confidence < policy.confident_faq:
-                mark(item, "low_confidence")
+            elif name.startswith("faq/") and not confident_faq(turn, policy):
+                mark(item, "low_confidence")  # answered, below the gate's confident_faq
             if name != "feedback_negative":
                 last_user[sender] = item
         elif (
