@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from actions.handoff.policy import load_policy
 from bot.channel import views as channel
 from bot.channel.intake import INTAKE, Intake
 from bot.channel.limits import LIMITS, Limits
@@ -24,7 +25,6 @@ from bot.desk.api.socket import SOCKETS, DeskSockets
 from bot.desk.api.tools import FAQ
 from bot.desk.faq import FaqIndex, load_answers
 from bot.desk.queue import release_expired_leases
-from bot.policy import load_service_policy
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
 from bot.rasa.turn import TURNS, BotTurns
@@ -39,7 +39,7 @@ RASA_HTTP = web.AppKey("rasa_http", aiohttp.ClientSession)
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    policy = load_service_policy(settings.policy_file)
+    policy = load_policy(settings.policy_file)
     app[FAQ] = FaqIndex(load_answers(settings.domain_file))
     app[LIMITS] = Limits.of(settings)
     engine = create_engine(settings.database_url)
@@ -60,7 +60,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             settings,
             services.sessions,
             rasa_http,
-            policy.understanding,
+            policy,
             notify=services.publish_desk,
         )
         reaper = asyncio.create_task(_release_expired_leases(services))

@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.handoff.policy import Policy
 from bot.conversations.hub import Hub
 from bot.conversations.lifecycle import Work
 from bot.db.models import utcnow
-from bot.policy import ServicePolicy
 from bot.settings import Settings
 
 DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
@@ -28,7 +28,7 @@ DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
 @dataclass
 class Services:
     settings: Settings
-    policy: ServicePolicy
+    policy: Policy
     sessions: async_sessionmaker[AsyncSession]
     hub: Hub
     # The clock for opening hours; tests move it.

@@ -64,7 +64,7 @@ def _why(decision: Decision, policy: Policy) -> str:
 
 
 def summarize(
-    turns: list[Turn], decision: Decision, entities: Mapping[str, str], policy: Policy
+    turns: list[Turn], decision: Decision, entities: Mapping[str, list[str]], policy: Policy
 ) -> str:
     wanted = []
     for turn in turns:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 from actions.handoff.policy import Policy, Rule
-from actions.handoff.signals import Fired, misunderstood, score_conversation, sentence_says
-from actions.handoff.turns import Turn
+from actions.handoff.signals import Fired, score_conversation, sentence_says
+from actions.handoff.turns import Turn, misunderstood
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
@@ -31,6 +32,14 @@ class Decision:
     @property
     def hands_off(self) -> bool:
         return self.reason is not None
+
+
+class _Common(TypedDict):
+    """What every decision on a conversation carries, whatever the gate says."""
+
+    signals: tuple[Fired, ...]
+    score: int
+    consecutive_misunderstood: int
 
 
 def amount_in_dollars(value: str) -> float | None:
@@ -107,7 +116,7 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
         if not misunderstood(turn, policy):
             break
         streak += 1
-    common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
+    common: _Common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
 
     for rule in policy.rules:
         if _rule_fires(rule, latest, policy):

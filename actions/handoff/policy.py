@@ -1,7 +1,10 @@
-"""Load and validate policy.yml.
+"""Load and validate policy.yml: the one loader, for the action server and the bot service.
 
-Errors name the file, the key and what was expected, so a wrong edit is fixed in one go. The rest of
-the actions use the typed `Policy` and never touch the YAML.
+Errors name the file, the key and what was expected, so a wrong edit is fixed in one go. Everything
+else uses the typed `Policy` and never touches the YAML: the gate its rules, signals and
+understanding thresholds, the service its desk, authority matrix and messages.
+
+Pure (the standard library and PyYAML) and Python 3.10: the service (3.11, no Rasa) imports it too.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import time as clock
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -49,6 +55,23 @@ SIGNALS = (
     "urgency",
     "threat_to_leave",
 )
+# What the bot service itself tells customers (service_messages).
+SERVICE_MESSAGES = (
+    "bot_unavailable",
+    "satisfaction_question",
+    "out_of_hours",
+    "no_agents_online",
+    "callback_saved",
+    "agent_joined",
+    "supervisor_joined",
+    "transferred_to_agent",
+    "transferred_to_team",
+    "back_to_bot",
+)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+REMEDIES = ("credit", "refund", "fee_waiver", "replacement")
+ROLES_WITH_AUTHORITY = ("agent", "senior", "supervisor")
 
 
 class PolicyError(ValueError):
@@ -81,6 +104,45 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Limit:
+    per_conversation: int
+    per_day: int
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DeskHours:
+    timezone: ZoneInfo
+    describe: str
+    # weekday (0 = Monday) -> (opens, closes), or None when closed all day
+    weekly: tuple[tuple[clock, clock] | None, ...]
+    closed_dates: frozenset[date]
+
+    def open_at(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.timezone)
+        hours = self.weekly[local.weekday()]
+        if hours is None or local.date() in self.closed_dates:
+            return False
+        opens, closes = hours
+        return opens <= local.time() < closes
+
+
+@dataclass(frozen=True)
+class Desk:
+    hours: DeskHours
+    teams: tuple[str, ...]
+    default_handle_seconds: int
+    wrap_ups: tuple[str, ...]
+    canned_replies: tuple[CannedReply, ...]
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     bot_answers: tuple[str, ...]
@@ -97,6 +159,12 @@ class Policy:
     rules: tuple[Rule, ...]
     threshold: int
     signals: dict[str, Signal]
+    # the bot service's sections
+    messages: dict[str, str]
+    audit_threshold_cents: int
+    # role -> remedy -> limit, in cents
+    authority: dict[str, dict[str, Limit]]
+    desk: Desk
     next_steps: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # last words that mark a message as cut off mid-phrase, lower case
     unfinished_endings: frozenset[str] = frozenset()
@@ -114,22 +182,45 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def fail(self, key: str, expected: str, got: Any) -> PolicyError:
-        return PolicyError(f"{self.path}: '{key}': expected {expected}, got {got!r}")
+    def fail(self, key: str, expected: str, *got: Any) -> PolicyError:
+        """`'key': expected ..., got ...` (without `got` when the value says nothing more)."""
+        shown = f", got {got[0]!r}" if got else ""
+        return PolicyError(f"{self.path}: '{key}': expected {expected}{shown}")
+
+    def error(self, key: str, problem: str) -> PolicyError:
+        return PolicyError(f"{self.path}: '{key}': {problem}")
 
     def mapping(self, data: Any, key: str) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise self.fail(key, "a mapping", data)
         return data
 
-    def number(self, data: dict[str, Any], key: str, path: str, lo: float, hi: float) -> float:
-        value = data.get(key)
+    def number(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        lo: float,
+        hi: float,
+        default: float | None = None,
+    ) -> float:
+        """`data[key]`, or `default` when the key is absent and a default is given."""
+        value = data.get(key) if default is None else data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
             raise self.fail(_join(path, key), f"a number from {lo} to {hi}", value)
         return float(value)
 
-    def integer(self, data: dict[str, Any], key: str, path: str, lo: int, hi: int) -> int:
-        value = data.get(key)
+    def integer(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        lo: int,
+        hi: int,
+        default: int | None = None,
+    ) -> int:
+        """`data[key]`, or `default` when the key is absent and a default is given."""
+        value = data.get(key) if default is None else data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise self.fail(_join(path, key), f"a whole number from {lo} to {hi}", value)
         return value
@@ -168,6 +259,121 @@ class _Reader:
         if value not in allowed:
             raise self.fail(_join(path, key), f"one of {', '.join(allowed)}", value)
         return str(value)
+
+
+def _authority(r: _Reader, data: Any) -> tuple[int, dict[str, dict[str, Limit]]]:
+    data = r.mapping(data, "authority")
+    threshold = _cents(r, "authority.audit_threshold_cents", data.get("audit_threshold_cents"))
+    roles = data.get("roles")
+    if not isinstance(roles, dict) or set(roles) != set(ROLES_WITH_AUTHORITY):
+        raise r.fail("authority.roles", f"exactly {', '.join(ROLES_WITH_AUTHORITY)}")
+    matrix: dict[str, dict[str, Limit]] = {}
+    for role, remedies in roles.items():
+        where = f"authority.roles.{role}"
+        if not isinstance(remedies, dict) or set(remedies) != set(REMEDIES):
+            raise r.fail(where, f"a limit for each of {', '.join(REMEDIES)}")
+        matrix[role] = {}
+        for remedy, limit in remedies.items():
+            key = f"{where}.{remedy}"
+            if not isinstance(limit, dict) or set(limit) != {"per_conversation", "per_day"}:
+                raise r.fail(key, "per_conversation and per_day")
+            per_conversation = _cents(r, f"{key}.per_conversation", limit["per_conversation"])
+            per_day = _cents(r, f"{key}.per_day", limit["per_day"])
+            if per_conversation > per_day:
+                raise r.error(key, "per_conversation is more than per_day")
+            matrix[role][remedy] = Limit(per_conversation, per_day)
+    return threshold, matrix
+
+
+def _cents(r: _Reader, key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise r.fail(key, "a whole number of cents", value)
+    return value
+
+
+def _text(r: _Reader, key: str, value: Any, limit: int = 2000) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise r.fail(key, f"a text of 1-{limit} characters")
+    return value
+
+
+def _messages(r: _Reader, data: Any) -> dict[str, str]:
+    messages = r.mapping(data, "service_messages")
+    for name in SERVICE_MESSAGES:
+        text = messages.get(name)
+        if not isinstance(text, str) or not text.strip():
+            raise r.fail(f"service_messages.{name}", "the text to send")
+    return {k: str(v) for k, v in messages.items()}
+
+
+def _hours(r: _Reader, data: Any) -> DeskHours:
+    if not isinstance(data, dict):
+        raise r.fail("desk.hours", "timezone, describe, weekly")
+    try:
+        timezone = ZoneInfo(str(data.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        expected = "an IANA time zone such as America/New_York"
+        raise r.fail("desk.hours.timezone", expected, data.get("timezone")) from None
+    weekly_data = data.get("weekly")
+    if not isinstance(weekly_data, dict) or set(weekly_data) != set(WEEKDAYS):
+        raise r.fail("desk.hours.weekly", f"each of {', '.join(WEEKDAYS)}")
+    weekly: list[tuple[clock, clock] | None] = []
+    for day in WEEKDAYS:
+        raw = str(weekly_data[day]).strip()
+        if raw == "closed":
+            weekly.append(None)
+            continue
+        match = HOURS.fullmatch(raw)
+        if not match or raw[:5] >= raw[6:] or (raw[6:8] == "24" and raw[9:] != "00"):
+            expected = '"HH:MM-HH:MM" (opening before closing) or "closed"'
+            raise r.fail(f"desk.hours.weekly.{day}", expected, raw)
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        closes = clock.max if (h2, m2) == (24, 0) else clock(h2, m2)
+        weekly.append((clock(h1, m1), closes))
+    closed: set[date] = set()
+    for raw in data.get("closed_dates") or []:
+        try:
+            closed.add(date.fromisoformat(str(raw)))
+        except ValueError:
+            raise r.fail("desk.hours.closed_dates", "YYYY-MM-DD dates", raw) from None
+    describe = _text(r, "desk.hours.describe", data.get("describe"), 200)
+    return DeskHours(timezone, describe, tuple(weekly), frozenset(closed))
+
+
+def _desk(r: _Reader, data: Any) -> Desk:
+    data = r.mapping(data, "desk")
+    teams = data.get("teams")
+    if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
+        raise r.fail("desk.teams", "a list of team names")
+    minutes = data.get("default_handle_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= 240:
+        raise r.fail("desk.default_handle_minutes", "1-240 minutes")
+    wrap_ups = data.get("wrap_ups")
+    if not isinstance(wrap_ups, list) or not all(
+        isinstance(w, str) and 0 < len(w) <= 32 for w in wrap_ups
+    ):
+        raise r.fail("desk.wrap_ups", "a list of codes of 1-32 characters")
+    canned: list[CannedReply] = []
+    for number, reply in enumerate(data.get("canned_replies") or []):
+        key = f"desk.canned_replies[{number}]"
+        if not isinstance(reply, dict):
+            raise r.fail(key, "id, title and text")
+        canned.append(
+            CannedReply(
+                _text(r, f"{key}.id", reply.get("id"), 40),
+                _text(r, f"{key}.title", reply.get("title"), 80),
+                _text(r, f"{key}.text", reply.get("text")),
+            )
+        )
+    if len({c.id for c in canned}) != len(canned):
+        raise r.error("desk.canned_replies", "two replies share an id")
+    return Desk(
+        hours=_hours(r, data.get("hours")),
+        teams=tuple(teams),
+        default_handle_seconds=minutes * 60,
+        wrap_ups=tuple(wrap_ups),
+        canned_replies=tuple(canned),
+    )
 
 
 def parse_policy(data: Any, path: Path) -> Policy:
@@ -226,10 +432,13 @@ def parse_policy(data: Any, path: Path) -> Policy:
             intents=r.names(item, "intents", where),
             patterns=r.patterns(item, "patterns", where),
             raises_priority=r.flag(item, "raises_priority", where),
-            similarity=r.number({"s": item.get("similarity", 0.6)}, "s", where, 0, 1),
-            topic_similarity=r.number({"t": item.get("topic_similarity", 0.5)}, "t", where, 0, 1),
-            caps_ratio=r.number({"c": item.get("caps_ratio", 0.7)}, "c", where, 0, 1),
-            min_letters=r.integer({"m": item.get("min_letters", 8)}, "m", where, 1, 1000),
+            # absent: the defaults of `Signal`
+            similarity=r.number(item, "similarity", where, 0, 1, Signal.similarity),
+            topic_similarity=r.number(
+                item, "topic_similarity", where, 0, 1, Signal.topic_similarity
+            ),
+            caps_ratio=r.number(item, "caps_ratio", where, 0, 1, Signal.caps_ratio),
+            min_letters=r.integer(item, "min_letters", where, 1, 1000, Signal.min_letters),
         )
 
     next_steps: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -237,6 +446,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
         entries = r.mapping(entries, f"next_steps.{group}")
         next_steps[group] = {key: r.names(entries, key, f"next_steps.{group}") for key in entries}
 
+    audit_threshold_cents, authority = _authority(r, top.get("authority"))
     return Policy(
         version=version,
         bot_answers=r.names(top, "bot_answers", TOP),
@@ -257,6 +467,10 @@ def parse_policy(data: Any, path: Path) -> Policy:
         rules=tuple(rules),
         threshold=r.integer(frustration, "threshold", "frustration", 1, 1000),
         signals=signals,
+        messages=_messages(r, top.get("service_messages")),
+        audit_threshold_cents=audit_threshold_cents,
+        authority=authority,
+        desk=_desk(r, top.get("desk")),
         next_steps=next_steps,
         unfinished_endings=frozenset(
             word.lower() for word in r.names(understanding, "unfinished_endings", "understanding")

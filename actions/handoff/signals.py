@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.handoff.policy import Policy, Signal
-from actions.handoff.turns import Turn
+from actions.handoff.turns import WORD, Turn, misunderstood, unfinished
 
-_WORD = re.compile(r"[a-z0-9']+")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -69,7 +68,7 @@ class Fired:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    return {w for w in WORD.findall(text.lower()) if w not in _STOPWORDS}
 
 
 def similarity(a: str, b: str) -> float:
@@ -103,16 +102,6 @@ def _search(signal: Signal, text: str) -> re.Match[str] | None:
     return None
 
 
-def unfinished(text: str, policy: Policy) -> bool:
-    """The message stops mid-phrase ("same as last time but the"): sent too early or garbled.
-
-    A classifier still gives such a fragment a label, often a confident one; the words cannot say
-    what the customer meant.
-    """
-    words = _WORD.findall(text.lower())
-    return len(words) >= 2 and words[-1] in policy.unfinished_endings
-
-
 def sentence_intents(
     sentences: Iterable[tuple[str, str | None, float]], threshold: float, policy: Policy
 ) -> set[str]:
@@ -136,15 +125,6 @@ def sentence_says(turn: Turn, intents: tuple[str, ...], policy: Policy) -> bool:
     if threshold is None or turn.shorthand:
         return False
     return not sentence_intents(turn.sentences, threshold, policy).isdisjoint(intents)
-
-
-def misunderstood(turn: Turn, policy: Policy) -> bool:
-    """The bot did not understand this message well enough to answer it."""
-    if turn.intent == "nlu_fallback":
-        return True
-    if not turn.shorthand and unfinished(turn.text, policy):
-        return True
-    return turn.faq_confidence is not None and turn.faq_confidence < policy.min_faq_confidence
 
 
 def _shouting(signal: Signal, text: str) -> bool:

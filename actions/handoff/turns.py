@@ -1,14 +1,22 @@
-"""Turn Rasa tracker events into plain `Turn`s, the only input the scorer and brief builder need."""
+"""Turn Rasa tracker events into plain `Turn`s, the only input the scorer and brief builder need.
+
+The one place that reads what Rasa's NLU made of a message (`turn_from_parse`) and says whether the
+bot understood it (`misunderstood`): the gate acts on these, and the designer's inbox shows them.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from actions.handoff.policy import Policy
+
 # Events after which the conversation starts afresh for scoring: a new session, a restart, or a
 # person handing the conversation back to the bot.
 RESET_EVENTS = {"session_started", "restart", "resume"}
+WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,25 @@ def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:
         if isinstance(s, Mapping) and s.get("name")
     )
     return Turn(number, text, intent, confidence, faq_confidence, entities, sentences=sentences)
+
+
+def unfinished(text: str, policy: Policy) -> bool:
+    """The message stops mid-phrase ("same as last time but the"): sent too early or garbled.
+
+    A classifier still gives such a fragment a label, often a confident one; the words cannot say
+    what the customer meant.
+    """
+    words = WORD.findall(text.lower())
+    return len(words) >= 2 and words[-1] in policy.unfinished_endings
+
+
+def misunderstood(turn: Turn, policy: Policy) -> bool:
+    """The bot did not understand this message well enough to answer it."""
+    if turn.intent == "nlu_fallback":
+        return True
+    if not turn.shorthand and unfinished(turn.text, policy):
+        return True
+    return turn.faq_confidence is not None and turn.faq_confidence < policy.min_faq_confidence
 
 
 def turns_from_events(events: Iterable[Mapping[str, Any]]) -> list[Turn]:

@@ -23,12 +23,12 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from actions.handoff.policy import Policy, load_policy
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import TrainingRun, TrainingStatus, User, utcnow
 from bot.designer import insights, labels, loop
 from bot.desk.staff import StaffError
-from bot.policy import ServicePolicy, load_service_policy
 from bot.settings import Settings
 
 
@@ -57,13 +57,13 @@ def add_parser(commands: Any) -> None:
 
 
 @asynccontextmanager
-async def _designer(settings: Settings) -> AsyncIterator[tuple[loop.Designer, ServicePolicy]]:
+async def _designer(settings: Settings) -> AsyncIterator[tuple[loop.Designer, Policy]]:
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    policy = load_service_policy(settings.policy_file)
+    policy = load_policy(settings.policy_file)
     try:
         async with aiohttp.ClientSession(settings.rasa_url) as http:
-            designer = loop.build(settings, session_factory(engine), http, policy.understanding)
+            designer = loop.build(settings, session_factory(engine), http, policy)
             try:
                 yield designer, policy
             finally:

@@ -21,9 +21,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from actions.handoff.decision import confident_faq
+from actions.handoff.policy import Policy
+from actions.handoff.turns import Turn, misunderstood, turn_from_parse
 from bot.db.models import LabelledMessage, Message, Role, Ticket
 from bot.designer.nlu_files import normalised
-from bot.policy import Understanding
 
 REASONS = {
     "not_understood": "the bot did not understand it and asked again",
@@ -65,25 +67,22 @@ def tracker_engine(url: str) -> AsyncEngine:
     return create_async_engine(url)
 
 
-def _full_intent(parse: Mapping[str, Any]) -> tuple[str, float, list[tuple[str, float]]]:
-    intent = parse.get("intent") or {}
-    name, confidence = (
-        str(intent.get("name") or "nlu_fallback"),
-        float(intent.get("confidence") or 0),
-    )
-    ranking = [
+def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """The NLU's top three intents, as the designer compares them."""
+    return [
         (str(r.get("name")), round(float(r.get("confidence") or 0), 3))
         for r in (parse.get("intent_ranking") or [])[:3]
     ]
-    response = ((parse.get("response_selector") or {}).get(name) or {}).get("response") or {}
-    if response.get("intent_response_key"):
-        name = str(response["intent_response_key"])
-        confidence = min(confidence, float(response.get("confidence") or 0))
-    return name, confidence, ranking
+
+
+def _acted_on(turn: Turn) -> float:
+    """The confidence the gate acts on: for an FAQ answer the topic's (the response selector's,
+    which `misunderstood` compares with min_faq_confidence), for any other intent the intent's."""
+    return turn.faq_confidence if turn.faq_confidence is not None else turn.confidence
 
 
 def from_tracker_events(
-    rows: Iterable[tuple[str, str, float, str | None]], understanding: Understanding
+    rows: Iterable[tuple[str, str, float, str | None]], policy: Policy
 ) -> list[Item]:
     """Items from tracker events (sender_id, type_name, timestamp, data JSON), in event order."""
     items: dict[str, Item] = {}
@@ -100,7 +99,10 @@ def from_tracker_events(
             text_ = str(data.get("text") or "")
             if not text_.strip():
                 continue
-            name, confidence, ranking = _full_intent(data.get("parse_data") or {})
+            parse = data.get("parse_data") or {}
+            # what the gate saw: the full intent ("faq/order_status") and its confidences
+            turn = turn_from_parse(0, text_, parse)
+            name = turn.intent
             key = item_key(sender, text_)
             item = items.get(key) or Item(
                 key,
@@ -108,17 +110,17 @@ def from_tracker_events(
                 text_,
                 datetime.fromtimestamp(timestamp or 0, UTC).isoformat(),
                 intent=name,
-                confidence=round(confidence, 3),
-                ranking=ranking,
+                confidence=round(_acted_on(turn), 3),
+                ranking=_ranking(parse),
             )
             if name == "feedback_negative" and sender in last_user:
                 mark(last_user[sender], "called_unhelpful")
-            if name == "nlu_fallback" or confidence < understanding.min_intent_confidence:
+            if misunderstood(turn, policy):  # as the gate judges it (actions/handoff/turns.py)
                 mark(item, "not_understood")
             elif name == "out_of_scope":
                 mark(item, "out_of_scope")
-            elif name.startswith("faq/") and confidence < understanding.confident_faq:
-                mark(item, "low_confidence")
+            elif name.startswith("faq/") and not confident_faq(turn, policy):
+                mark(item, "low_confidence")  # answered, below the gate's confident_faq
             if name != "feedback_negative":
                 last_user[sender] = item
         elif (
@@ -132,7 +134,7 @@ def from_tracker_events(
 
 
 async def _tracker_items(
-    engine: AsyncEngine, understanding: Understanding, since: datetime, until: datetime
+    engine: AsyncEngine, policy: Policy, since: datetime, until: datetime
 ) -> list[Item]:
     query = text(
         "SELECT sender_id, type_name, timestamp, data FROM events "
@@ -144,7 +146,7 @@ async def _tracker_items(
             query, {"since": since.timestamp(), "until": until.timestamp()}
         )
         rows = [(r[0], r[1], r[2], r[3]) for r in result]
-    return from_tracker_events(rows, understanding)
+    return from_tracker_events(rows, policy)
 
 
 async def _handoff_items(session: AsyncSession, since: datetime, until: datetime) -> list[Item]:
@@ -187,7 +189,7 @@ async def _handoff_items(session: AsyncSession, since: datetime, until: datetime
 async def collect(
     session: AsyncSession,
     tracker: AsyncEngine | None,
-    understanding: Understanding,
+    policy: Policy,
     since: datetime,
     until: datetime,
 ) -> list[Item]:
@@ -198,7 +200,7 @@ async def collect(
         # Rasa creates its tracker store with the first conversation; until then the service's
         # own reasons are still worth showing
         with contextlib.suppress(SQLAlchemyError):
-            sources = await _tracker_items(tracker, understanding, since, until) + sources
+            sources = await _tracker_items(tracker, policy, since, until) + sources
     for item in sources:
         if item.key in found:
             known = found[item.key]

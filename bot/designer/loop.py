@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from actions.handoff.policy import Policy
 from bot.db.models import Label, LabelledMessage, LabelStatus, User
 from bot.designer import groups as grouping
 from bot.designer import inbox, labels
 from bot.designer.nlu_files import LabelConflict, Project
 from bot.designer.training import Trainer
 from bot.errors import Conflict
-from bot.policy import Understanding
 from bot.settings import Settings
 
 
@@ -29,7 +29,7 @@ class Designer:
     trainer: Trainer
     tracker: AsyncEngine | None
     sessions: async_sessionmaker[AsyncSession]
-    understanding: Understanding
+    policy: Policy  # the inbox shows what fell below the gate's understanding thresholds
 
     async def close(self) -> None:
         await self.trainer.drain()
@@ -41,7 +41,7 @@ def build(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     http: aiohttp.ClientSession,
-    understanding: Understanding,
+    policy: Policy,
     notify: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> Designer:
     """The designer of the service (app.py) and of the command line (cli.py); close() it."""
@@ -57,13 +57,13 @@ def build(
         ),
         tracker=inbox.tracker_engine(settings.rasa_tracker_store_url),
         sessions=sessions,
-        understanding=understanding,
+        policy=policy,
     )
 
 
 async def items(designer: Designer, since: datetime, until: datetime) -> list[inbox.Item]:
     async with designer.sessions() as session:
-        return await inbox.collect(session, designer.tracker, designer.understanding, since, until)
+        return await inbox.collect(session, designer.tracker, designer.policy, since, until)
 
 
 def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:

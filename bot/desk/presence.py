@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.handoff.policy import DeskHours
 from bot.db.models import AgentPresence, User, utcnow
 from bot.desk.queue import DESK_ROLES
-from bot.policy import DeskHours
 
 ONLINE_WINDOW = timedelta(seconds=60)
 REFRESH_SECONDS = 20

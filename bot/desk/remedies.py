@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.handoff.policy import REMEDIES, Policy
 from bot.conversations.messages import event
 from bot.db.models import (
     Approval,
@@ -30,7 +31,6 @@ from bot.db.models import (
 from bot.desk import replacements
 from bot.desk.queue import QueueError
 from bot.errors import Forbidden
-from bot.policy import REMEDIES, ServicePolicy
 
 
 class AboveAuthority(Forbidden):
@@ -65,7 +65,7 @@ async def _granted(session: AsyncSession, user: User, kind: str, **where: Any) -
 
 
 async def remaining_authority(
-    session: AsyncSession, user: User, conversation_id: str, policy: ServicePolicy
+    session: AsyncSession, user: User, conversation_id: str, policy: Policy
 ) -> dict[str, dict[str, int]]:
     """What `user` may still grant without approval, per remedy, in this conversation and today."""
     limits = policy.authority.get(user.role)
@@ -156,7 +156,7 @@ async def _record(
     order: Order,
     request: Request,
     actor: User,
-    policy: ServicePolicy,
+    policy: Policy,
     approval_id: int | None = None,
 ) -> tuple[Grant, dict[str, Any]]:
     applied = await _apply(session, order, request)
@@ -194,7 +194,7 @@ async def _within_authority(
     user: User,
     conversation_id: str,
     request: Request,
-    policy: ServicePolicy,
+    policy: Policy,
     advice: str,
 ) -> None:
     # One grant at a time per person, so two at once cannot both fit under the same limit.
@@ -208,7 +208,7 @@ async def _within_authority(
 
 
 async def grant(
-    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
+    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: Policy
 ) -> tuple[Grant, dict[str, Any]]:
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
@@ -221,7 +221,7 @@ async def grant(
 
 
 async def request_approval(
-    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: ServicePolicy
+    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: Policy
 ) -> Approval:
     validate(request)
     _, order = await _order_of_conversation(session, conversation_id, request.order_id)
@@ -241,7 +241,7 @@ async def request_approval(
 
 
 async def decide(
-    session: AsyncSession, approval_id: int, supervisor: User, approve: bool, policy: ServicePolicy
+    session: AsyncSession, approval_id: int, supervisor: User, approve: bool, policy: Policy
 ) -> tuple[Approval, Grant | None]:
     """One step: the first decision wins; approving makes the grant, in the supervisor's name."""
     if supervisor.role != "supervisor":

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import re
 import socket
 
+import pytest
+import yaml
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from actions.handoff.policy import PolicyError
 from bot.app import create_app
-from bot.settings import load_settings
+from bot.settings import ROOT, load_settings
 
 
 def unused_port() -> int:
@@ -28,3 +33,26 @@ async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -
     response = await client.get("/healthz")
     assert response.status == 503
     assert await response.json() == {"service": "ok", "rasa": "unavailable"}
+
+
+async def test_start_up_fails_clearly_on_a_bad_policy_file(tmp_path) -> None:
+    data = yaml.safe_load((ROOT / "policy.yml").read_text())
+    data["desk"]["hours"]["timezone"] = "Mars/Olympus"
+    policy = tmp_path / "policy.yml"
+    policy.write_text(yaml.safe_dump(data))
+    settings = load_settings(
+        {
+            "RASA_JWT_SECRET": "x" * 40,
+            "BOT_SECRET": "b" * 40,
+            "CUSTOMER_IDENTITY_SECRET": "c" * 40,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+            "RASA_PORT": str(unused_port()),
+            "POLICY_FILE": str(policy),
+        }
+    )
+    runner = web.AppRunner(create_app(settings))
+    with pytest.raises(
+        PolicyError, match=rf"{re.escape(str(policy))}: 'desk.hours.timezone': expected an IANA"
+    ):
+        await runner.setup()  # the start-up (cleanup_ctx) that web.run_app runs first
+    await runner.cleanup()

@@ -167,7 +167,7 @@ def read_rows(
 ) -> dict[str, np.ndarray]:
     """Per text what the gate sees: base intent and its probability, the runner-up's, the full
     label, the FAQ topic's share, the known-word share, and whether the text is cut off."""
-    from actions.handoff.signals import unfinished
+    from actions.handoff.turns import unfinished
     from actions.nlu.linear import known_share
 
     labels = [str(c) for c in pipeline.classes_]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
+from actions.handoff.policy import REMEDIES
 from bot.db.models import Conversation, Customer, Ticket, TicketStatus, User
 from bot.desk.api.auth import supervisor
 from bot.desk.queue import QUEUE_ORDER
-from bot.policy import REMEDIES
 from bot.services import SERVICES
 
 

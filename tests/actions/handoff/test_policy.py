@@ -1,11 +1,21 @@
+"""policy.yml, the one loader: errors name the file, the key and what was expected.
+
+The handoff's sections (rules, signals, understanding, explicit requests) and the bot service's
+(desk, authority, service messages), validated whenever either side starts.
+"""
+
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from actions.handoff.policy import ROOT, PolicyError, load_policy, parse_policy
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11; the action server runs 3.10
 
 POLICY = ROOT / "policy.yml"
 
@@ -118,3 +128,110 @@ def test_min_sentence_confidence_is_optional_and_checked() -> None:
     data["understanding"]["min_sentence_confidence"] = 1.5
     with pytest.raises(PolicyError, match=r"understanding.min_sentence_confidence"):
         parse_policy(data, POLICY)
+
+
+# The bot service's sections (were tests/bot/test_policy.py).
+
+
+def write(tmp_path: Path, change: Any) -> Path:
+    data = yaml.safe_load((ROOT / "policy.yml").read_text())
+    change(data)
+    path = tmp_path / "policy.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_the_shipped_policy_loads() -> None:
+    policy = load_policy(ROOT / "policy.yml")
+    assert policy.authority["agent"]["credit"].per_conversation > 0
+    assert "resolved" in policy.desk.wrap_ups and policy.desk.canned_replies
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["desk"]["hours"].update(timezone="Mars/Olympus"),
+         "'desk.hours.timezone': expected an IANA time zone"),
+        (lambda d: d["desk"]["hours"]["weekly"].update(mon="9-5"), "'desk.hours.weekly.mon'"),
+        (lambda d: d["desk"]["hours"]["weekly"].update(tue="18:00-09:00"),
+         "opening before closing"),
+        (lambda d: d["desk"]["hours"]["weekly"].pop("sun"), "'desk.hours.weekly': expected each"),
+        (lambda d: d["desk"]["hours"].update(closed_dates=["25/12/2026"]), "YYYY-MM-DD"),
+        (lambda d: d["desk"].update(teams=[]), "'desk.teams'"),
+        (lambda d: d["desk"].update(default_handle_minutes=0), "'desk.default_handle_minutes'"),
+        (lambda d: d["desk"]["canned_replies"].append({"id": "looking", "title": "x", "text": "y"}),
+         "two replies share an id"),
+        (lambda d: d["desk"]["canned_replies"].append({"id": "x", "title": "x"}),
+         "'desk.canned_replies[8].text'"),
+        (lambda d: d["service_messages"].pop("out_of_hours"), "'service_messages.out_of_hours'"),
+        (lambda d: d["authority"]["roles"]["agent"]["credit"].update(per_day=100),
+         "per_conversation is more than per_day"),
+        (lambda d: d["authority"]["roles"].pop("senior"), "'authority.roles': expected exactly"),
+        (lambda d: d["authority"].update(audit_threshold_cents=2.5), "whole number of cents"),
+    ],
+)  # fmt: skip
+def test_a_broken_policy_names_the_file_and_key(tmp_path: Path, change: Any, message: str) -> None:
+    path = write(tmp_path, change)
+    with pytest.raises(PolicyError) as error:
+        load_policy(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("moment", "open_now"),
+    [
+        (datetime(2026, 12, 2, 12, 0, tzinfo=UTC), True),  # 7:00 in New York: opening time
+        (datetime(2026, 12, 2, 11, 59, tzinfo=UTC), False),  # 6:59
+        (datetime(2026, 12, 3, 3, 59, tzinfo=UTC), True),  # 22:59
+        (datetime(2026, 12, 3, 4, 0, tzinfo=UTC), False),  # 23:00: closed
+        (datetime(2026, 12, 25, 17, 0, tzinfo=UTC), False),  # Christmas Day
+        (datetime(2026, 7, 1, 11, 30, tzinfo=UTC), True),  # 7:30 summer time (UTC-4)
+    ],
+)
+def test_opening_hours_follow_the_desks_time_zone(moment: datetime, open_now: bool) -> None:
+    hours = load_policy(ROOT / "policy.yml").desk.hours
+    assert hours.open_at(moment) is open_now
+
+
+def test_a_day_can_run_to_midnight_or_be_closed(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["desk"]["hours"]["weekly"].update(wed="00:00-24:00", thu="closed")
+
+    hours = load_policy(write(tmp_path, change)).desk.hours
+    assert hours.open_at(datetime(2026, 12, 3, 4, 59, tzinfo=UTC))  # Wed 23:59 in New York
+    assert not hours.open_at(datetime(2026, 12, 3, 17, 0, tzinfo=UTC))  # Thursday noon
+
+
+@pytest.mark.parametrize(
+    ("signal", "key", "bad", "expected"),
+    [
+        ("repeated_question", "similarity", 1.5, "a number from 0 to 1"),
+        ("repeated_question", "topic_similarity", "half", "a number from 0 to 1"),
+        ("shouting", "caps_ratio", -0.1, "a number from 0 to 1"),
+        ("shouting", "min_letters", 0, "a whole number from 1 to 1000"),
+    ],
+)
+def test_a_bad_optional_signal_number_names_its_own_key(signal, key, bad, expected) -> None:
+    data = _data()
+    data["frustration"]["signals"][signal][key] = bad
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert f"'frustration.signals.{signal}.{key}': expected {expected}, got {bad!r}" in str(
+        error.value
+    )
+
+
+def test_optional_signal_numbers_default_when_absent() -> None:
+    data = _data()
+    for key in ("similarity", "topic_similarity", "caps_ratio", "min_letters"):
+        for signal in data["frustration"]["signals"].values():
+            signal.pop(key, None)
+    signals = parse_policy(data, POLICY).signals
+    assert (
+        signals["repeated_question"].similarity,
+        signals["repeated_question"].topic_similarity,
+    ) == (
+        0.6,
+        0.5,
+    )
+    assert (signals["shouting"].caps_ratio, signals["shouting"].min_letters) == (0.7, 8)

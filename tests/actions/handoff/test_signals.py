@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from actions.handoff.policy import ROOT, load_policy
-from actions.handoff.signals import misunderstood, score_conversation, similarity, unfinished
-from actions.handoff.turns import Turn, turns_from_events
+from actions.handoff.signals import score_conversation, similarity
+from actions.handoff.turns import Turn, misunderstood, turns_from_events, unfinished
 from tests.actions.events import answered, user
 
 POLICY = load_policy(ROOT / "policy.yml")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from actions.handoff.decision import decide
+from actions.handoff.policy import ROOT, load_policy
+from actions.handoff.turns import turns_from_events
 from bot.designer.inbox import from_tracker_events
-from bot.policy import Understanding
 from tests.bot.helpers import claimed, queued, sign_in
 
-UNDERSTANDING = Understanding(min_intent_confidence=0.3, confident_faq=0.6)
+POLICY = replace(load_policy(ROOT / "policy.yml"), min_intent_confidence=0.3, confident_faq=0.6)
 
 
 def user(text: str, intent: str, confidence: float, topic: str | None = None) -> str:
@@ -43,7 +47,7 @@ def test_the_inbox_explains_why_each_message_is_there() -> None:
         ("c3", "user", 1.8, user("hmm", "faq", 0.25, "faq/order_status")),
         ("c3", "slot", 1.9, slot("gate", "clarify")),
     ]
-    items = {i.text: i for i in from_tracker_events(rows, UNDERSTANDING)}
+    items = {i.text: i for i in from_tracker_events(rows, POLICY)}
     assert items["do you sell aquariums"].reasons == ["not_understood"]
     assert items["where is my box"].reasons == ["called_unhelpful"]
     assert items["whats the weather"].reasons == ["out_of_scope"]
@@ -53,6 +57,45 @@ def test_the_inbox_explains_why_each_message_is_there() -> None:
     assert set(items) == {"do you sell aquariums", "where is my box", "whats the weather",
                           "refund timing on paypal?", "hmm"}  # fmt: skip
     assert items["whats the weather"].ranking == [("out_of_scope", 0.8), ("out_of_scope", 0.1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "topic", "topic_confidence", "misunderstood"),
+    [
+        # cut off on an unfinished word, however confident the classifier
+        ("same as last time but the", "faq", 0.8, "faq/order_status", 0.8, True),
+        ("hi there and", "greet", 0.95, None, None, True),
+        # an FAQ answer whose topic is below min_faq_confidence (0.375), the intent sure of itself
+        ("where is my order at", "faq", 0.9, "faq/order_status", 0.35, True),
+        ("do you sell aquariums", "nlu_fallback", 0.2, None, None, True),
+        ("where is my order at", "faq", 0.9, "faq/order_status", 0.9, False),
+        ("thanks a lot", "thank", 0.99, None, None, False),
+    ],
+)
+def test_the_inbox_and_the_gate_agree_on_what_was_misunderstood(
+    text: str,
+    intent: str,
+    confidence: float,
+    topic: str | None,
+    topic_confidence: float | None,
+    misunderstood: bool,
+) -> None:
+    parse: dict[str, Any] = {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
+    if topic:
+        parse["response_selector"] = {
+            "faq": {"response": {"intent_response_key": topic, "confidence": topic_confidence}}
+        }
+    event = {"event": "user", "text": text, "parse_data": parse}
+    items = from_tracker_events([("c1", "user", 1.0, json.dumps(event))], POLICY)
+    # the gate (actions/gate.py) decides on the turns it reads from the same tracker events
+    gate = decide(turns_from_events([event]), POLICY)
+    assert any("not_understood" in i.reasons for i in items) is misunderstood
+    assert (gate.consecutive_misunderstood == 1) is misunderstood
+    if misunderstood:
+        assert gate.gate == "clarify"  # asks again
 
 
 async def test_handoffs_for_frustration_and_could_have_answered_bring_their_messages(
