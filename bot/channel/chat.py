@@ -80,7 +80,7 @@ class Chat:
     hub: Hub
     rasa: aiohttp.ClientSession
     actions: ActionServerWatch
-    # The clock for opening hours; tests move it.
+    # The app's clock (opening hours, and the time of every unit of work); tests move it.
     now: Callable[[], datetime] = utcnow
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _users: dict[str, int] = field(default_factory=dict)
@@ -97,7 +97,7 @@ class Chat:
     async def work(self) -> AsyncIterator[Work]:
         """One transaction; its frames are published once it has committed (none if it fails)."""
         async with self.sessions.begin() as session:
-            work = Work(session)
+            work = Work(session, self.now())
             yield work
         for conversation_id, body in work.frames:
             await self.publish(conversation_id, body)

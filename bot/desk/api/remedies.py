@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.channel.views import CHAT, BadRequest, _json_body
-from bot.db.models import Approval, ApprovalStatus, Grant, User
 from bot.desk import remedies
 from bot.desk.api.auth import current_user, supervisor
 from bot.desk.api.conversations import ticket_id
@@ -35,7 +33,7 @@ async def give(request: web.Request) -> web.Response:
     async with chat.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
-            work.session, conversation_id, user, remedy, chat.policy
+            work.session, conversation_id, user, remedy, chat.policy, work.now
         )
         if made.flagged_for_audit:
             work.tell_desks({"type": "audit", "grant_id": made.id})
@@ -58,30 +56,21 @@ async def pending(request: web.Request) -> web.Response:
     """Supervisors: every pending request. Others: their own, to see the answer."""
     user = current_user(request)
     async with request.app[CHAT].sessions() as session:
-        query = (
-            select(Approval, User.display_name)
-            .join(User, User.id == Approval.requested_by)
-            .order_by(Approval.created_at.desc())
-            .limit(200)
-        )
-        if user.role == "supervisor":
-            query = query.where(Approval.status == ApprovalStatus.PENDING)
-        else:
-            query = query.where(Approval.requested_by == user.id)
-        rows = [
-            {
-                "id": a.id,
-                "conversation_id": a.conversation_id,
-                "order_id": a.order_id,
-                "kind": a.kind,
-                "amount_cents": a.amount_cents,
-                "reason": a.reason,
-                "requested_by": name,
-                "status": a.status,
-                "created_at": a.created_at.isoformat(),
-            }
-            for a, name in await session.execute(query)
-        ]
+        found = await remedies.approvals_for(session, user)
+    rows = [
+        {
+            "id": a.id,
+            "conversation_id": a.conversation_id,
+            "order_id": a.order_id,
+            "kind": a.kind,
+            "amount_cents": a.amount_cents,
+            "reason": a.reason,
+            "requested_by": name,
+            "status": a.status,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a, name in found
+    ]
     return web.json_response({"approvals": rows})
 
 
@@ -94,7 +83,7 @@ async def decide(request: web.Request) -> web.Response:
     chat = request.app[CHAT]
     async with chat.work() as work:
         approval, made = await remedies.decide(
-            work.session, ticket_id(request), user, approve, chat.policy
+            work.session, ticket_id(request), user, approve, chat.policy, work.now
         )
         work.tell_desks(
             {
@@ -112,12 +101,6 @@ async def decide(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     supervisor(request)
     async with request.app[CHAT].sessions() as session:
-        flagged = await session.execute(
-            select(Grant, User.display_name)
-            .join(User, User.id == Grant.actor_id)
-            .where(Grant.flagged_for_audit)
-            .order_by(Grant.created_at.desc())
-            .limit(500)
-        )
-        rows = [remedies.grant_body(g) | {"actor": name} for g, name in flagged]
+        flagged = await remedies.flagged(session)
+    rows = [remedies.grant_body(g) | {"actor": name} for g, name in flagged]
     return web.json_response({"flagged": rows})

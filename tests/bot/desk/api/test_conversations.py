@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.channel.views import CHAT
+from bot.conversations.lifecycle import Work
 from bot.db.models import Conversation, Event, Note, Satisfaction, utcnow
 from bot.desk.queue import release_expired_leases
 from bot.desk.staff import deactivate
@@ -123,7 +124,8 @@ async def test_silent_agents_claim_returns_to_the_queue(client: TestClient) -> N
     cid, _ = await claimed(client, agent)
     async with client.app[CHAT].work() as work:
         assert await release_expired_leases(work) == []  # still within the lease
-        released = await release_expired_leases(work, now=utcnow() + timedelta(hours=1))
+        later = Work(work.session, work.now + timedelta(hours=1))
+        released = await release_expired_leases(later)
     assert released == [cid]
     ticket = await ticket_of(client, cid)
     assert (ticket.status, ticket.agent_id) == ("waiting", None)
@@ -147,7 +149,7 @@ async def test_deactivated_agent_is_signed_out_and_their_conversations_requeued(
     agent = await sign_in(client, "mo")
     cid, _ = await claimed(client, agent)
     async with client.app[CHAT].sessions.begin() as session:
-        _, released = await deactivate(session, "mo")
+        _, released = await deactivate(session, "mo", utcnow())
     assert released == [cid]
     assert (await agent.get("/desk/api/me")).status == 401
     assert (await ticket_of(client, cid)).status == "waiting"
