@@ -105,6 +105,7 @@ def test_widget_recovers_from_a_dropped_connection_without_losing_or_duplicating
 
     # the network goes: the socket drops, reconnecting fails, and so does plain HTTP
     network["down"] = True
+
     def cut_off(route: Any) -> None:
         refused["poll"] += route.request.method == "GET"
         route.abort()
