@@ -31,14 +31,14 @@ class Services:
     policy: Policy
     sessions: async_sessionmaker[AsyncSession]
     hub: Hub
-    # The clock for opening hours; tests move it.
+    # The app's clock (opening hours, and the time of every unit of work); tests move it.
     now: Callable[[], datetime] = utcnow
 
     @contextlib.asynccontextmanager
     async def work(self) -> AsyncIterator[Work]:
         """One transaction; its frames are published once it has committed (none if it fails)."""
         async with self.sessions.begin() as session:
-            work = Work(session)
+            work = Work(session, self.now())
             yield work
         for conversation_id, body in work.frames:
             await self.publish(conversation_id, body)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -52,9 +53,11 @@ class IllegalMove(ValueError):
 
 @dataclass
 class Work:
-    """One unit of work: its session, and what to tell people once it commits."""
+    """One unit of work: its session, the time it happens at (the app's clock, read once when
+    it begins), and what to tell people once it commits."""
 
     session: AsyncSession
+    now: datetime
     frames: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     desk: list[dict[str, Any]] = field(default_factory=list)
     queue_changed: bool = False

@@ -121,3 +121,7 @@ async def undo(designer: Designer, label_id: int) -> Label:
             await session.delete(row)
         labels.undo(designer.project, found.record)
     return found
+
+
+async def latest_labels(session: AsyncSession, limit: int = 100) -> list[Label]:
+    return list(await session.scalars(select(Label).order_by(Label.id.desc()).limit(limit)))

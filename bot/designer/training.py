@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -226,6 +226,16 @@ class Trainer:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
+
+
+async def recent_runs(session: AsyncSession, limit: int = 20) -> list[TrainingRun]:
+    return list(
+        await session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(limit))
+    )
+
+
+async def run_of(session: AsyncSession, run_id: int) -> TrainingRun | None:
+    return await session.get(TrainingRun, run_id)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

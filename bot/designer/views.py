@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
-from bot.designer import inbox, insights, labels, loop
+from bot.designer import inbox, insights, labels, loop, training
 from bot.desk.api.auth import current_user
 from bot.errors import BadRequest, Forbidden
 from bot.services import SERVICES
@@ -133,8 +132,8 @@ def _label_body(label: Label) -> dict[str, Any]:
 async def labels_view(request: web.Request) -> web.Response:
     _designer(request)
     async with request.app[SERVICES].sessions() as session:
-        rows = await session.scalars(select(Label).order_by(Label.id.desc()).limit(100))
-        return web.json_response({"labels": [_label_body(label) for label in rows]})
+        rows = await loop.latest_labels(session)
+    return web.json_response({"labels": [_label_body(label) for label in rows]})
 
 
 async def undo_view(request: web.Request) -> web.Response:
@@ -169,14 +168,14 @@ async def start_run(request: web.Request) -> web.Response:
 async def runs_view(request: web.Request) -> web.Response:
     _designer(request)
     async with request.app[SERVICES].sessions() as session:
-        rows = await session.scalars(select(TrainingRun).order_by(TrainingRun.id.desc()).limit(20))
-        return web.json_response({"runs": [_run_body(r, False) for r in rows]})
+        rows = await training.recent_runs(session)
+    return web.json_response({"runs": [_run_body(r, False) for r in rows]})
 
 
 async def run_view(request: web.Request) -> web.Response:
     _designer(request)
     async with request.app[SERVICES].sessions() as session:
-        run = await session.get(TrainingRun, path_id(request))
+        run = await training.run_of(session, path_id(request))
     if run is None:
         raise web.HTTPNotFound()
     return web.json_response(_run_body(run, True))

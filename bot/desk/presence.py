@@ -55,6 +55,18 @@ async def online_agents(session: AsyncSession, now: datetime | None = None) -> i
     return int(count or 0)
 
 
+async def colleagues(session: AsyncSession, now: datetime | None = None) -> list[tuple[User, bool]]:
+    """Active desk users who take conversations, by name, each with whether they are online."""
+    since = (now or utcnow()) - ONLINE_WINDOW
+    online = set(
+        await session.scalars(select(AgentPresence.user_id).where(AgentPresence.last_seen >= since))
+    )
+    users = await session.scalars(
+        select(User).where(User.active, User.role.in_(DESK_ROLES)).order_by(User.display_name)
+    )
+    return [(user, user.id in online) for user in users]
+
+
 async def availability(
     session: AsyncSession, hours: DeskHours, now: datetime | None = None
 ) -> tuple[Availability, int]:

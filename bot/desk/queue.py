@@ -1,7 +1,8 @@
 """The handoff queue: what is waiting, who claims it, and how a conversation leaves a person.
 
 Data functions take a session, or a `Work` when they change who owns a conversation (its
-frames go out after the caller's commit); the caller owns the transaction. Every transition is a
+frames go out after the caller's commit); the caller owns the transaction and gives the time
+(`now`, or the Work's): nothing here reads the clock. Every transition is a
 conditional UPDATE checked by row count, with an event row naming the actor (N5, N7); mode
 changes go through bot/conversations/lifecycle.py.
 """
@@ -21,6 +22,8 @@ from bot.db.models import (
     CallbackRequest,
     CallbackStatus,
     Conversation,
+    Customer,
+    Event,
     Mode,
     Note,
     Role,
@@ -28,7 +31,6 @@ from bot.db.models import (
     Ticket,
     TicketStatus,
     User,
-    utcnow,
 )
 from bot.errors import Conflict, Forbidden
 
@@ -94,6 +96,48 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
         )
         for ticket, language in rows
     ]
+
+
+async def held(session: AsyncSession, user: User) -> tuple[list[Ticket], list[Ticket]]:
+    """The tickets this person holds now, oldest claim first, and (supervisors only) the open
+    escalated ones, oldest escalation first."""
+    assigned = await session.scalars(
+        select(Ticket)
+        .where(Ticket.status == TicketStatus.ASSIGNED, Ticket.agent_id == user.id)
+        .order_by(Ticket.claimed_at)
+    )
+    escalated: list[Ticket] = []
+    if user.role == StaffRole.SUPERVISOR:
+        escalated = list(
+            await session.scalars(
+                select(Ticket)
+                .where(Ticket.status != TicketStatus.CLOSED, Ticket.escalated_at.is_not(None))
+                .order_by(Ticket.escalated_at)
+            )
+        )
+    return list(assigned), escalated
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    ticket: Ticket
+    language: str
+    agent: str | None  # who holds it (display name), if anyone
+    customer: str | None  # the linked customer's name, if any
+
+
+async def open_tickets(session: AsyncSession, limit: int = 500) -> list[OpenTicket]:
+    """Every open ticket, waiting or held by anyone, in queue order."""
+    rows = await session.execute(
+        select(Ticket, Conversation.language, User.display_name, Customer.name)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .outerjoin(User, User.id == Ticket.agent_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .where(Ticket.status != TicketStatus.CLOSED)
+        .order_by(*QUEUE_ORDER)
+        .limit(limit)
+    )
+    return [OpenTicket(*row) for row in rows]
 
 
 def _callback(request: CallbackRequest | None) -> dict[str, Any] | None:
@@ -198,9 +242,8 @@ async def _check_capacity(session: AsyncSession, agent: User, mine: str = "you")
 
 async def claim(work: Work, ticket_id: int, agent: User, lease: timedelta) -> Ticket:
     """Exactly one claim wins: the database decides with a conditional UPDATE."""
-    session = work.session
+    session, now = work.session, work.now
     await _check_capacity(session, agent)
-    now = utcnow()
     claimed = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)
@@ -245,21 +288,38 @@ async def owned_ticket(session: AsyncSession, conversation_id: str, user: User) 
     return ticket
 
 
-async def renew_lease(session: AsyncSession, ticket: Ticket, lease: timedelta) -> None:
+async def renew_lease(
+    session: AsyncSession, ticket: Ticket, lease: timedelta, now: datetime
+) -> None:
     await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
-        .values(lease_expires_at=utcnow() + lease)
+        .values(lease_expires_at=now + lease)
     )
 
 
+async def heartbeat(
+    session: AsyncSession, ticket_id: int, agent: User, lease: timedelta, now: datetime
+) -> None:
+    """The agent is still there: their claim's lease starts again."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.agent_id != agent.id:
+        raise Forbidden("this ticket is not yours")
+    await renew_lease(session, ticket, lease, now)
+
+
 async def reply(
-    session: AsyncSession, conversation_id: str, agent: User, text: str, lease: timedelta
+    session: AsyncSession,
+    conversation_id: str,
+    agent: User,
+    text: str,
+    lease: timedelta,
+    now: datetime,
 ) -> StoredMessage:
     ticket = await owned_ticket(session, conversation_id, agent)
     if ticket.status != TicketStatus.ASSIGNED:
         raise QueueError("claim the conversation before replying")
-    await renew_lease(session, ticket, lease)
+    await renew_lease(session, ticket, lease, now)
     return await add_message(
         session, conversation_id, Role.AGENT, text, payload={"agent": agent.display_name}
     )
@@ -270,7 +330,7 @@ async def _close(work: Work, ticket: Ticket, actor: str, to_mode: Mode, wrap_up:
     closed = await work.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == ticket.status)
-        .values(status=TicketStatus.CLOSED, closed_at=utcnow(), wrap_up=wrap_up)
+        .values(status=TicketStatus.CLOSED, closed_at=work.now, wrap_up=wrap_up)
     )
     if closed.rowcount != 1 or not await move(  # type: ignore[attr-defined]
         work, ticket.conversation_id, from_mode, to_mode, "closed", actor, wrap_up=wrap_up
@@ -282,7 +342,7 @@ async def _close(work: Work, ticket: Ticket, actor: str, to_mode: Mode, wrap_up:
             CallbackRequest.conversation_id == ticket.conversation_id,
             CallbackRequest.status == CallbackStatus.OPEN,
         )
-        .values(status=CallbackStatus.DONE, done_at=utcnow())
+        .values(status=CallbackStatus.DONE, done_at=work.now)
     )
 
 
@@ -357,7 +417,7 @@ async def transfer_to_agent(
     moved = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
-        .values(agent_id=target.id, claimed_at=utcnow(), lease_expires_at=utcnow() + lease)
+        .values(agent_id=target.id, claimed_at=work.now, lease_expires_at=work.now + lease)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("only a claimed conversation can be given to another person")
@@ -416,7 +476,9 @@ async def transfer_to_team(
     )
 
 
-async def escalate(session: AsyncSession, conversation_id: str, user: User, note: str) -> Ticket:
+async def escalate(
+    session: AsyncSession, conversation_id: str, user: User, note: str, now: datetime
+) -> Ticket:
     """Ask a supervisor to look at (and perhaps join) this conversation."""
     if not note.strip() or len(note) > 500:
         raise QueueError("say why, in up to 500 characters")
@@ -428,7 +490,7 @@ async def escalate(session: AsyncSession, conversation_id: str, user: User, note
             Ticket.status != TicketStatus.CLOSED,
             Ticket.escalated_at.is_(None),
         )
-        .values(escalated_at=utcnow(), escalation_note=note)
+        .values(escalated_at=now, escalation_note=note)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise QueueError("this conversation is escalated already")
@@ -479,6 +541,15 @@ async def notes_of(session: AsyncSession, conversation_id: str) -> list[dict[str
     ]
 
 
+async def events_of(session: AsyncSession, conversation_id: str) -> list[Event]:
+    """The conversation's event rows (mode changes, grants, links...), oldest first."""
+    return list(
+        await session.scalars(
+            select(Event).where(Event.conversation_id == conversation_id).order_by(Event.id)
+        )
+    )
+
+
 async def release_agent(work: Work, user: User) -> list[str]:
     """On sign-out or deactivation: the agent's conversations go back to the queue."""
     held = list(
@@ -524,9 +595,10 @@ async def _requeue(
     return True
 
 
-async def release_expired_leases(work: Work, now: datetime | None = None) -> list[str]:
-    """Claimed tickets whose agent went silent go back to the queue; returns their conversations."""
-    now = now or utcnow()
+async def release_expired_leases(work: Work) -> list[str]:
+    """Claimed tickets whose agent went silent (their lease ended before `work.now`) go back to
+    the queue; returns their conversations."""
+    now = work.now
     expired = list(
         await work.session.scalars(
             select(Ticket).where(

@@ -3,11 +3,16 @@
 Within their limits agents act without asking; grants at or above the audit threshold are made and
 flagged for review; above the limit the agent asks a supervisor, who decides in one step. Limits
 are checked here, on the server, whatever a page sends. Every grant is an append-only ledger row.
-Data functions take a session; the caller owns the transaction.
+Data functions take a session and the time (`now`); the caller owns the transaction. (The
+customer panel the desk shows beside a conversation is bot/desk/customers.py.)
+
+"Today" for the per-day limits starts at midnight UTC of `now`; what counts towards it is the
+grants' `created_at`, which the database model stamps when the row is made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -24,9 +29,7 @@ from bot.db.models import (
     Customer,
     Grant,
     Order,
-    Subscription,
     User,
-    utcnow,
 )
 from bot.desk import replacements
 from bot.desk.queue import QueueError
@@ -65,13 +68,13 @@ async def _granted(session: AsyncSession, user: User, kind: str, **where: Any) -
 
 
 async def remaining_authority(
-    session: AsyncSession, user: User, conversation_id: str, policy: Policy
+    session: AsyncSession, user: User, conversation_id: str, policy: Policy, now: datetime
 ) -> dict[str, dict[str, int]]:
     """What `user` may still grant without approval, per remedy, in this conversation and today."""
     limits = policy.authority.get(user.role)
     if not limits:
         return {kind: {"per_conversation": 0, "per_day": 0} for kind in REMEDIES}
-    since = _start_of_day(utcnow())
+    since = _start_of_day(now)
     remaining = {}
     for kind, limit in limits.items():
         here = await _granted(session, user, kind, conversation_id=conversation_id)
@@ -122,32 +125,63 @@ async def _increment(
     return None if new is None else int(new)
 
 
-async def _apply(session: AsyncSession, order: Order, request: Request) -> dict[str, Any]:
-    """Change the customer's records; refuse what the order cannot take."""
-    amount = request.amount_cents
-    if request.kind == "refund":
-        new = await _increment(
-            session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
-        )
-        if new is None:
-            left = order.total_cents - order.refunded_cents
-            raise QueueError(f"only {left} cents of this order are left to refund")
-        return {"refunded_cents": new}
-    if request.kind == "fee_waiver":
-        new = await _increment(
-            session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
-        )
-        if new is None:
-            left = order.shipping_cents - order.fees_waived_cents
-            raise QueueError(f"only {left} cents of fees on this order can be waived")
-        return {"fees_waived_cents": new}
-    if request.kind == "credit":
-        new = await _increment(
-            session, Customer, order.customer_id, Customer.credit_balance_cents, amount
-        )
-        return {"credit_balance_cents": new}
-    replacement = await replacements.ship(session, order)
+async def _refund(
+    session: AsyncSession, order: Order, amount: int, now: datetime
+) -> dict[str, Any]:
+    new = await _increment(
+        session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
+    )
+    if new is None:
+        left = order.total_cents - order.refunded_cents
+        raise QueueError(f"only {left} cents of this order are left to refund")
+    return {"refunded_cents": new}
+
+
+async def _waive_fees(
+    session: AsyncSession, order: Order, amount: int, now: datetime
+) -> dict[str, Any]:
+    new = await _increment(
+        session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
+    )
+    if new is None:
+        left = order.shipping_cents - order.fees_waived_cents
+        raise QueueError(f"only {left} cents of fees on this order can be waived")
+    return {"fees_waived_cents": new}
+
+
+async def _credit(
+    session: AsyncSession, order: Order, amount: int, now: datetime
+) -> dict[str, Any]:
+    new = await _increment(
+        session, Customer, order.customer_id, Customer.credit_balance_cents, amount
+    )
+    return {"credit_balance_cents": new}
+
+
+async def _replace(
+    session: AsyncSession, order: Order, amount: int, now: datetime
+) -> dict[str, Any]:
+    """The amount was checked against the order's lines (_check_order): the lines are re-shipped."""
+    replacement = await replacements.ship(session, order, now)
     return {"replacement_order_id": replacement.id}
+
+
+# remedy kind -> what it changes in the customer's records, refusing what the order cannot take
+APPLY: dict[str, Callable[[AsyncSession, Order, int, datetime], Awaitable[dict[str, Any]]]] = {
+    "refund": _refund,
+    "fee_waiver": _waive_fees,
+    "credit": _credit,
+    "replacement": _replace,
+}
+
+
+async def _apply(
+    session: AsyncSession, order: Order, request: Request, now: datetime
+) -> dict[str, Any]:
+    apply = APPLY.get(request.kind)
+    if apply is None:
+        raise QueueError(f"there is no remedy {request.kind!r}")
+    return await apply(session, order, request.amount_cents, now)
 
 
 async def _record(
@@ -157,9 +191,10 @@ async def _record(
     request: Request,
     actor: User,
     policy: Policy,
+    now: datetime,
     approval_id: int | None = None,
 ) -> tuple[Grant, dict[str, Any]]:
-    applied = await _apply(session, order, request)
+    applied = await _apply(session, order, request, now)
     grant = Grant(
         conversation_id=conversation.id,
         customer_id=order.customer_id,
@@ -196,10 +231,11 @@ async def _within_authority(
     request: Request,
     policy: Policy,
     advice: str,
+    now: datetime,
 ) -> None:
     # One grant at a time per person, so two at once cannot both fit under the same limit.
     await session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    left = (await remaining_authority(session, user, conversation_id, policy))[request.kind]
+    left = (await remaining_authority(session, user, conversation_id, policy, now))[request.kind]
     if request.amount_cents > min(left["per_conversation"], left["per_day"]):
         raise AboveAuthority(
             f"{request.amount_cents} cents is above your authority for a {request.kind}: {advice}",
@@ -208,16 +244,21 @@ async def _within_authority(
 
 
 async def grant(
-    session: AsyncSession, conversation_id: str, user: User, request: Request, policy: Policy
+    session: AsyncSession,
+    conversation_id: str,
+    user: User,
+    request: Request,
+    policy: Policy,
+    now: datetime,
 ) -> tuple[Grant, dict[str, Any]]:
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
     conversation, order = await _order_of_conversation(session, conversation_id, request.order_id)
     await _check_order(session, order, request)
     await _within_authority(
-        session, user, conversation_id, request, policy, "send an approval request"
+        session, user, conversation_id, request, policy, "send an approval request", now
     )
-    return await _record(session, conversation, order, request, user, policy)
+    return await _record(session, conversation, order, request, user, policy, now)
 
 
 async def request_approval(
@@ -241,7 +282,12 @@ async def request_approval(
 
 
 async def decide(
-    session: AsyncSession, approval_id: int, supervisor: User, approve: bool, policy: Policy
+    session: AsyncSession,
+    approval_id: int,
+    supervisor: User,
+    approve: bool,
+    policy: Policy,
+    now: datetime,
 ) -> tuple[Approval, Grant | None]:
     """One step: the first decision wins; approving makes the grant, in the supervisor's name."""
     if supervisor.role != "supervisor":
@@ -252,7 +298,7 @@ async def decide(
         .values(
             status=ApprovalStatus.APPROVED if approve else ApprovalStatus.DECLINED,
             decided_by=supervisor.id,
-            decided_at=utcnow(),
+            decided_at=now,
         )
     )
     if decided.rowcount != 1:  # type: ignore[attr-defined]
@@ -274,8 +320,11 @@ async def decide(
         request,
         policy,
         "beyond a supervisor's authority; decline it and refer it to finance",
+        now,
     )
-    made, _ = await _record(session, conversation, order, request, supervisor, policy, approval.id)
+    made, _ = await _record(
+        session, conversation, order, request, supervisor, policy, now, approval.id
+    )
     return approval, made
 
 
@@ -310,11 +359,7 @@ async def outcome_slots(
 ) -> dict[str, Any]:
     """What the bot is told when a person hands back: the wrap-up code, and the remedies given
     in this conversation in words, so it can confirm them to the customer."""
-    grants = list(
-        await session.scalars(
-            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
-        )
-    )
+    grants = await grants_of(session, conversation_id)
     done = [
         REMEDY_WORDS[g.kind].format(amount=_dollars(g.amount_cents), order=g.order_id)
         for g in grants
@@ -325,70 +370,38 @@ async def outcome_slots(
     return {"handoff_outcome": outcome, "remedy_summary": summary}
 
 
-async def link_customer(
-    session: AsyncSession, conversation_id: str, customer_id: str, user: User
-) -> None:
-    """Record who the customer is, once an agent has checked it (the brief had no verified id)."""
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(customer_id=customer_id)
+async def grants_of(session: AsyncSession, conversation_id: str) -> list[Grant]:
+    """The grants made in a conversation, in the order they were made."""
+    return list(
+        await session.scalars(
+            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
+        )
     )
-    session.add(event(conversation_id, "customer_linked", user.username, customer_id=customer_id))
 
 
-async def customer_record(session: AsyncSession, customer_id: str | None) -> dict[str, Any] | None:
-    """Profile, orders, Autoships and earlier conversations, for the desk's customer panel."""
-    if customer_id is None:
-        return None
-    customer = await session.get(Customer, customer_id)
-    if customer is None:
-        return None
-    orders = await session.scalars(
-        select(Order).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc())
+async def approvals_for(session: AsyncSession, user: User) -> list[tuple[Approval, str]]:
+    """Supervisors: every pending request. Others: their own, to see the answer. Newest first,
+    each with the requester's display name."""
+    query = (
+        select(Approval, User.display_name)
+        .join(User, User.id == Approval.requested_by)
+        .order_by(Approval.created_at.desc())
+        .limit(200)
     )
-    autoships = await session.scalars(
-        select(Subscription).where(Subscription.customer_id == customer_id)
+    if user.role == "supervisor":
+        query = query.where(Approval.status == ApprovalStatus.PENDING)
+    else:
+        query = query.where(Approval.requested_by == user.id)
+    return [(approval, name) for approval, name in await session.execute(query)]
+
+
+async def flagged(session: AsyncSession) -> list[tuple[Grant, str]]:
+    """Grants at or above the audit threshold, newest first, each with its actor's name."""
+    rows = await session.execute(
+        select(Grant, User.display_name)
+        .join(User, User.id == Grant.actor_id)
+        .where(Grant.flagged_for_audit)
+        .order_by(Grant.created_at.desc())
+        .limit(500)
     )
-    earlier = await session.scalars(
-        select(Conversation)
-        .where(Conversation.customer_id == customer_id)
-        .order_by(Conversation.created_at.desc())
-        .limit(20)
-    )
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "member_since": customer.member_since.date().isoformat(),
-        "pets": customer.pets,
-        "credit_balance_cents": customer.credit_balance_cents,
-        "orders": [
-            {
-                "id": o.id,
-                "placed_at": o.placed_at.date().isoformat(),
-                "status": o.status,
-                "lines": o.items.get("lines", []),
-                "total_cents": o.total_cents,
-                "shipping_cents": o.shipping_cents,
-                "refunded_cents": o.refunded_cents,
-                "fees_waived_cents": o.fees_waived_cents,
-                "replaces_order_id": o.replaces_order_id,
-            }
-            for o in orders
-        ],
-        "autoships": [
-            {
-                "product": a.product,
-                "every_weeks": a.every_weeks,
-                "next_delivery": a.next_delivery.date().isoformat(),
-                "status": a.status,
-                "price_cents": a.price_cents,
-            }
-            for a in autoships
-        ],
-        "earlier_conversations": [
-            {"id": c.id, "started": c.created_at.isoformat(), "mode": c.mode} for c in earlier
-        ],
-    }
+    return [(grant, name) for grant, name in rows]

@@ -10,11 +10,13 @@ Data functions take a session; the caller owns the transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Order, utcnow
+from bot.db.models import Order
 from bot.desk.queue import QueueError
 
 
@@ -51,13 +53,13 @@ async def check_replaceable(session: AsyncSession, order: Order) -> None:
         raise QueueError(f"order {order.id} was already replaced ({order.id}-R1)")
 
 
-async def ship(session: AsyncSession, order: Order) -> Order:
+async def ship(session: AsyncSession, order: Order, now: datetime) -> Order:
     """Create the replacement order, or refuse if the order is not (or no longer) replaceable."""
     await check_replaceable(session, order)
     replacement = Order(
         id=f"{order.id}-R1",
         customer_id=order.customer_id,
-        placed_at=utcnow(),
+        placed_at=now,
         status="Replacement: preparing to ship",
         items=order.items,
         total_cents=0,

@@ -113,7 +113,7 @@ async def sign_out(session: AsyncSession, token: str) -> None:
     await session.execute(delete(DeskSession).where(DeskSession.token_hash == _hash_token(token)))
 
 
-async def deactivate(session: AsyncSession, username: str) -> tuple[User, list[str]]:
+async def deactivate(session: AsyncSession, username: str, now: datetime) -> tuple[User, list[str]]:
     """Sign the user out everywhere and return their conversations to the queue; the account is
     kept (grants and events name it) but can no longer sign in."""
     user = await session.scalar(select(User).filter_by(username=username))
@@ -122,5 +122,9 @@ async def deactivate(session: AsyncSession, username: str) -> tuple[User, list[s
     user.active = False
     await session.execute(delete(DeskSession).where(DeskSession.user_id == user.id))
     # run from the command line: no live sockets here to tell, so the frames are not sent
-    released = await release_agent(Work(session), user)
+    released = await release_agent(Work(session, now), user)
     return user, released
+
+
+async def user_named(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).filter_by(username=username))

@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.channel import identity
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.db.models import utcnow
 from bot.designer import cli as designer_cli
 from bot.designer.nlu_files import LabelError
 from bot.desk.staff import StaffError, create_user, deactivate
@@ -63,7 +64,7 @@ def _create_user(settings: Settings, args: argparse.Namespace, password: str) ->
 
 def _deactivate(settings: Settings, username: str) -> None:
     user, released = asyncio.run(
-        _in_transaction(settings, lambda session: deactivate(session, username))
+        _in_transaction(settings, lambda session: deactivate(session, username, utcnow()))
     )
     print(
         f"Deactivated {user.username!r}: signed out everywhere; "

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.conversations.lifecycle import Work
 from bot.conversations.lifecycle import start as start_conversation
+from bot.db.models import utcnow
 from bot.desk.queue import open_handoff
 from bot.desk.staff import create_user
 from bot.services import SERVICES
@@ -65,7 +66,8 @@ async def measure(database_url: str, agents: int, rounds: int) -> dict[str, Any]
             async with services.sessions.begin() as session:
                 conversation = await start_conversation(session, language="en", customer_id=None)
                 ticket = await open_handoff(
-                    Work(session), conversation.id, {"reason": "frustration"}, actor="bench",
+                    Work(session, utcnow()), conversation.id, {"reason": "frustration"},
+                    actor="bench",
                     policy_version=1,
                 )  # fmt: skip
                 assert ticket is not None

@@ -241,7 +241,7 @@ async def lapsed_lease(world: World, customer: Customer) -> None:
                 .where(Ticket.conversation_id == customer.cid)
                 .values(lease_expires_at=utcnow() - timedelta(seconds=1))
             )
-            assert customer.cid in await release_expired_leases(Work(session))
+            assert customer.cid in await release_expired_leases(Work(session, utcnow()))
     finally:
         await engine.dispose()
     second = await world.desk()

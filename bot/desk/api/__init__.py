@@ -30,7 +30,9 @@ GET  /desk/ws                                  live queue, watched conversations
 
 Every route but login needs the session cookie; every state-changing one also the X-CSRF-Token
 header from login (the cookie is SameSite=Strict as well). Views parse and validate, call one
-function of bot/desk/queue.py or bot/desk/remedies.py, and map its errors (bot/desk/api/auth.py).
+function of the desk's domain (bot/desk/queue.py, remedies.py, customers.py, presence.py, staff.py,
+stats.py), passing it the app's clock where it needs the time, and map its errors
+(bot/desk/api/auth.py). No view queries the database itself.
 """
 
 from __future__ import annotations

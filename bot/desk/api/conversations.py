@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.conversations.messages import get_conversation, messages_since
-from bot.db.models import Customer, Event, Grant, Mode, Ticket, TicketStatus, User
-from bot.desk import queue, remedies
+from bot.db.models import Mode, Ticket, User
+from bot.desk import customers, queue, remedies, staff
 from bot.desk.api.auth import current_user, lease, supervisor
 from bot.desk.queue import QueueError
 from bot.errors import BadRequest, Forbidden
@@ -44,21 +43,10 @@ async def mine(request: web.Request) -> web.Response:
     """The conversations this person holds now (supervisors: also the escalated ones)."""
     user = _takes_conversations(request)
     async with request.app[SERVICES].sessions() as session:
-        query = select(Ticket).where(
-            Ticket.status == TicketStatus.ASSIGNED, Ticket.agent_id == user.id
-        )
-        rows = [_ticket(t) for t in await session.scalars(query.order_by(Ticket.claimed_at))]
-        escalated = []
-        if user.role == "supervisor":
-            escalated = [
-                _ticket(t)
-                for t in await session.scalars(
-                    select(Ticket)
-                    .where(Ticket.status != TicketStatus.CLOSED, Ticket.escalated_at.is_not(None))
-                    .order_by(Ticket.escalated_at)
-                )
-            ]
-    return web.json_response({"assigned": rows, "escalated": escalated})
+        assigned, escalated = await queue.held(session, user)
+    return web.json_response(
+        {"assigned": [_ticket(t) for t in assigned], "escalated": [_ticket(t) for t in escalated]}
+    )
 
 
 def _ticket(ticket: Ticket) -> dict[str, Any]:
@@ -90,11 +78,11 @@ async def claim(request: web.Request) -> web.Response:
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    async with request.app[SERVICES].sessions.begin() as session:
-        ticket = await session.get(Ticket, path_id(request))
-        if ticket is None or ticket.agent_id != current_user(request).id:
-            raise Forbidden("this ticket is not yours")
-        await queue.renew_lease(session, ticket, lease(request))
+    services = request.app[SERVICES]
+    async with services.sessions.begin() as session:
+        await queue.heartbeat(
+            session, path_id(request), current_user(request), lease(request), services.now()
+        )
     return web.json_response({"renewed": True})
 
 
@@ -106,17 +94,13 @@ async def view(request: web.Request) -> web.Response:
         ticket = await queue.owned_ticket(session, conversation_id, user)
         found = await get_conversation(session, conversation_id)
         transcript = await messages_since(session, conversation_id, 0, limit=5000)
-        customer = await remedies.customer_record(session, found.customer_id)
+        customer = await customers.customer_record(session, found.customer_id)
         authority = await remedies.remaining_authority(
-            session, user, conversation_id, services.policy
+            session, user, conversation_id, services.policy, services.now()
         )
         notes = await queue.notes_of(session, conversation_id)
-        grants = await session.scalars(
-            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
-        )
-        events = await session.scalars(
-            select(Event).where(Event.conversation_id == conversation_id).order_by(Event.id)
-        )
+        grants = await remedies.grants_of(session, conversation_id)
+        events = await queue.events_of(session, conversation_id)
         return web.json_response(
             {
                 "conversation_id": conversation_id,
@@ -149,7 +133,7 @@ async def reply(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     async with services.work() as work:
         stored = await queue.reply(
-            work.session, conversation_id, current_user(request), text, lease(request)
+            work.session, conversation_id, current_user(request), text, lease(request), work.now
         )
         work.said(conversation_id, stored)
     return web.json_response({"id": stored.id, "seq": stored.seq}, status=201)
@@ -218,9 +202,7 @@ async def transfer(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     async with services.work() as work:
         if "to_agent" in data:
-            target = await work.session.scalar(
-                select(User).filter_by(username=str(data["to_agent"]))
-            )
+            target = await staff.user_named(work.session, str(data["to_agent"]))
             if target is None:
                 raise QueueError(f"there is no desk user {data['to_agent']!r}")
             await queue.transfer_to_agent(
@@ -252,7 +234,7 @@ async def escalate(request: web.Request) -> web.Response:
     services, conversation_id = request.app[SERVICES], request.match_info["id"]
     async with services.work() as work:
         ticket = await queue.escalate(
-            work.session, conversation_id, current_user(request), note_text
+            work.session, conversation_id, current_user(request), note_text, work.now
         )
         work.tell_desks(
             {"type": "escalation", "conversation_id": conversation_id, "ticket_id": ticket.id}
@@ -279,7 +261,5 @@ async def link_customer(request: web.Request) -> web.Response:
     services, conversation_id = request.app[SERVICES], request.match_info["id"]
     async with services.sessions.begin() as session:
         await queue.owned_ticket(session, conversation_id, current_user(request))
-        if await session.get(Customer, customer_id) is None:
-            raise QueueError(f"there is no customer {customer_id!r}")
-        await remedies.link_customer(session, conversation_id, customer_id, current_user(request))
+        await customers.link_customer(session, conversation_id, customer_id, current_user(request))
     return web.json_response({"customer_id": customer_id})

@@ -10,45 +10,35 @@ GET /desk/api/desk-config   what the pages offer in their menus, from policy.yml
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from actions.handoff.policy import REMEDIES
-from bot.db.models import Conversation, Customer, Ticket, TicketStatus, User
 from bot.desk.api.auth import supervisor
-from bot.desk.queue import QUEUE_ORDER
+from bot.desk.queue import open_tickets
 from bot.services import SERVICES
 
 
 async def open_conversations(request: web.Request) -> web.Response:
     supervisor(request)
     async with request.app[SERVICES].sessions() as session:
-        rows = await session.execute(
-            select(Ticket, Conversation.language, User.display_name, Customer.name)
-            .join(Conversation, Conversation.id == Ticket.conversation_id)
-            .outerjoin(User, User.id == Ticket.agent_id)
-            .outerjoin(Customer, Customer.id == Conversation.customer_id)
-            .where(Ticket.status != TicketStatus.CLOSED)
-            .order_by(*QUEUE_ORDER)
-            .limit(500)
-        )
-        body = [
-            {
-                "ticket_id": ticket.id,
-                "conversation_id": ticket.conversation_id,
-                "status": ticket.status,
-                "reason": ticket.reason,
-                "priority": ticket.priority,
-                "language": language,
-                "agent": agent,
-                "customer": customer,
-                "waiting_since": ticket.created_at.isoformat(),
-                "claimed_at": ticket.claimed_at.isoformat() if ticket.claimed_at else None,
-                "escalated": ticket.escalated_at is not None,
-                "escalation_note": ticket.escalation_note,
-                "summary": str(ticket.brief.get("summary") or ""),
-            }
-            for ticket, language, agent, customer in rows
-        ]
+        rows = await open_tickets(session)
+    body = [
+        {
+            "ticket_id": row.ticket.id,
+            "conversation_id": row.ticket.conversation_id,
+            "status": row.ticket.status,
+            "reason": row.ticket.reason,
+            "priority": row.ticket.priority,
+            "language": row.language,
+            "agent": row.agent,
+            "customer": row.customer,
+            "waiting_since": row.ticket.created_at.isoformat(),
+            "claimed_at": row.ticket.claimed_at.isoformat() if row.ticket.claimed_at else None,
+            "escalated": row.ticket.escalated_at is not None,
+            "escalation_note": row.ticket.escalation_note,
+            "summary": str(row.ticket.brief.get("summary") or ""),
+        }
+        for row in rows
+    ]
     return web.json_response({"open": body})
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
-from bot.db.models import Approval, ApprovalStatus, Grant, User
 from bot.desk import remedies
 from bot.desk.api.auth import current_user, supervisor
 from bot.desk.queue import owned_ticket
@@ -40,7 +38,7 @@ async def give(request: web.Request) -> web.Response:
     async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
-            work.session, conversation_id, user, remedy, services.policy
+            work.session, conversation_id, user, remedy, services.policy, work.now
         )
         if made.flagged_for_audit:
             work.tell_desks({"type": "audit", "grant_id": made.id})
@@ -67,30 +65,21 @@ async def pending(request: web.Request) -> web.Response:
     """Supervisors: every pending request. Others: their own, to see the answer."""
     user = current_user(request)
     async with request.app[SERVICES].sessions() as session:
-        query = (
-            select(Approval, User.display_name)
-            .join(User, User.id == Approval.requested_by)
-            .order_by(Approval.created_at.desc())
-            .limit(200)
-        )
-        if user.role == "supervisor":
-            query = query.where(Approval.status == ApprovalStatus.PENDING)
-        else:
-            query = query.where(Approval.requested_by == user.id)
-        rows = [
-            {
-                "id": a.id,
-                "conversation_id": a.conversation_id,
-                "order_id": a.order_id,
-                "kind": a.kind,
-                "amount_cents": a.amount_cents,
-                "reason": a.reason,
-                "requested_by": name,
-                "status": a.status,
-                "created_at": a.created_at.isoformat(),
-            }
-            for a, name in await session.execute(query)
-        ]
+        found = await remedies.approvals_for(session, user)
+    rows = [
+        {
+            "id": a.id,
+            "conversation_id": a.conversation_id,
+            "order_id": a.order_id,
+            "kind": a.kind,
+            "amount_cents": a.amount_cents,
+            "reason": a.reason,
+            "requested_by": name,
+            "status": a.status,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a, name in found
+    ]
     return web.json_response({"approvals": rows})
 
 
@@ -103,7 +92,7 @@ async def decide(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with services.work() as work:
         approval, made = await remedies.decide(
-            work.session, path_id(request), user, approve, services.policy
+            work.session, path_id(request), user, approve, services.policy, work.now
         )
         work.tell_desks(
             {
@@ -121,12 +110,6 @@ async def decide(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     supervisor(request)
     async with request.app[SERVICES].sessions() as session:
-        flagged = await session.execute(
-            select(Grant, User.display_name)
-            .join(User, User.id == Grant.actor_id)
-            .where(Grant.flagged_for_audit)
-            .order_by(Grant.created_at.desc())
-            .limit(500)
-        )
-        rows = [remedies.grant_body(g) | {"actor": name} for g, name in flagged]
+        flagged = await remedies.flagged(session)
+    rows = [remedies.grant_body(g) | {"actor": name} for g, name in flagged]
     return web.json_response({"flagged": rows})

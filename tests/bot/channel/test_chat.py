@@ -3,7 +3,6 @@ satisfaction score. Through the real app on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.db.models import CallbackRequest, Event, Satisfaction
+from bot.rasa.turn import TURNS
 from bot.services import SERVICES
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import (
@@ -240,7 +240,7 @@ async def test_a_score_after_a_second_resolve_answers_the_survey_not_the_bot(
     await agent.json("POST", f"/desk/api/tickets/{ticket.id}/claim")
     await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "resolved"})
     await send(client, cid, auth, "5", "s2")
-    await asyncio.sleep(0.2)
+    await client.app[TURNS].drain()  # any turn the score started has finished
     body = await poll(client, cid, auth)
     assert body["mode"] == "closed"
     assert texts(body)[-1] == "5" and "echo: 5" not in texts(body)

@@ -650,7 +650,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         async def lapse() -> list[str]:
             async with self.sessions.begin() as session:
                 later = utcnow() + timedelta(hours=1)
-                return await release_expired_leases(Work(session), now=later)
+                return await release_expired_leases(Work(session, later))
 
         released = set(self.sync(lapse()))  # earlier runs' conversations share the database
         lapsed = [c for c in self.conversations if c.mode == Mode.ASSIGNED]
@@ -671,7 +671,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
         async def run() -> None:
             async with self.sessions.begin() as session:
-                await deactivate(session, person.username)
+                await deactivate(session, person.username, utcnow())
 
         self.sync(run())
         person.active = False

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
 from bot.conversations.lifecycle import TRANSITIONS, IllegalMove, Work, move
-from bot.db.models import Mode
+from bot.db.models import Mode, utcnow
 from bot.services import SERVICES
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 from tests.bot.conversations.lifecycle_machine import Harness, explore, settle_in_process
@@ -71,4 +71,6 @@ def test_the_graph_reaches_every_mode_and_leads_back_to_the_bot() -> None:
 
 async def test_a_move_the_graph_does_not_allow_is_refused_before_touching_the_database() -> None:
     with pytest.raises(IllegalMove):
-        await move(Work(session=None), "any", Mode.BOT, Mode.ASSIGNED, "claimed", "ana")  # type: ignore[arg-type]
+        await move(
+            Work(session=None, now=utcnow()), "any", Mode.BOT, Mode.ASSIGNED, "claimed", "ana"
+        )  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from bot.conversations.lifecycle import start as start_conversation
 from bot.conversations.messages import add_message
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
-from bot.db.models import Role
+from bot.db.models import Role, utcnow
 from bot.designer.nlu_files import examples_in
 from bot.desk.queue import open_handoff
 from bot.desk.staff import create_user
@@ -33,7 +33,7 @@ async def _a_frustrated_conversation(database_url: str) -> None:
             conversation = await start_conversation(session, language="en", customer_id=None)
             for text in PHRASES:
                 await add_message(session, conversation.id, Role.CUSTOMER, text)
-            await open_handoff(Work(session), conversation.id, {"reason": "frustration"},
+            await open_handoff(Work(session, utcnow()), conversation.id, {"reason": "frustration"},
                                actor="bot", policy_version=1)  # fmt: skip
     finally:
         await engine.dispose()

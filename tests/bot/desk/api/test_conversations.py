@@ -8,9 +8,11 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot.conversations.lifecycle import Work
 from bot.db.models import Conversation, Event, Note, Satisfaction, utcnow
 from bot.desk.queue import release_expired_leases
 from bot.desk.staff import deactivate
+from bot.rasa.turn import TURNS
 from bot.services import SERVICES
 from tests.bot.conftest import FakeRasa
 from tests.bot.helpers import (
@@ -94,7 +96,7 @@ async def test_agent_and_customer_talk_and_the_bot_stays_silent(
     replies = [(m["role"], m["text"]) for m in body["messages"] if m["role"] != "system"]
     assert replies[-2:] == [("agent", "Hi, I'm Jo."), ("customer", "thanks Jo")]
     assert next(m for m in body["messages"] if m["role"] == "agent")["agent"] == "Jo"
-    await asyncio.sleep(0.2)
+    await client.app[TURNS].drain()  # the turn "thanks Jo" started has finished
     assert len(fake_rasa[0].received) == 1  # only the message before the handoff
 
 
@@ -123,7 +125,8 @@ async def test_silent_agents_claim_returns_to_the_queue(client: TestClient) -> N
     cid, _ = await claimed(client, agent)
     async with client.app[SERVICES].work() as work:
         assert await release_expired_leases(work) == []  # still within the lease
-        released = await release_expired_leases(work, now=utcnow() + timedelta(hours=1))
+        later = Work(work.session, work.now + timedelta(hours=1))
+        released = await release_expired_leases(later)
     assert released == [cid]
     ticket = await ticket_of(client, cid)
     assert (ticket.status, ticket.agent_id) == ("waiting", None)
@@ -147,7 +150,7 @@ async def test_deactivated_agent_is_signed_out_and_their_conversations_requeued(
     agent = await sign_in(client, "mo")
     cid, _ = await claimed(client, agent)
     async with client.app[SERVICES].sessions.begin() as session:
-        _, released = await deactivate(session, "mo")
+        _, released = await deactivate(session, "mo", utcnow())
     assert released == [cid]
     assert (await agent.get("/desk/api/me")).status == 401
     assert (await ticket_of(client, cid)).status == "waiting"

@@ -68,9 +68,11 @@ def test_widget_recovers_from_a_dropped_connection_without_losing_or_duplicating
     people = contexts(viewport=DESKTOP)
     page = people.new_page()
     network = {"down": False, "sockets": []}
+    refused = {"socket": 0, "poll": 0}  # the widget's attempts while the network is down
 
     def websocket(route: Any) -> None:
         if network["down"]:
+            refused["socket"] += 1
             route.close()
             return
         route.connect_to_server()
@@ -103,14 +105,29 @@ def test_widget_recovers_from_a_dropped_connection_without_losing_or_duplicating
 
     # the network goes: the socket drops, reconnecting fails, and so does plain HTTP
     network["down"] = True
-    people.route(re.compile(r"/api/conversations/"), lambda route: route.abort())
+
+    def cut_off(route: Any) -> None:
+        refused["poll"] += route.request.method == "GET"
+        route.abort()
+
+    def refused_again(kind: str) -> None:
+        """Wait until the widget tries to reach the service that way again, and is refused."""
+        seen, deadline = refused[kind], time.monotonic() + 15
+        while refused[kind] == seen:
+            assert time.monotonic() < deadline, f"the widget did not try its {kind} again"
+            page.wait_for_timeout(50)
+
+    people.route(re.compile(r"/api/conversations/"), cut_off)
     for socket in network["sockets"]:
         socket.close()
     agent_says("second")
     agent_says("third")
     customer.say("are you still there?")
     expect(page.locator(".fh-banner")).to_contain_text("Reconnecting", timeout=10000)
-    time.sleep(1.5)
+    # the agent's messages are stored and sent to every socket of the conversation (the view
+    # answered after that); the widget has since tried to reconnect and to catch up, and failed
+    refused_again("socket")
+    refused_again("poll")
     assert customer.all_texts("agent") == ["first"]  # nothing arrives while it is down
     expect(page.locator(".fh-customer").last).to_have_attribute("data-state", "sending")
 
