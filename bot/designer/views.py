@@ -25,7 +25,6 @@ from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
 from bot.designer import inbox, insights, labels, loop, training
 from bot.desk.api.auth import current_user
 from bot.errors import BadRequest, Forbidden
-from bot.services import SERVICES
 from bot.web.http import json_body, path_id
 
 DESIGNER = web.AppKey("designer", loop.Designer)
@@ -131,7 +130,7 @@ def _label_body(label: Label) -> dict[str, Any]:
 
 async def labels_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[SERVICES].sessions() as session:
+    async with request.app[DESIGNER].sessions() as session:
         rows = await loop.latest_labels(session)
     return web.json_response({"labels": [_label_body(label) for label in rows]})
 
@@ -167,14 +166,14 @@ async def start_run(request: web.Request) -> web.Response:
 
 async def runs_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[SERVICES].sessions() as session:
+    async with request.app[DESIGNER].sessions() as session:
         rows = await training.recent_runs(session)
     return web.json_response({"runs": [_run_body(r, False) for r in rows]})
 
 
 async def run_view(request: web.Request) -> web.Response:
     _designer(request)
-    async with request.app[SERVICES].sessions() as session:
+    async with request.app[DESIGNER].sessions() as session:
         run = await training.run_of(session, path_id(request))
     if run is None:
         raise web.HTTPNotFound()
@@ -189,10 +188,10 @@ async def promote_view(request: web.Request) -> web.Response:
 
 async def insights_view(request: web.Request) -> web.Response:
     _designer(request)
-    services = request.app[SERVICES]
+    designer = request.app[DESIGNER]
     since, until = _period(request, 30)
-    async with services.sessions() as session:
-        figures = await insights.period(session, since, until, services.policy.desk.hours.timezone)
+    async with designer.sessions() as session:
+        figures = await insights.period(session, since, until, designer.policy.desk.hours.timezone)
     figures["top_unanswered"] = [
         {"size": g["size"], "examples": [i["text"] for i in g["items"][:3]]}
         for g in loop.grouped(await _items(request))[:5]
