@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.messages import event
 from bot.db.models import Conversation, Customer, Order, Subscription, User
-from bot.desk.queue import QueueError
+from bot.errors import Conflict
 
 
 async def search(session: AsyncSession, query: str) -> list[Customer]:
@@ -40,7 +40,7 @@ async def link_customer(
 ) -> None:
     """Record who the customer is, once an agent has checked it (the brief had no verified id)."""
     if await session.get(Customer, customer_id) is None:
-        raise QueueError(f"there is no customer {customer_id!r}")
+        raise Conflict(f"there is no customer {customer_id!r}")
     await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)

@@ -32,8 +32,7 @@ from bot.db.models import (
     User,
 )
 from bot.desk import replacements
-from bot.desk.queue import QueueError
-from bot.errors import Forbidden
+from bot.errors import Conflict, Forbidden
 
 
 class AboveAuthority(Forbidden):
@@ -105,11 +104,11 @@ async def _check_order(session: AsyncSession, order: Order, request: Request) ->
 
 def validate(request: Request) -> None:
     if request.kind not in REMEDIES:
-        raise QueueError(f"kind must be one of {', '.join(REMEDIES)}")
+        raise Conflict(f"kind must be one of {', '.join(REMEDIES)}")
     if request.amount_cents <= 0:
-        raise QueueError("the amount must be a positive number of cents")
+        raise Conflict("the amount must be a positive number of cents")
     if not request.reason.strip() or len(request.reason) > 500:
-        raise QueueError("say why, in up to 500 characters")
+        raise Conflict("say why, in up to 500 characters")
 
 
 async def _increment(
@@ -133,7 +132,7 @@ async def _refund(
     )
     if new is None:
         left = order.total_cents - order.refunded_cents
-        raise QueueError(f"only {left} cents of this order are left to refund")
+        raise Conflict(f"only {left} cents of this order are left to refund")
     return {"refunded_cents": new}
 
 
@@ -145,7 +144,7 @@ async def _waive_fees(
     )
     if new is None:
         left = order.shipping_cents - order.fees_waived_cents
-        raise QueueError(f"only {left} cents of fees on this order can be waived")
+        raise Conflict(f"only {left} cents of fees on this order can be waived")
     return {"fees_waived_cents": new}
 
 
@@ -180,7 +179,7 @@ async def _apply(
 ) -> dict[str, Any]:
     apply = APPLY.get(request.kind)
     if apply is None:
-        raise QueueError(f"there is no remedy {request.kind!r}")
+        raise Conflict(f"there is no remedy {request.kind!r}")
     return await apply(session, order, request.amount_cents, now)
 
 
@@ -302,7 +301,7 @@ async def decide(
         )
     )
     if decided.rowcount != 1:  # type: ignore[attr-defined]
-        raise QueueError("this request was decided already, or does not exist")
+        raise Conflict("this request was decided already, or does not exist")
     approval = await session.get(Approval, approval_id, populate_existing=True)
     assert approval is not None
     if not approve:

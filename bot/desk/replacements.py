@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Order
-from bot.desk.queue import QueueError
+from bot.errors import Conflict
 
 
 def value(order: Order) -> int:
@@ -33,9 +33,9 @@ def check_value(order: Order, amount_cents: int) -> None:
     The desk fills in the server's figure, so the honest path costs nothing."""
     worth = value(order)
     if worth <= 0:
-        raise QueueError(f"order {order.id} has no lines to re-ship")
+        raise Conflict(f"order {order.id} has no lines to re-ship")
     if amount_cents != worth:
-        raise QueueError(
+        raise Conflict(
             f"a replacement of order {order.id} re-ships its lines, worth {worth} cents; "
             f"the amount must be {worth} cents, not {amount_cents}"
         )
@@ -44,13 +44,13 @@ def check_value(order: Order, amount_cents: int) -> None:
 async def check_replaceable(session: AsyncSession, order: Order) -> None:
     original = order.replaces_order_id
     if original is not None:
-        raise QueueError(
+        raise Conflict(
             f"order {order.id} is itself a replacement of order {original}: one replacement "
             f"per purchase; refund or credit order {original} instead"
         )
     replaced = await session.scalar(select(exists().where(Order.replaces_order_id == order.id)))
     if replaced:
-        raise QueueError(f"order {order.id} was already replaced ({order.id}-R1)")
+        raise Conflict(f"order {order.id} was already replaced ({order.id}-R1)")
 
 
 async def ship(session: AsyncSession, order: Order, now: datetime) -> Order:
@@ -70,5 +70,5 @@ async def ship(session: AsyncSession, order: Order, now: datetime) -> Order:
         async with session.begin_nested():  # someone else replaced it since the check above
             session.add(replacement)
     except IntegrityError:
-        raise QueueError(f"order {order.id} was already replaced ({order.id}-R1)") from None
+        raise Conflict(f"order {order.id} was already replaced ({order.id}-R1)") from None
     return replacement

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import socket
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from actions.handoff.policy import PolicyError
 from bot.app import create_app
-from bot.settings import ROOT, load_settings
+from bot.settings import ROOT, Settings, load_settings
 
 
 def unused_port() -> int:
@@ -19,16 +20,21 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -> None:
-    settings = load_settings(
+def settings_in(tmp_path: Path, **extra: str) -> Settings:
+    return load_settings(
         {
             "RASA_JWT_SECRET": "x" * 40,
             "BOT_SECRET": "b" * 40,
             "CUSTOMER_IDENTITY_SECRET": "c" * 40,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
             "RASA_PORT": str(unused_port()),
+            **extra,
         }
     )
+
+
+async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -> None:
+    settings = settings_in(tmp_path)
     client: TestClient = await aiohttp_client(create_app(settings))
     response = await client.get("/healthz")
     assert response.status == 503
@@ -40,16 +46,7 @@ async def test_start_up_fails_clearly_on_a_bad_policy_file(tmp_path) -> None:
     data["desk"]["hours"]["timezone"] = "Mars/Olympus"
     policy = tmp_path / "policy.yml"
     policy.write_text(yaml.safe_dump(data))
-    settings = load_settings(
-        {
-            "RASA_JWT_SECRET": "x" * 40,
-            "BOT_SECRET": "b" * 40,
-            "CUSTOMER_IDENTITY_SECRET": "c" * 40,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
-            "RASA_PORT": str(unused_port()),
-            "POLICY_FILE": str(policy),
-        }
-    )
+    settings = settings_in(tmp_path, POLICY_FILE=str(policy))
     runner = web.AppRunner(create_app(settings))
     with pytest.raises(
         PolicyError, match=rf"{re.escape(str(policy))}: 'desk.hours.timezone': expected an IANA"

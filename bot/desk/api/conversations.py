@@ -10,8 +10,7 @@ from bot.conversations.messages import get_conversation, messages_since
 from bot.db.models import Mode, Ticket, User
 from bot.desk import customers, queue, remedies, staff
 from bot.desk.api.auth import current_user, lease, supervisor
-from bot.desk.queue import QueueError
-from bot.errors import BadRequest, Forbidden
+from bot.errors import BadRequest, Conflict, Forbidden
 from bot.rasa.turn import TURNS
 from bot.services import SERVICES
 from bot.web.http import json_body, path_id
@@ -165,7 +164,7 @@ async def return_to_bot(request: web.Request) -> web.Response:
     services, user = request.app[SERVICES], current_user(request)
     conversation_id = request.match_info["id"]
     if outcome not in services.policy.desk.wrap_ups:
-        raise QueueError(f"the outcome must be one of {', '.join(services.policy.desk.wrap_ups)}")
+        raise Conflict(f"the outcome must be one of {', '.join(services.policy.desk.wrap_ups)}")
     async with services.sessions() as session:
         await queue.owned_ticket(session, conversation_id, user)
         slots = await remedies.outcome_slots(session, conversation_id, outcome)
@@ -204,7 +203,7 @@ async def transfer(request: web.Request) -> web.Response:
         if "to_agent" in data:
             target = await staff.user_named(work.session, str(data["to_agent"]))
             if target is None:
-                raise QueueError(f"there is no desk user {data['to_agent']!r}")
+                raise Conflict(f"there is no desk user {data['to_agent']!r}")
             await queue.transfer_to_agent(
                 work,
                 conversation_id,

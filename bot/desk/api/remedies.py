@@ -30,11 +30,8 @@ async def give(request: web.Request) -> web.Response:
     """Within authority it is done at once; above it the answer is 403 above_authority, with
     what is left, and the page offers an approval request instead."""
     remedy = _remedy(await json_body(request))
-    services, conversation_id, user = (
-        request.app[SERVICES],
-        request.match_info["id"],
-        current_user(request),
-    )
+    services = request.app[SERVICES]
+    conversation_id, user = request.match_info["id"], current_user(request)
     async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
@@ -47,11 +44,8 @@ async def give(request: web.Request) -> web.Response:
 
 async def ask(request: web.Request) -> web.Response:
     remedy = _remedy(await json_body(request))
-    services, conversation_id, user = (
-        request.app[SERVICES],
-        request.match_info["id"],
-        current_user(request),
-    )
+    services = request.app[SERVICES]
+    conversation_id, user = request.match_info["id"], current_user(request)
     async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         approval = await remedies.request_approval(

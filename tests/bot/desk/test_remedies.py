@@ -9,7 +9,7 @@ import pytest
 from actions.handoff.policy import REMEDIES
 from bot.db.models import Order, utcnow
 from bot.desk import remedies
-from bot.desk.queue import QueueError
+from bot.errors import Conflict
 
 
 def test_every_remedy_kind_has_exactly_one_apply_function() -> None:
@@ -20,5 +20,5 @@ async def test_unknown_remedy_kind_is_refused_not_shipped_as_a_replacement() -> 
     order = Order(id="71042388", customer_id="C1001", items={"lines": []}, total_cents=100)
     unknown = remedies.Request("gift_card", order.id, 500, "sorry")
     session: Any = None  # refused before the database is touched
-    with pytest.raises(QueueError, match="no remedy 'gift_card'"):
+    with pytest.raises(Conflict, match="no remedy 'gift_card'"):
         await remedies._apply(session, order, unknown, utcnow())
