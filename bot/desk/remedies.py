@@ -358,10 +358,15 @@ async def outcome_slots(
 ) -> dict[str, Any]:
     """What the bot is told when a person hands back: the wrap-up code, and the remedies given
     in this conversation in words, so it can confirm them to the customer."""
-    grants = await grants_of(session, conversation_id)
+    # two credits are one credit of their sum to the customer; refunds and fee waivers add up
+    # per order, and an order is replaced once
+    totals: dict[tuple[str, str | None], int] = {}
+    for grant in await grants_of(session, conversation_id):
+        key = (grant.kind, None if grant.kind == "credit" else grant.order_id)
+        totals[key] = totals.get(key, 0) + grant.amount_cents
     done = [
-        REMEDY_WORDS[g.kind].format(amount=_dollars(g.amount_cents), order=g.order_id)
-        for g in grants
+        REMEDY_WORDS[kind].format(amount=_dollars(cents), order=order)
+        for (kind, order), cents in totals.items()
     ]
     summary = None
     if done:

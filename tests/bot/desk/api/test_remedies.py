@@ -303,3 +303,18 @@ async def test_replacement_approval_is_valued_by_the_server(client: TestClient) 
     assert await replacement_orders(client) == ["71042388-R1"]
     replaced = await agent.post(approvals, remedy("replacement", 26000))
     assert replaced.status == 409  # nothing left to ask for: the order was replaced
+
+
+async def test_the_bot_is_told_remedies_of_one_kind_as_their_sum(client: TestClient) -> None:
+    """Two credits are one credit of $X to the customer, not the same phrase twice."""
+    agent, cid = await maya_with(client, "sam", role="senior")
+    grants = f"/desk/api/conversations/{cid}/grants"
+    for given in (remedy("credit", 1000), remedy("credit", 2000), remedy("refund", 500),
+                  remedy("refund", 700), remedy("refund", 300, order="71039951")):  # fmt: skip
+        await agent.json("POST", grants, given, 201)
+    back = f"/desk/api/conversations/{cid}/return"
+    body = await agent.json("POST", back, {"outcome": "credited"})
+    assert body["slots"]["remedy_summary"] == (
+        "a $30.00 credit to your account, a $12.00 refund on order 71042388 and "
+        "a $3.00 refund on order 71039951"
+    )
