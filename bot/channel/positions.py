@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.desk.presence import Availability, availability
+from bot.desk.presence import Availability, availability, free_seats
 from bot.desk.queue import average_handle_seconds, positions
 from bot.services import DESK_FEED, Services
 
@@ -66,24 +66,43 @@ class QueuePositions:
         policy = self.services.policy
         status, online = await availability(session, policy.desk.hours, self.services.now())
         handle = await average_handle_seconds(session, policy.desk.default_handle_seconds)
-        return {
-            conversation_id: {
+        seats, free = await free_seats(session)
+        statuses = {}
+        for conversation_id, place in places.items():
+            wait = estimated_wait(place, seats, free, handle)
+            statuses[conversation_id] = {
                 "type": "queue",
                 "position": place,
                 "waiting": len(places),
                 "agents_online": online,
                 "availability": str(status),
-                # a rough guide: each online agent takes the next in turn
-                "estimated_wait_seconds": math.ceil(place / online) * handle
-                if status == Availability.OPEN
+                "estimated_wait_seconds": wait[1] if wait and status == Availability.OPEN else None,
+                "estimated_wait_range": list(wait)
+                if wait and status == Availability.OPEN
                 else None,
             }
-            for conversation_id, place in places.items()
-        }
+        return statuses
 
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+
+
+def estimated_wait(place: int, seats: int, free: int, handle: int) -> tuple[int, int, int] | None:
+    """(shortest, likely, longest) seconds until a person takes the conversation at `place`
+    (1 = next), from the seats of the agents online, how many are free, and how long a
+    conversation with a person takes lately; None with nobody online.
+
+    A free seat for everyone up to `place` means an agent can take it now: a minute or two. Else
+    the customer waits for `place - free` seats to come free, at `seats / handle` a second.
+    The range is half to one and a half times that: handling times vary that much.
+    """
+    if seats <= 0:
+        return None
+    if place <= free:
+        return 0, 60, 180
+    likely = math.ceil((place - free) * handle / seats)
+    return max(60, likely // 2), max(60, likely), max(120, likely * 3 // 2)
 
 
 POSITIONS = web.AppKey("positions", QueuePositions)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.handoff.policy import DeskHours
-from bot.db.models import AgentPresence, User, utcnow
+from bot.db.models import AgentPresence, Ticket, TicketStatus, User, utcnow
 from bot.desk.queue import DESK_ROLES
 
 ONLINE_WINDOW = timedelta(seconds=60)
@@ -53,6 +53,25 @@ async def online_agents(session: AsyncSession, now: datetime | None = None) -> i
         .where(AgentPresence.last_seen >= since, User.active, User.role.in_(DESK_ROLES))
     )
     return int(count or 0)
+
+
+async def free_seats(session: AsyncSession, now: datetime | None = None) -> tuple[int, int]:
+    """Seats of the agents online now (each takes up to max_concurrent conversations at once),
+    and how many of them are free."""
+    since = (now or utcnow()) - ONLINE_WINDOW
+    online = (
+        select(User.id, User.max_concurrent)
+        .join(AgentPresence, AgentPresence.user_id == User.id)
+        .where(AgentPresence.last_seen >= since, User.active, User.role.in_(DESK_ROLES))
+        .subquery()
+    )
+    seats = int(await session.scalar(select(func.sum(online.c.max_concurrent))) or 0)
+    held = await session.scalar(
+        select(func.count()).where(
+            Ticket.status == TicketStatus.ASSIGNED, Ticket.agent_id.in_(select(online.c.id))
+        )
+    )
+    return seats, max(0, seats - int(held or 0))
 
 
 async def colleagues(session: AsyncSession, now: datetime | None = None) -> list[tuple[User, bool]]:

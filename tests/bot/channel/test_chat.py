@@ -49,7 +49,7 @@ async def next_frame(ws: aiohttp.ClientWebSocketResponse, **match: Any) -> dict[
 async def test_waiting_customer_sees_place_and_wait_and_they_update_live(
     client: TestClient,
 ) -> None:
-    agent = await sign_in(client, "ann")
+    agent = await sign_in(client, "ann", limit=1)  # one seat: the second waits for it
     async with client.ws_connect("/desk/ws", headers={"Cookie": agent.headers()["Cookie"]}):
         first, _ = await queued(client)
         second, auth = await queued(client)
@@ -57,12 +57,15 @@ async def test_waiting_customer_sees_place_and_wait_and_they_update_live(
         status = await next_frame(ws, type="queue")
         assert (status["position"], status["waiting"], status["agents_online"]) == (2, 2, 1)
         assert status["availability"] == "open"
-        # two ahead of the agent, the default handle time of 6 minutes each
-        assert status["estimated_wait_seconds"] == 2 * 360
+        # the free seat goes to the first; the second waits one conversation of the default
+        # handle time (6 minutes), give or take half
+        assert status["estimated_wait_seconds"] == 360
+        assert status["estimated_wait_range"] == [180, 360, 540]
         await agent.json("POST", f"/desk/api/tickets/{(await ticket_of(client, first)).id}/claim")
         moved = await next_frame(ws, type="queue", position=1)
         assert moved["waiting"] == 1
-        assert moved["estimated_wait_seconds"] == 360
+        # first in line, but the one seat is taken: still one conversation's time
+        assert moved["estimated_wait_range"] == [180, 360, 540]
         await ws.close()
     http = await client.get(f"/api/conversations/{second}/queue", headers=auth)
     assert (await http.json())["position"] == 1

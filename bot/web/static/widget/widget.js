@@ -95,8 +95,8 @@ function start(script) {
       findingPlace: "Finding your place in the queue…",
       position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
       eta: (text) => `Estimated wait: ${text}.`,
-      etaUnder: "under a minute",
-      etaMinutes: (n) => `about ${n} minute${n === 1 ? "" : "s"}`,
+      etaSoon: "a few minutes",
+      etaMinutes: (low, high) => (low === high ? `about ${low} minutes` : `${low}-${high} minutes`),
       etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
       offlineTeam:
         "Our team can't answer right now. Leave your details below and we'll contact you.",
@@ -181,10 +181,13 @@ function start(script) {
     };
   }
 
-  function etaText(seconds) {
-    if (seconds < 60) return T.etaUnder;
-    const minutes = Math.round(seconds / 60);
-    return minutes < 90 ? T.etaMinutes(minutes) : T.etaHours(Math.round(minutes / 60));
+  // [shortest, likely, longest] seconds: an agent free now reads as "a few minutes", a longer
+  // wait as the range it honestly is
+  function etaText([low, likely, high]) {
+    if (low === 0 || high <= 180) return T.etaSoon;
+    const minutes = (seconds) => Math.max(1, Math.round(seconds / 60));
+    if (likely >= 90 * 60) return T.etaHours(Math.round(likely / 3600));
+    return T.etaMinutes(minutes(low), minutes(high));
   }
 
   function newId() {
@@ -762,8 +765,8 @@ function start(script) {
     const line = T.position(frame.position);
     if (queueText.textContent !== line) queueText.textContent = line;
     const eta =
-      open && typeof frame.estimated_wait_seconds === "number"
-        ? T.eta(etaText(frame.estimated_wait_seconds))
+      open && Array.isArray(frame.estimated_wait_range)
+        ? T.eta(etaText(frame.estimated_wait_range))
         : open
           ? ""
           : T.offlineTeam;
