@@ -14,6 +14,7 @@ from typing import TypeVar
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.handoff.policy import PolicyError
 from bot.app import create_app
 from bot.channel import identity
 from bot.db.engine import create_engine, session_factory
@@ -130,7 +131,14 @@ def main() -> int:
         else:
             parser.print_help()
             return 2
-    except (SettingsError, StaffError, ServiceError, LabelError, identity.InvalidIdentity) as error:
+    except (
+        SettingsError,
+        PolicyError,
+        StaffError,
+        ServiceError,
+        LabelError,
+        identity.InvalidIdentity,
+    ) as error:
         print(f"Error: {error}", file=sys.stderr)
         return 2
     return 0
