@@ -67,19 +67,18 @@ class QueuePositions:
         status, online = await availability(session, policy.desk.hours, self.services.now())
         handle = await average_handle_seconds(session, policy.desk.default_handle_seconds)
         seats, free = await free_seats(session)
+        is_open = status == Availability.OPEN
         statuses = {}
         for conversation_id, place in places.items():
-            wait = estimated_wait(place, seats, free, handle)
+            wait = estimated_wait(place, seats, free, handle) if is_open else None
             statuses[conversation_id] = {
                 "type": "queue",
                 "position": place,
                 "waiting": len(places),
                 "agents_online": online,
                 "availability": str(status),
-                "estimated_wait_seconds": wait[1] if wait and status == Availability.OPEN else None,
-                "estimated_wait_range": list(wait)
-                if wait and status == Availability.OPEN
-                else None,
+                "estimated_wait_seconds": wait[1] if wait else None,
+                "estimated_wait_range": list(wait) if wait else None,
             }
         return statuses
 

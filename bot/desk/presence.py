@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Subquery, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,27 +44,26 @@ async def leave(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(AgentPresence).where(AgentPresence.user_id == user_id))
 
 
-async def online_agents(session: AsyncSession, now: datetime | None = None) -> int:
+def _online(now: datetime | None) -> Subquery:
+    """The desk users who take conversations and whose desk was seen within ONLINE_WINDOW."""
     since = (now or utcnow()) - ONLINE_WINDOW
-    count = await session.scalar(
-        select(func.count())
-        .select_from(AgentPresence)
-        .join(User, User.id == AgentPresence.user_id)
+    return (
+        select(User.id, User.max_concurrent)
+        .join(AgentPresence, AgentPresence.user_id == User.id)
         .where(AgentPresence.last_seen >= since, User.active, User.role.in_(DESK_ROLES))
+        .subquery()
     )
+
+
+async def online_agents(session: AsyncSession, now: datetime | None = None) -> int:
+    count = await session.scalar(select(func.count()).select_from(_online(now)))
     return int(count or 0)
 
 
 async def free_seats(session: AsyncSession, now: datetime | None = None) -> tuple[int, int]:
     """Seats of the agents online now (each takes up to max_concurrent conversations at once),
     and how many of them are free."""
-    since = (now or utcnow()) - ONLINE_WINDOW
-    online = (
-        select(User.id, User.max_concurrent)
-        .join(AgentPresence, AgentPresence.user_id == User.id)
-        .where(AgentPresence.last_seen >= since, User.active, User.role.in_(DESK_ROLES))
-        .subquery()
-    )
+    online = _online(now)
     seats = int(await session.scalar(select(func.sum(online.c.max_concurrent))) or 0)
     held = await session.scalar(
         select(func.count()).where(
