@@ -74,7 +74,8 @@ def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:
     entities = {
         str(e["entity"]): str(e.get("value"))
         for e in parse.get("entities") or []
-        if e.get("entity") and e.get("value") is not None
+        # the message's language (actions/nlu/language.py) fills a slot; it is no fact to act on
+        if e.get("entity") not in (None, "language") and e.get("value") is not None
     }
     sentences = tuple(
         (str(s.get("text") or ""), str(s["name"]), float(s.get("confidence") or 0.0))

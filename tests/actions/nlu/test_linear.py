@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -16,7 +17,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.nlu.linear import LinearIntentClassifier, known_share, sentences
+from actions.nlu.linear import (
+    LinearIntentClassifier,
+    fold,
+    known_share,
+    ranked_intents,
+    sentences,
+)
 
 EXAMPLES = {
     "greet": ["hello", "hi there", "good morning", "hey", "hello again", "hi hi"],
@@ -73,6 +80,9 @@ def parse(classifier: LinearIntentClassifier, text: str) -> Message:
         ("ok. I want a refund", []),  # "ok" is not a sentence of two words
         ("it broke!\nrefund me please", ["it broke!", "refund me please"]),
         ("version 2.5 of the app crashed", []),  # no space after the point
+        # Chinese ends sentences with 。！？ and no space
+        ("东西坏了。我要退款！", ["东西坏了。", "我要退款！"]),
+        ("在吗？运费多少", ["在吗？", "运费多少"]),
     ],
 )
 def test_sentences_of_a_longer_message(text: str, found: list[str]) -> None:
@@ -110,3 +120,63 @@ def test_each_sentence_of_a_longer_message_is_classified_alone(tmp_path: Path) -
     assert parse(classifier, "where is my order").get("sentences") is None
     # switched off (the default), no sentences are classified
     assert parse(train(tmp_path / "off"), "hi there. I want a refund").get("sentences") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Phí giao hàng là bao nhiêu", "phi giao hang la bao nhieu"),
+        ("ĐƠN HÀNG đâu rồi", "don hang dau roi"),
+        ("运费多少！！", "运费多少!!"),  # Han unchanged, full-width punctuation made plain
+        ("Where is my order", "where is my order"),
+    ],
+)
+def test_the_ngrams_see_vietnamese_with_or_without_tone_marks_alike(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_each_chinese_character_is_a_word(tmp_path: Path) -> None:
+    EXAMPLES["faq/shipping_cost"] = ["运费多少", "运费怎么算", "要付运费吗", "包邮吗", "邮费多少"]
+    try:
+        classifier = train(tmp_path, min_known_share=0.3)
+    finally:
+        del EXAMPLES["faq/shipping_cost"]
+    assert classifier.pipeline is not None
+    # a sentence unseen as a whole is still mostly known words: its characters
+    assert known_share(classifier.pipeline, "运费是多少钱") == pytest.approx(4 / 6)
+    message = parse(classifier, "运费是多少钱")
+    assert message.get("intent")["name"] == "faq"
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == (
+        "faq/shipping_cost"
+    )
+
+
+def test_toneless_vietnamese_meets_the_toned_training_examples(tmp_path: Path) -> None:
+    EXAMPLES["faq/shipping_cost"] = [
+        "phí giao hàng bao nhiêu",
+        "phí ship là bao nhiêu vậy",
+        "giao hàng có mất phí không",
+        "tiền ship bao nhiêu shop",
+        "miễn phí giao hàng không",
+    ]
+    try:
+        classifier = train(tmp_path, min_known_share=0.3)
+    finally:
+        del EXAMPLES["faq/shipping_cost"]
+    assert classifier.pipeline is not None
+    assert known_share(classifier.pipeline, "phi giao hang bao nhieu") == 1.0
+    message = parse(classifier, "phi ship bao nhieu vay shop")
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == (
+        "faq/shipping_cost"
+    )
+
+
+def test_one_clear_label_beats_many_faq_topics_together() -> None:
+    labels = ["faq/a", "faq/b", "faq/c", "out_of_scope", "greet"]
+    # the topics share 0.6 between them, out_of_scope alone has 0.35
+    ranking = ranked_intents(labels, np.array([0.2, 0.2, 0.2, 0.35, 0.05]))
+    assert ranking[0] == ("out_of_scope", 0.35)
+    assert dict(ranking)["faq"] == pytest.approx(0.2)  # its best topic, not the sum
+    # when a topic is the single most likely label, faq counts with the sum of its topics
+    ranking = ranked_intents(labels, np.array([0.4, 0.1, 0.1, 0.35, 0.05]))
+    assert ranking[0][0] == "faq" and ranking[0][1] == pytest.approx(0.6)

