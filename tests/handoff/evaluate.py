@@ -5,8 +5,9 @@ Runs every conversation through the trained NLU model and the gate's own decisio
 answered by its rule, the rest through the gate), and stops at the first handoff. The dialogue
 itself is exercised by the end-to-end tests against real Rasa and action servers.
 
-Prints, for the company's labelled conversations (tests/handoff/conversations.yml): handoff
-precision, recall, reason and rule accuracy; for Bitext's contact_human_agent and complaint
+Prints, for the company's labelled conversations (tests/handoff/conversations.yml, and
+conversations_<code>.yml in Vietnamese, Indonesian and Chinese): handoff precision, recall, reason
+and rule accuracy; for Bitext's contact_human_agent and complaint
 utterances: the share handed off; for the Banking77 and CLINC150 test utterances (benign traffic):
 the share handed off for frustration or an explicit request (the false-handoff rate), and for any
 reason. Writes results/handoff_eval.json.
@@ -33,6 +34,10 @@ from actions.handoff.turns import Turn, turn_from_parse
 from tests.rasa_model import ROOT, model_path
 
 CONVERSATIONS = ROOT / "tests" / "handoff" / "conversations.yml"
+# The same kind of labelled conversations in the other languages, written separately.
+LANGUAGE_CONVERSATIONS = {
+    code: CONVERSATIONS.with_name(f"conversations_{code}.yml") for code in ("vi", "id", "zh")
+}
 DATASETS = Path(os.environ.get("SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 # What the rules answer when the gate lets a message through (data/rules/).
 ANSWERS = {
@@ -113,8 +118,10 @@ class CompanyResult:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
-async def evaluate_company(agent: Any, policy: Policy) -> CompanyResult:
-    data = yaml.safe_load(CONVERSATIONS.read_text())
+async def evaluate_company(
+    agent: Any, policy: Policy, path: Path = CONVERSATIONS
+) -> CompanyResult:
+    data = yaml.safe_load(path.read_text())
     result = CompanyResult()
     for conversation in data["conversations"]:
         turns = [str(t) for t in conversation["turns"]]
@@ -181,6 +188,18 @@ async def single_turn(agent: Any, texts: list[str], policy: Policy) -> Counter[s
     return reasons
 
 
+def summary(company: CompanyResult) -> dict[str, Any]:
+    return {
+        "conversations": company.tp + company.fp + company.fn + company.tn,
+        "precision": company.precision,
+        "recall": company.recall,
+        "reason_accuracy": company.reason_right / company.tp if company.tp else 0.0,
+        "rule_accuracy": company.rule_right / company.rule_total if company.rule_total else 0.0,
+        "confusion": {"tp": company.tp, "fp": company.fp, "fn": company.fn, "tn": company.tn},
+        "mistakes": company.mistakes,
+    }
+
+
 async def evaluate(model: Path, quick: bool) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
@@ -190,14 +209,10 @@ async def evaluate(model: Path, quick: bool) -> dict[str, Any]:
     company = await evaluate_company(agent, policy)
     report: dict[str, Any] = {
         "model": model.name,
-        "company": {
-            "conversations": company.tp + company.fp + company.fn + company.tn,
-            "precision": company.precision,
-            "recall": company.recall,
-            "reason_accuracy": company.reason_right / company.tp if company.tp else 0.0,
-            "rule_accuracy": company.rule_right / company.rule_total if company.rule_total else 0.0,
-            "confusion": {"tp": company.tp, "fp": company.fp, "fn": company.fn, "tn": company.tn},
-            "mistakes": company.mistakes,
+        "company": summary(company),
+        "languages": {
+            code: summary(await evaluate_company(agent, policy, path))
+            for code, path in LANGUAGE_CONVERSATIONS.items()
         },
         "must_hand_off": {},
         "benign": {},
@@ -235,6 +250,11 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"  handoff recall       {c['recall']:.3f}")
     print(f"  reason accuracy      {c['reason_accuracy']:.3f}  (of correct handoffs)")
     print(f"  rule accuracy        {c['rule_accuracy']:.3f}  (of correct out_of_policy handoffs)")
+    for code, r in report["languages"].items():
+        print(
+            f"{code} conversations       {r['conversations']}  precision {r['precision']:.3f}, "
+            f"recall {r['recall']:.3f}, reason {r['reason_accuracy']:.3f}  {r['confusion']}"
+        )
     for name, r in report["must_hand_off"].items():
         print(
             f"{name:22} handed off {r['handed_off']:.3f}, offered a person {r['offered']:.3f}"
@@ -246,8 +266,9 @@ def print_report(report: dict[str, Any]) -> None:
             f"{r['any_handoff_rate']:.4f}, offered a person {r['offered']:.4f}"
             f" of {r['utterances']}  {r['reasons']}"
         )
-    print(f"mistakes on the company set ({len(c['mistakes'])}):")
-    for m in c["mistakes"]:
+    mistakes = c["mistakes"] + [m for r in report["languages"].values() for m in r["mistakes"]]
+    print(f"mistakes on the labelled conversations ({len(mistakes)}):")
+    for m in mistakes:
         got = f"got {m['got']} at turn {m['turn']} {m['signals']}"
         print(f"  {m['id']:6} expected {m['expected']} {got}")
         print(f"         {m['turns']}")
