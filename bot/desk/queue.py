@@ -9,6 +9,7 @@ changes go through bot/conversations/lifecycle.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,8 @@ from bot.db.models import (
     User,
 )
 from bot.errors import Conflict, Forbidden
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 # Roles that work conversations (designers improve the bot; they hold no tickets).
 DESK_ROLES = (StaffRole.AGENT, StaffRole.SENIOR, StaffRole.SUPERVISOR)
@@ -200,6 +203,13 @@ async def open_handoff(
         brief=brief,
     )
     work.session.add(ticket)
+    # The bot knows the language the customer writes in (the brief's, from the messages); the
+    # page's may differ. The desk routes and the service speaks by the conversation's.
+    language = brief.get("language")
+    if isinstance(language, str) and LANGUAGE_CODE.fullmatch(language):
+        await work.session.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(language=language)
+        )
     await work.session.flush()
     return ticket
 
