@@ -118,9 +118,7 @@ class CompanyResult:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
-async def evaluate_company(
-    agent: Any, policy: Policy, path: Path = CONVERSATIONS
-) -> CompanyResult:
+async def evaluate_company(agent: Any, policy: Policy, path: Path = CONVERSATIONS) -> CompanyResult:
     data = yaml.safe_load(path.read_text())
     result = CompanyResult()
     for conversation in data["conversations"]:
