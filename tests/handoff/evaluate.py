@@ -118,8 +118,12 @@ class CompanyResult:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
+def read_conversations(path: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load(path.read_text()))
+
+
 async def evaluate_company(agent: Any, policy: Policy, path: Path = CONVERSATIONS) -> CompanyResult:
-    data = yaml.safe_load(path.read_text())
+    data = read_conversations(path)
     result = CompanyResult()
     for conversation in data["conversations"]:
         turns = [str(t) for t in conversation["turns"]]
