@@ -78,7 +78,7 @@ def _rule_fires(rule: Rule, turn: Turn, policy: Policy) -> bool:
     # unless the rule says so (a pet's death or a hacked account is never just an FAQ).
     if confident_faq(turn, policy) and not rule.even_over_faq:
         return False
-    if any(pattern.search(turn.text) for pattern in rule.patterns):
+    if rule.patterns.find(turn.text) is not None:
         return True
     if rule.min_amount is not None and "amount" in turn.entities:
         dollars = amount_in_dollars(turn.entities["amount"])
@@ -92,14 +92,14 @@ def _explicit_request(turns: list[Turn], policy: Policy) -> bool:
         return True  # "yes" to "Would you like me to bring in a person?"
     if turn.shorthand:
         return turn.intent in policy.explicit_intents
-    if any(p.search(turn.text) for p in policy.explicit_patterns):
+    if policy.explicit_patterns.find(turn.text) is not None:
         return True  # a clear request wins, even beside "are you a bot?"
-    if any(p.search(turn.text) for p in policy.explicit_not_a_request):
+    if policy.explicit_not_a_request.find(turn.text) is not None:
         return False
     return (
         turn.intent in policy.explicit_intents
         and turn.confidence >= policy.explicit_min_confidence
-        and any(p.search(turn.text) for p in policy.explicit_names_a_person)
+        and policy.explicit_names_a_person.find(turn.text) is not None
     )
 
 
