@@ -2,6 +2,7 @@
 
 Within one message the reasons rank out_of_policy > explicit_request > frustration > nlu_failure;
 across a conversation the first one to fire wins, because the conversation is handed over then.
+A message that is only a greeting, thanks or goodbye, in any language, hands nothing over.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TypedDict
 
 from actions.handoff.policy import Policy, Rule
 from actions.handoff.signals import Fired, score_conversation, sentence_says
-from actions.handoff.turns import Turn, misunderstood
+from actions.handoff.turns import Turn, misunderstood, small_talk
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
@@ -28,6 +29,8 @@ class Decision:
     signals: tuple[Fired, ...] = ()
     score: int = 0
     consecutive_misunderstood: int = 0
+    # the latest message is only a greeting, thanks or goodbye: "greet", "thank" or "goodbye"
+    small_talk: str | None = None
 
     @property
     def hands_off(self) -> bool:
@@ -117,6 +120,11 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
             break
         streak += 1
     common: _Common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
+    talk = None if latest.shorthand else small_talk(latest.text, policy)
+    if talk is not None:
+        # "xin chào", "cảm ơn nhiều", "谢谢": whatever the classifier guessed, nothing to hand over
+        gate = "answer" if latest.intent.split("/")[0] in policy.bot_answers else "clarify"
+        return Decision(gate, small_talk=talk, **common)
 
     for rule in policy.rules:
         if _rule_fires(rule, latest, policy):
