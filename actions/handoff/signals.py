@@ -6,11 +6,12 @@ signal names the turn and the text that fired it) and tested without Rasa.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.handoff.policy import Policy, Signal
-from actions.handoff.text import normalise
+from actions.handoff.text import fold, normalise
 from actions.handoff.turns import WORD, Turn, misunderstood, small_talk, unfinished
 
 _STOPWORDS = frozenset(
@@ -56,6 +57,10 @@ _STOPWORDS = frozenset(
 )
 
 
+# the CJK ideographs (and their extension A and compatibility forms)
+_CHINESE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
 @dataclass(frozen=True)
 class Fired:
     name: str
@@ -68,7 +73,13 @@ class Fired:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if w not in _STOPWORDS}
+    """Words, without tone marks ("đơn hàng" and "don hang" are one); Chinese, written without
+    spaces, as its pairs of characters ("订单在哪" -> 订单, 单在, 在哪)."""
+    plain = fold(text)
+    words = {w for w in WORD.findall(plain) if w not in _STOPWORDS}
+    for run in _CHINESE.findall(plain):
+        words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return words
 
 
 def similarity(a: str, b: str) -> float:

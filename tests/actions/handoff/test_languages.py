@@ -14,7 +14,7 @@ from actions.handoff.decision import decide
 from actions.handoff.policy import ROOT, load_policy
 from actions.handoff.signals import score_conversation
 from actions.handoff.turns import misunderstood, small_talk, turns_from_events
-from tests.actions.events import user
+from tests.actions.events import answered, user
 
 POLICY = load_policy(ROOT / "policy.yml")
 # What the classifier says of a message it is unsure of: neither the intent nor the FAQ topic
@@ -127,3 +127,56 @@ def test_small_talk_hands_nothing_over_whatever_the_classifier_guessed(intent: s
 def test_small_talk_after_misunderstandings_ends_the_streak() -> None:
     events = [user("asdf qwer", "nlu_fallback"), user("cam on shop", "nlu_fallback")]
     assert decision(events).consecutive_misunderstood == 0
+
+
+# --- shouting without capitals, and repeats without spaces ----------------------------------
+
+# "WHERE IS MY ORDER" in full-width capitals, as a Chinese keyboard may type it
+FULL_WIDTH_WHERE_IS_MY_ORDER = "".join(
+    chr(ord(c) + 0xFEE0) if c != " " else c for c in "WHERE IS MY ORDER"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shouting"),
+    [
+        ("订单到底什么时候到！！！", True),  # full-width, read as "!!!"
+        ("怎么还没发货？？？", True),
+        ("快递呢？！？", True),
+        ("还没到。。。", True),
+        ("！！我等了两个星期了！！", True),
+        (FULL_WIDTH_WHERE_IS_MY_ORDER, True),
+        ("TÔI ĐÃ CHỜ HAI TUẦN RỒI", True),
+        ("KENAPA PAKET SAYA BELUM SAMPAI", True),
+        ("你好，请问运费多少？", False),
+        ("订单号71042388，什么时候发货?", False),
+        # English words in capitals inside Chinese are names, not a raised voice
+        ("我的PROMO CODE用不了，APP也打不开", False),
+        ("好吧...", False),
+        ("phí ship bao nhiêu vậy shop?", False),
+    ],
+)
+def test_shouting_in_chinese_counts_runs_of_punctuation_not_capitals(
+    text: str, shouting: bool
+) -> None:
+    assert ("shouting" in signal_names([user(text, "faq/order_status")])) is shouting
+
+
+def test_thanks_with_exclamation_marks_is_not_shouting() -> None:
+    for text in ("谢谢！！！", "cảm ơn shop!!!", "MAKASIH KAK!!!"):
+        assert signal_names([user(text, "thank")]) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "topic", "repeat"),
+    [
+        ("运费多少钱", "运费到底多少钱啊", "faq/shipping_cost", True),
+        ("phí ship bao nhiêu", "phi ship bao nhieu vay", "faq/shipping_cost", True),
+        ("ongkir ke bandung berapa", "ongkir ke bandung berapa sih kak", "faq/shipping_cost", True),
+        # a follow-up on the same topic is a new question
+        ("能用支付宝吗", "那微信呢", "faq/payment_methods", False),
+    ],
+)
+def test_a_repeated_question_in_any_language(first, again, topic, repeat) -> None:
+    events = [*answered(first, topic), user(again, topic)]
+    assert ("repeated_question" in signal_names(events)) is repeat
