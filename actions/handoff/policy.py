@@ -90,9 +90,10 @@ class Patterns:
 
     Detection can be wrong and customers mix languages, so a Vietnamese pattern is tried on an
     English message too: each must be specific enough not to fire on the others' text. Every
-    message is seen as `normalise` makes it (full-width punctuation as ASCII); the Vietnamese
-    patterns also see its copy without tone marks, so one written without them ("hoan tien")
-    matches both ways of typing it, and one written with them ("lạ") only the toned text.
+    message is seen as `normalise` makes it (full-width punctuation as ASCII). A Vietnamese
+    pattern written without tone marks ("hoan tien") sees the message without them, so it
+    matches both ways of typing it (and its lookarounds see one text); one written with them
+    ("lạ", where "la" is another word) sees the message as typed.
     """
 
     by_language: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = ()
@@ -112,12 +113,11 @@ class Patterns:
         seen = normalise(text)
         bare = strip_tones(seen)  # one character for each, so spans are the same
         for code, patterns in self.by_language:
-            copies = (seen, bare) if code == "vi" and bare != seen else (seen,)
             for pattern in patterns:
-                for copy in copies:
-                    match = pattern.search(copy)
-                    if match:
-                        return seen[match.start() : match.end()]
+                toneless = code == "vi" and pattern.pattern.isascii()
+                match = pattern.search(bare if toneless else seen)
+                if match:
+                    return seen[match.start() : match.end()]
         return None
 
 
