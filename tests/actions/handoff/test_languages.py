@@ -459,3 +459,36 @@ SIGNALS = [
 @pytest.mark.parametrize(("text", "expected"), SIGNALS)
 def test_frustration_signals_in_every_language(text: str, expected: list[str]) -> None:
     assert signal_names([*ANSWERED, user(text, "faq/order_status")]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "rule"),
+    [
+        # a confident FAQ answer outweighs the words of a rule that is not grave, as in English
+        ("tôi muốn hoàn tiền thì làm thế nào", "faq/return_how", None),
+        ("mau refund gimana caranya", "faq/return_how", None),
+        ("我想退款怎么操作", "faq/return_how", None),
+        # ... but not a pet's death or a hacked account
+        ("mèo nhà em mất rồi, hủy autoship thế nào", "faq/autoship_cancel", "bereavement"),
+        ("akun saya dihack, gimana ganti password", "faq/password_reset", "account_security"),
+        ("我家猫咪去世了，怎么取消自动订购", "faq/autoship_cancel", "bereavement"),
+    ],
+)
+def test_a_confident_faq_answer_is_given_unless_the_rule_is_grave(text, topic, rule) -> None:
+    result = decision([user(text, topic)])
+    assert (result.rule.name if result.rule else None) == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # customers mix languages: each language's patterns see the whole message
+        ("hi shop, em muốn refund đơn 71042388", "refund"),
+        ("我要refund", "refund"),
+        ("please, saya mau bicara dengan CS", "explicit_request"),
+        ("我的account被盗了", "account_security"),
+        ("ok thanks, but I want my money back", "refund"),
+    ],
+)
+def test_mixed_language_messages(text: str, expected: str) -> None:
+    assert _rule_or_request(text) == expected
