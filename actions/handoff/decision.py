@@ -2,6 +2,7 @@
 
 Within one message the reasons rank out_of_policy > explicit_request > frustration > nlu_failure;
 across a conversation the first one to fire wins, because the conversation is handed over then.
+A message that is only a greeting, thanks or goodbye, in any language, hands nothing over.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TypedDict
 
 from actions.handoff.policy import Policy, Rule
 from actions.handoff.signals import Fired, score_conversation, sentence_says
-from actions.handoff.turns import Turn, misunderstood
+from actions.handoff.turns import Turn, misunderstood, small_talk
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
@@ -28,6 +29,8 @@ class Decision:
     signals: tuple[Fired, ...] = ()
     score: int = 0
     consecutive_misunderstood: int = 0
+    # the latest message is only a greeting, thanks or goodbye: "greet", "thank" or "goodbye"
+    small_talk: str | None = None
 
     @property
     def hands_off(self) -> bool:
@@ -78,7 +81,7 @@ def _rule_fires(rule: Rule, turn: Turn, policy: Policy) -> bool:
     # unless the rule says so (a pet's death or a hacked account is never just an FAQ).
     if confident_faq(turn, policy) and not rule.even_over_faq:
         return False
-    if any(pattern.search(turn.text) for pattern in rule.patterns):
+    if rule.patterns.find(turn.text) is not None:
         return True
     if rule.min_amount is not None and "amount" in turn.entities:
         dollars = amount_in_dollars(turn.entities["amount"])
@@ -92,14 +95,14 @@ def _explicit_request(turns: list[Turn], policy: Policy) -> bool:
         return True  # "yes" to "Would you like me to bring in a person?"
     if turn.shorthand:
         return turn.intent in policy.explicit_intents
-    if any(p.search(turn.text) for p in policy.explicit_patterns):
+    if policy.explicit_patterns.find(turn.text) is not None:
         return True  # a clear request wins, even beside "are you a bot?"
-    if any(p.search(turn.text) for p in policy.explicit_not_a_request):
+    if policy.explicit_not_a_request.find(turn.text) is not None:
         return False
     return (
         turn.intent in policy.explicit_intents
         and turn.confidence >= policy.explicit_min_confidence
-        and any(p.search(turn.text) for p in policy.explicit_names_a_person)
+        and policy.explicit_names_a_person.find(turn.text) is not None
     )
 
 
@@ -117,6 +120,11 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
             break
         streak += 1
     common: _Common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
+    talk = None if latest.shorthand else small_talk(latest.text, policy)
+    if talk is not None:
+        # "xin chào", "cảm ơn nhiều", "谢谢": whatever the classifier guessed, nothing to hand over
+        gate = "answer" if latest.intent.split("/")[0] in policy.bot_answers else "clarify"
+        return Decision(gate, small_talk=talk, **common)
 
     for rule in policy.rules:
         if _rule_fires(rule, latest, policy):

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from actions.handoff.text import fold, normalise, strip_tones
+
 ROOT = Path(__file__).resolve().parents[2]
 REASONS = ("explicit_request", "frustration", "out_of_policy", "nlu_failure")
 MESSAGES = ("out_of_policy", "bereavement", "pet_health", "urgent")
@@ -72,6 +74,10 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 REMEDIES = ("credit", "refund", "fee_waiver", "replacement")
 ROLES_WITH_AUTHORITY = ("agent", "senior", "supervisor")
+# The languages patterns and word lists may be given in; a plain list is English.
+LANGUAGES = ("en", "vi", "id", "zh")
+# What each kind of small talk is (understanding.small_talk), named after its intent.
+SMALL_TALK = ("greet", "thank", "goodbye")
 
 
 class PolicyError(ValueError):
@@ -79,11 +85,59 @@ class PolicyError(ValueError):
 
 
 @dataclass(frozen=True)
+class Patterns:
+    """A rule's or signal's regular expressions, by language, all tried on every message.
+
+    Detection can be wrong and customers mix languages, so a Vietnamese pattern is tried on an
+    English message too: each must be specific enough not to fire on the others' text. Every
+    message is seen as `normalise` makes it (full-width punctuation as ASCII). A Vietnamese
+    pattern written without tone marks ("hoan tien") sees the message without them, so it
+    matches both ways of typing it (and its lookarounds see one text); one written with them
+    ("lạ", where "la" is another word) sees the message as typed.
+    """
+
+    by_language: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...] = ()
+
+    def __bool__(self) -> bool:
+        return any(patterns for _, patterns in self.by_language)
+
+    def __len__(self) -> int:
+        return sum(len(patterns) for _, patterns in self.by_language)
+
+    def language(self, code: str) -> tuple[re.Pattern[str], ...]:
+        return dict(self.by_language).get(code, ())
+
+    def find(self, text: str) -> str | None:
+        """The words the first matching pattern matched, as the customer wrote them (after
+        `normalise`), or None."""
+        seen = normalise(text)
+        bare = strip_tones(seen)  # one character for each, so spans are the same
+        for code, patterns in self.by_language:
+            for pattern in patterns:
+                toneless = code == "vi" and pattern.pattern.isascii()
+                match = pattern.search(bare if toneless else seen)
+                if match:
+                    return seen[match.start() : match.end()]
+        return None
+
+
+@dataclass(frozen=True)
+class SmallTalk:
+    """Greetings, thanks and goodbyes (understanding.small_talk): a message made only of these
+    phrases and of the words that go with them ("cảm ơn shop nhiều", "makasih kak", "谢谢亲")."""
+
+    # phrase (lower case, without tone marks) -> greet, thank, goodbye, or "" for a word that
+    # goes with them but says nothing alone ("shop", "kak", "亲")
+    phrases: dict[str, str] = field(default_factory=dict)
+    regex: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     why: str
     intents: tuple[str, ...] = ()
-    patterns: tuple[re.Pattern[str], ...] = ()
+    patterns: Patterns = Patterns()
     min_amount: float | None = None
     message: str = "out_of_policy"
     priority: str = "normal"
@@ -95,7 +149,7 @@ class Signal:
     name: str
     weight: int
     intents: tuple[str, ...] = ()
-    patterns: tuple[re.Pattern[str], ...] = ()
+    patterns: Patterns = Patterns()
     raises_priority: bool = False
     similarity: float = 0.6
     topic_similarity: float = 0.5
@@ -153,9 +207,9 @@ class Policy:
     explicit_intents: tuple[str, ...]
     explicit_min_confidence: float
     explicit_offer_confidence: float
-    explicit_patterns: tuple[re.Pattern[str], ...]
-    explicit_names_a_person: tuple[re.Pattern[str], ...]
-    explicit_not_a_request: tuple[re.Pattern[str], ...]
+    explicit_patterns: Patterns
+    explicit_names_a_person: Patterns
+    explicit_not_a_request: Patterns
     rules: tuple[Rule, ...]
     threshold: int
     signals: dict[str, Signal]
@@ -170,6 +224,8 @@ class Policy:
     unfinished_endings: frozenset[str] = frozenset()
     # a sentence of a longer message names an intent to act on from this confidence (None: never)
     min_sentence_confidence: float | None = None
+    # greetings, thanks and goodbyes in every language: never a misunderstanding or a handoff
+    small_talk: SmallTalk = SmallTalk()
 
 
 def _join(path: str, key: str) -> str:
@@ -231,15 +287,60 @@ class _Reader:
             raise self.fail(_join(path, key), "a list of names", value)
         return tuple(value)
 
-    def patterns(self, data: dict[str, Any], key: str, path: str) -> tuple[re.Pattern[str], ...]:
-        compiled = []
-        for i, raw in enumerate(self.names(data, key, path)):
-            try:
-                compiled.append(re.compile(raw, re.IGNORECASE))
-            except re.error as error:
-                expected = f"a valid regular expression ({error})"
-                raise self.fail(f"{_join(path, key)}[{i}]", expected, raw) from None
-        return tuple(compiled)
+    def by_language(
+        self, data: dict[str, Any], key: str, path: str, what: str
+    ) -> list[tuple[str, str, tuple[str, ...]]]:
+        """`data[key]`: a list (English) or a mapping of language to lists, as (language, its key
+        for errors, the items), English first."""
+        where = _join(path, key)
+        value = data.get(key, [])
+        if isinstance(value, list):
+            listed = {"en": value}
+        elif isinstance(value, dict):
+            listed = value
+            unknown = sorted(str(code) for code in value if code not in LANGUAGES)
+            if unknown:
+                raise self.fail(where, f"languages among {', '.join(LANGUAGES)}", unknown)
+        else:
+            expected = f"a list of {what}, or a mapping of language ({', '.join(LANGUAGES)}) to one"
+            raise self.fail(where, expected, value)
+        found = []
+        for code in LANGUAGES:
+            if code not in listed:
+                continue
+            items = listed[code]
+            at = where if isinstance(value, list) else f"{where}.{code}"
+            if not isinstance(items, list) or not all(
+                isinstance(v, str) and v.strip() for v in items
+            ):
+                raise self.fail(at, f"a list of {what}", items)
+            found.append((code, at, tuple(items)))
+        return found
+
+    def patterns(self, data: dict[str, Any], key: str, path: str) -> Patterns:
+        by_language = []
+        for code, at, raws in self.by_language(data, key, path, "regular expressions"):
+            compiled = []
+            for i, raw in enumerate(raws):
+                if code == "zh" and "\\b" in raw:
+                    # between two Chinese characters there is no word boundary
+                    expected = "no \\b in a Chinese pattern (Chinese has no spaces: use (?<![a-z]))"
+                    raise self.fail(f"{at}[{i}]", expected, raw)
+                try:
+                    compiled.append(re.compile(raw, re.IGNORECASE))
+                except re.error as error:
+                    expected = f"a valid regular expression ({error})"
+                    raise self.fail(f"{at}[{i}]", expected, raw) from None
+            by_language.append((code, tuple(compiled)))
+        return Patterns(tuple(by_language))
+
+    def words(self, data: dict[str, Any], key: str, path: str) -> list[tuple[str, str]]:
+        """Words or phrases in any language, each with its key for errors, folded as the text
+        they are compared with (`fold`: lower case, no tone marks, single spaces)."""
+        found: list[tuple[str, str]] = []
+        for _, at, items in self.by_language(data, key, path, "words"):
+            found.extend((fold(item), f"{at}[{i}]") for i, item in enumerate(items))
+        return found
 
     def flag(self, data: dict[str, Any], key: str, path: str) -> bool:
         value = data.get(key, False)
@@ -376,6 +477,25 @@ def _desk(r: _Reader, data: Any) -> Desk:
     )
 
 
+def _small_talk(r: _Reader, understanding: dict[str, Any]) -> SmallTalk:
+    where = "understanding.small_talk"
+    data = r.mapping(understanding.get("small_talk", {}), where)
+    r.known_keys(data, where, {*SMALL_TALK, "fillers"})
+    phrases: dict[str, str] = {}
+    for kind in (*SMALL_TALK, "fillers"):
+        for phrase, at in r.words(data, kind, where):
+            if phrase in phrases:
+                raise r.error(at, f"{phrase!r} is listed twice")
+            phrases[phrase] = "" if kind == "fillers" else kind
+    if not any(phrases.values()):
+        return SmallTalk()
+    # the longest phrase first ("thank you" before "you"); a Latin phrase is a whole word
+    # ("hi", not the "hi" of "hidden"), a Chinese one is not (no spaces around it)
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    regex = re.compile(f"(?<![a-z0-9'])(?:{alternatives})(?![a-z0-9'])")
+    return SmallTalk(phrases, regex)
+
+
 def parse_policy(data: Any, path: Path) -> Policy:
     r = _Reader(path)
     top = r.mapping(data, TOP)
@@ -473,13 +593,14 @@ def parse_policy(data: Any, path: Path) -> Policy:
         desk=_desk(r, top.get("desk")),
         next_steps=next_steps,
         unfinished_endings=frozenset(
-            word.lower() for word in r.names(understanding, "unfinished_endings", "understanding")
+            word for word, _ in r.words(understanding, "unfinished_endings", "understanding")
         ),
         min_sentence_confidence=(
             r.number(understanding, "min_sentence_confidence", "understanding", 0, 1)
             if "min_sentence_confidence" in understanding
             else None
         ),
+        small_talk=_small_talk(r, understanding),
     )
 
 

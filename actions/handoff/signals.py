@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.handoff.policy import Policy, Signal
-from actions.handoff.turns import WORD, Turn, misunderstood, unfinished
+from actions.handoff.text import fold, normalise
+from actions.handoff.turns import WORD, Turn, misunderstood, small_talk, unfinished
 
 _STOPWORDS = frozenset(
     [
@@ -56,6 +57,10 @@ _STOPWORDS = frozenset(
 )
 
 
+# the CJK ideographs (and their extension A and compatibility forms)
+_CHINESE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
 @dataclass(frozen=True)
 class Fired:
     name: str
@@ -68,7 +73,13 @@ class Fired:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in WORD.findall(text.lower()) if w not in _STOPWORDS}
+    """Words, without tone marks ("đơn hàng" and "don hang" are one); Chinese, written without
+    spaces, as its pairs of characters ("订单在哪" -> 订单, 单在, 在哪)."""
+    plain = fold(text)
+    words = {w for w in WORD.findall(plain) if w not in _STOPWORDS}
+    for run in _CHINESE.findall(plain):
+        words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return words
 
 
 def similarity(a: str, b: str) -> float:
@@ -89,17 +100,9 @@ def overlap(a: str, b: str) -> float:
     return shared / min(len(wa), len(wb))
 
 
-def _snippet(text: str, match: re.Match[str] | None = None, limit: int = 120) -> str:
-    found = match.group(0) if match else text
+def _snippet(text: str, found: str | None = None, limit: int = 120) -> str:
+    found = text if found is None else found
     return found if len(found) <= limit else found[: limit - 1] + "…"
-
-
-def _search(signal: Signal, text: str) -> re.Match[str] | None:
-    for pattern in signal.patterns:
-        match = pattern.search(text)
-        if match:
-            return match
-    return None
 
 
 def sentence_intents(
@@ -128,18 +131,21 @@ def sentence_says(turn: Turn, intents: tuple[str, ...], policy: Policy) -> bool:
 
 
 def _shouting(signal: Signal, text: str) -> bool:
+    """Mostly capitals, or the signal's patterns: runs of "!" and "?" (a Chinese keyboard's "！？"
+    are read as those) and, for Chinese, where capitals say nothing, "。。。"."""
+    text = normalise(text)
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= signal.min_letters:
         upper = sum(c.isupper() for c in letters)
         if upper / len(letters) >= signal.caps_ratio:
             return True
-    return _search(signal, text) is not None
+    return signal.patterns.find(text) is not None
 
 
 def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fired]:
     """Signals carried by one message, given the messages before it."""
-    if turn.shorthand:
-        return []
+    if turn.shorthand or small_talk(turn.text, policy):
+        return []  # "thanks!!!" and "谢谢！！" are not shouting
     fired: list[Fired] = []
     text = turn.text
     # "that didn't help" and "I already asked" are about an earlier answer; without one,
@@ -159,9 +165,9 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
             if _shouting(signal, text):
                 fire(name, _snippet(text))
         elif name == "repeated_question":
-            match = _search(signal, text) if after_an_answer else None
-            if match:
-                fire(name, _snippet(text, match))
+            found = signal.patterns.find(text) if after_an_answer else None
+            if found is not None:
+                fire(name, _snippet(text, found))
                 continue
             for before in earlier:
                 same_topic = (
@@ -181,9 +187,9 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
             by_intent = (
                 turn.intent in signal.intents and turn.confidence >= policy.min_intent_confidence
             ) or sentence_says(turn, signal.intents, policy)
-            match = _search(signal, text)
-            if by_intent or match:
-                fire(name, _snippet(text, match))
+            found = signal.patterns.find(text)
+            if by_intent or found is not None:
+                fire(name, _snippet(text, found))
     return fired
 
 

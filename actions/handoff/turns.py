@@ -12,11 +12,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from actions.handoff.policy import Policy
+from actions.handoff.text import fold
 
 # Events after which the conversation starts afresh for scoring: a new session, a restart, or a
 # person handing the conversation back to the bot.
 RESET_EVENTS = {"session_started", "restart", "resume"}
 WORD = re.compile(r"[a-z0-9']+")
+# a letter or a digit of any script: what a greeting, thanks or goodbye leaves none of
+_WORDY = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,39 @@ def unfinished(text: str, policy: Policy) -> bool:
     A classifier still gives such a fragment a label, often a confident one; the words cannot say
     what the customer meant.
     """
-    words = WORD.findall(text.lower())
+    words = WORD.findall(fold(text))
     return len(words) >= 2 and words[-1] in policy.unfinished_endings
 
 
+def small_talk(text: str, policy: Policy) -> str | None:
+    """Greet, thank or goodbye when the message is only that, in any language ("xin chào",
+    "cam on shop nhiều", "makasih kak", "谢谢亲", "ok thanks, bye!"): the last one it says.
+
+    Made only of the phrases in policy.yml (understanding.small_talk) and the words that go with
+    them, whatever the classifier made of it; None when anything else is there ("thanks, but
+    where is my order", "hi 71042388").
+    """
+    regex = policy.small_talk.regex
+    if regex is None:
+        return None
+    plain = fold(text)
+    kind, rest, last = "", [], 0
+    for match in regex.finditer(plain):
+        rest.append(plain[last : match.start()])
+        last = match.end()
+        kind = policy.small_talk.phrases.get(match.group(0)) or kind
+    rest.append(plain[last:])
+    return kind if kind and not _WORDY.search("".join(rest)) else None
+
+
 def misunderstood(turn: Turn, policy: Policy) -> bool:
-    """The bot did not understand this message well enough to answer it."""
+    """The bot did not understand this message well enough to answer it.
+
+    A greeting, thanks or goodbye never counts, even when the classifier was unsure of it: the
+    bot knows what to say, and two of them in a row are no reason to bring in a person.
+    """
+    if not turn.shorthand and small_talk(turn.text, policy):
+        return False
     if turn.intent == "nlu_fallback":
         return True
     if not turn.shorthand and unfinished(turn.text, policy):

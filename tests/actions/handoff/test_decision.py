@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from actions.handoff.decision import amount_in_dollars, decide
-from actions.handoff.policy import ROOT, load_policy
+from actions.handoff.policy import ROOT, Patterns, load_policy
 from actions.handoff.turns import turns_from_events
 from tests.actions.events import answered, bot, user
 
@@ -507,7 +507,7 @@ def test_a_policy_without_min_sentence_confidence_reads_only_the_whole_message()
     turns = turns_from_events(events)
     assert decide(turns, POLICY).reason == "out_of_policy"
     # the pattern would catch "lawyer" too: without it, only the sentence names the threat
-    rules = tuple(replace(rule, patterns=()) for rule in POLICY.rules)
+    rules = tuple(replace(rule, patterns=Patterns()) for rule in POLICY.rules)
     without = replace(POLICY, rules=rules, min_sentence_confidence=None)
     assert decide(turns, without).gate == "answer"
     assert decide(turns, replace(POLICY, rules=rules)).reason == "out_of_policy"

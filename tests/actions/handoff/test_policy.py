@@ -85,7 +85,7 @@ def test_shipped_policy_is_valid() -> None:
         (
             lambda d: d["understanding"].update(unfinished_endings="the"),
             "'understanding.unfinished_endings'",
-            "a list of names",
+            "a list of words",
         ),
     ],
 )
@@ -235,3 +235,105 @@ def test_optional_signal_numbers_default_when_absent() -> None:
         0.5,
     )
     assert (signals["shouting"].caps_ratio, signals["shouting"].min_letters) == (0.7, 8)
+
+
+# Patterns and word lists in four languages: a list is English, a mapping names the language.
+
+
+def test_patterns_may_be_a_list_or_a_mapping_of_languages() -> None:
+    data = _data()
+    data["always_human"][0]["patterns"] = ["\\bhacked\\b"]
+    listed = parse_policy(data, POLICY).rules[0].patterns
+    assert [code for code, _ in listed.by_language] == ["en"]
+    data["always_human"][0]["patterns"] = {"zh": ["被盗"], "en": ["\\bhacked\\b"], "vi": []}
+    mapped = parse_policy(data, POLICY).rules[0].patterns
+    # English first, whatever the file's order; every language is tried on every message
+    assert [code for code, _ in mapped.by_language] == ["en", "vi", "zh"]
+    assert len(mapped) == 2 and mapped.find("账号被盗了") == "被盗"
+    assert mapped.find("my account was HACKED") == "HACKED"
+    assert mapped.find("where is my order") is None
+    data["always_human"][0]["patterns"] = {}
+    assert not parse_policy(data, POLICY).rules[0].patterns
+
+
+@pytest.mark.parametrize(
+    ("patterns", "key", "expected"),
+    [
+        ({"fr": ["x"]}, "'always_human[0].patterns'", "languages among en, vi, id, zh, got ['fr']"),
+        ({"vi": "hoan tien"}, "'always_human[0].patterns.vi'", "a list of regular expressions"),
+        ({"vi": None}, "'always_human[0].patterns.vi'", "a list of regular expressions"),
+        ({"id": ["ok", ""]}, "'always_human[0].patterns.id'", "a list of regular expressions"),
+        ({"vi": ["ok", "(hoan"]}, "'always_human[0].patterns.vi[1]'", "valid regular expression"),
+        ("hacked", "'always_human[0].patterns'", "a list of regular expressions, or a mapping"),
+        ({"zh": ["\\b退款\\b"]}, "'always_human[0].patterns.zh[0]'", "no \\b in a Chinese pattern"),
+    ],
+)
+def test_a_malformed_pattern_entry_names_its_language(patterns, key, expected) -> None:
+    data = _data()
+    data["always_human"][0]["patterns"] = patterns
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert key in str(error.value) and expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        lambda d: d["explicit_request"],
+        lambda d: d["frustration"]["signals"]["insult"],
+    ],
+)
+def test_every_pattern_list_takes_the_mapping_form(where) -> None:
+    data = _data()
+    where(data)["patterns"] = {"en": ["\\bzzz\\b"], "id": ["\\bqqq\\b"]}
+    policy = parse_policy(data, POLICY)
+    found = [policy.explicit_patterns, policy.signals["insult"].patterns]
+    assert any(p.find("qqq") == "qqq" and p.find("zzz") == "zzz" for p in found)
+
+
+def test_vietnamese_patterns_see_the_text_with_and_without_tone_marks() -> None:
+    data = _data()
+    data["always_human"][0]["patterns"] = {"vi": ["\\bhoan tien\\b", "\\bđơn hàng lạ\\b"]}
+    patterns = parse_policy(data, POLICY).rules[0].patterns
+    # written without tone marks: matches both, and shows the words as the customer typed them
+    assert patterns.find("Tôi muốn HOÀN TIỀN ngay") == "HOÀN TIỀN"
+    assert patterns.find("toi muon hoan tien") == "hoan tien"
+    assert patterns.find("em muốn hoàn tien") == "hoàn tien"
+    # written with them: only the toned text ("don hang la" is also "the order is")
+    assert patterns.find("có một đơn hàng lạ") == "đơn hàng lạ"
+    assert patterns.find("don hang la 71042388") is None
+    # only Vietnamese patterns see the stripped copy
+    data["always_human"][0]["patterns"] = {"id": ["\\bhoan tien\\b"]}
+    assert parse_policy(data, POLICY).rules[0].patterns.find("hoàn tiền") is None
+
+
+def test_patterns_see_full_width_punctuation_and_curly_apostrophes_as_ascii() -> None:
+    data = _data()
+    data["always_human"][0]["patterns"] = {"en": ["[!?]{3}", "\\bdidn't\\b"]}
+    patterns = parse_policy(data, POLICY).rules[0].patterns
+    assert patterns.find("退款呢？？！") == "??!"
+    assert patterns.find("I didn\u2019t order this") == "didn't"
+
+
+@pytest.mark.parametrize(
+    ("small_talk", "key", "expected"),
+    [
+        ({"greet": {"vi": ["xin chao"]}, "thank": ["Xin chào"]}, "small_talk.thank[0]", "twice"),
+        ({"greet": ["hi"], "smalltalk": ["x"]}, "'understanding.small_talk'", "only the keys"),
+        ({"thank": {"th": ["khob khun"]}}, "small_talk.thank'", "languages among"),
+        ({"goodbye": {"zh": "再见"}}, "small_talk.goodbye.zh'", "a list of words"),
+        ("hi", "'understanding.small_talk'", "a mapping"),
+    ],
+)
+def test_a_malformed_small_talk_list_names_its_key(small_talk, key, expected) -> None:
+    data = _data()
+    data["understanding"]["small_talk"] = small_talk
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert key in str(error.value) and expected in str(error.value)
+
+
+def test_unfinished_endings_take_the_mapping_form_without_tone_marks() -> None:
+    data = _data()
+    data["understanding"]["unfinished_endings"] = {"en": ["the"], "vi": ["hoặc"]}
+    assert parse_policy(data, POLICY).unfinished_endings == frozenset({"the", "hoac"})
