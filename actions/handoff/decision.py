@@ -122,9 +122,9 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
     common: _Common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
     talk = None if latest.shorthand else small_talk(latest.text, policy)
     if talk is not None:
-        # "xin chào", "cảm ơn nhiều", "谢谢": whatever the classifier guessed, nothing to hand over
-        gate = "answer" if latest.intent.split("/")[0] in policy.bot_answers else "clarify"
-        return Decision(gate, small_talk=talk, **common)
+        # "xin chào", "cảm ơn nhiều", "谢谢": whatever the classifier guessed, nothing to hand
+        # over, and the bot answers the greeting, thanks or goodbye it is (data/rules/chitchat.yml)
+        return Decision(talk, small_talk=talk, **common)
 
     for rule in policy.rules:
         if _rule_fires(rule, latest, policy):

@@ -511,3 +511,19 @@ def test_a_policy_without_min_sentence_confidence_reads_only_the_whole_message()
     without = replace(POLICY, rules=rules, min_sentence_confidence=None)
     assert decide(turns, without).gate == "answer"
     assert decide(turns, replace(POLICY, rules=rules)).reason == "out_of_policy"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "gate"),
+    [
+        ("cam on shop nhieu", "faq/order_status", "thank"),  # taken for an FAQ
+        ("xin chào ad", "nlu_fallback", "greet"),  # not understood
+        ("makasih kak", "request_refund", "thank"),
+        ("拜拜", "out_of_scope", "goodbye"),
+    ],
+)
+def test_small_talk_the_classifier_missed_is_answered_as_what_it_is(
+    text: str, intent: str, gate: str
+) -> None:
+    found = decision([user(text, intent, confidence=0.6)])
+    assert (found.gate, found.small_talk) == (gate, gate)
