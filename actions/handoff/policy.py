@@ -226,6 +226,8 @@ class Policy:
     min_sentence_confidence: float | None = None
     # greetings, thanks and goodbyes in every language: never a misunderstanding or a handoff
     small_talk: SmallTalk = SmallTalk()
+    # how many times one order may be replaced (a replacement is never replaced itself)
+    replacements_per_order: int = 1
 
 
 def _join(path: str, key: str) -> str:
@@ -362,9 +364,13 @@ class _Reader:
         return str(value)
 
 
-def _authority(r: _Reader, data: Any) -> tuple[int, dict[str, dict[str, Limit]]]:
+def _authority(r: _Reader, data: Any) -> tuple[int, int, dict[str, dict[str, Limit]]]:
+    """The audit threshold, the replacements one order may have, and each role's limits."""
     data = r.mapping(data, "authority")
+    r.known_keys(data, "authority", {"audit_threshold_cents", "replacements_per_order", "roles"})
     threshold = _cents(r, "authority.audit_threshold_cents", data.get("audit_threshold_cents"))
+    # replacement n of order X is order X-Rn: one digit keeps the order ids short
+    per_order = r.integer(data, "replacements_per_order", "authority", 0, 9, default=1)
     roles = data.get("roles")
     if not isinstance(roles, dict) or set(roles) != set(ROLES_WITH_AUTHORITY):
         raise r.fail("authority.roles", f"exactly {', '.join(ROLES_WITH_AUTHORITY)}")
@@ -383,7 +389,7 @@ def _authority(r: _Reader, data: Any) -> tuple[int, dict[str, dict[str, Limit]]]
             if per_conversation > per_day:
                 raise r.error(key, "per_conversation is more than per_day")
             matrix[role][remedy] = Limit(per_conversation, per_day)
-    return threshold, matrix
+    return threshold, per_order, matrix
 
 
 def _cents(r: _Reader, key: str, value: Any) -> int:
@@ -566,7 +572,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
         entries = r.mapping(entries, f"next_steps.{group}")
         next_steps[group] = {key: r.names(entries, key, f"next_steps.{group}") for key in entries}
 
-    audit_threshold_cents, authority = _authority(r, top.get("authority"))
+    audit_threshold_cents, replacements_per_order, authority = _authority(r, top.get("authority"))
     return Policy(
         version=version,
         bot_answers=r.names(top, "bot_answers", TOP),
@@ -590,6 +596,7 @@ def parse_policy(data: Any, path: Path) -> Policy:
         messages=_messages(r, top.get("service_messages")),
         audit_threshold_cents=audit_threshold_cents,
         authority=authority,
+        replacements_per_order=replacements_per_order,
         desk=_desk(r, top.get("desk")),
         next_steps=next_steps,
         unfinished_endings=frozenset(

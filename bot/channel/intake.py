@@ -32,6 +32,7 @@ from bot.desk.queue import customer_back_to_bot
 from bot.errors import BadRequest, Conflict
 from bot.rasa.turn import BotTurns
 from bot.services import Services
+from bot.web.http import whole_number
 
 CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -126,7 +127,8 @@ class Intake:
         self, session: AsyncSession, conversation_id: str, text: str
     ) -> bool:
         """A bare 1-5 right after the satisfaction question is the answer to it."""
-        if not text.strip().isdigit() or int(text.strip()) not in survey.SCALE:
+        score = whole_number(text.strip())
+        if score is None or score not in survey.SCALE:
             return False
         last = await session.scalar(
             select(Message)
@@ -138,7 +140,7 @@ class Intake:
             return False
         # an answer to the question even when an earlier score stands (a second resolve):
         # it must not reopen the chat and reach the bot as a message
-        await survey.record(session, conversation_id, int(text.strip()))
+        await survey.record(session, conversation_id, score)
         return True
 
     async def rate(self, conversation_id: str, score: int) -> bool:

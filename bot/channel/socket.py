@@ -8,7 +8,6 @@ First frame {"type": "hello", "token": ..., "since_seq": k}, then {"type": "mess
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from aiohttp import WSMsgType, web
@@ -22,7 +21,14 @@ from bot.conversations.messages import NotFound, get_conversation, messages_sinc
 from bot.db.models import Mode
 from bot.errors import BadRequest, ServiceError, TooMany
 from bot.services import SERVICES
-from bot.web.http import STORAGE_ERRORS, UNAVAILABLE, error_frame, origin_allowed
+from bot.web.http import (
+    STORAGE_ERRORS,
+    UNAVAILABLE,
+    Unacceptable,
+    error_frame,
+    origin_allowed,
+    parse_json,
+)
 
 log = logging.getLogger(__name__)
 TYPING_INTERVAL_SECONDS = 2.0
@@ -38,7 +44,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
     try:
-        hello = await socket.receive_json(timeout=HELLO_TIMEOUT)
+        hello = parse_json(await socket.receive_str(timeout=HELLO_TIMEOUT))
         token = hello.get("token") if isinstance(hello, dict) else None
         tokens.verify(services.settings.secret, conversation_id, str(token or ""))
         since = hello.get("since_seq", 0)
@@ -86,7 +92,7 @@ async def _on_frame(
     request: web.Request, socket: web.WebSocketResponse, conversation_id: str, raw: str
 ) -> None:
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
         if not isinstance(data, dict) or data.get("type") != "message":
             raise BadRequest("invalid_message", 'expected {"type": "message", ...}')
         incoming = parse_message(data, request.app[SERVICES].settings.max_message_chars)
@@ -100,8 +106,9 @@ async def _on_frame(
     except ServiceError as error:
         await socket.send_json(error_frame(error))
         return
-    except ValueError:
-        await socket.send_json({"type": "error", "error": "invalid_json", "message": "not JSON"})
+    except ValueError as error:
+        said = str(error) if isinstance(error, Unacceptable) else "not JSON"
+        await socket.send_json({"type": "error", "error": "invalid_json", "message": said})
         return
     except STORAGE_ERRORS:
         log.exception("storage unavailable for conversation %s", conversation_id)

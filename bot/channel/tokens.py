@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 LIFETIME_SECONDS = 7 * 24 * 3600
+EXPIRES = re.compile(r"[0-9]{1,12}")  # ASCII digits: '²' passes str.isdigit() but not int()
 
 
 class InvalidToken(Exception):
@@ -32,7 +34,7 @@ def issue(secret: str, conversation_id: str, *, now: float | None = None) -> tup
 def verify(secret: str, conversation_id: str, token: str, *, now: float | None = None) -> None:
     """Raise InvalidToken unless `token` was issued for this conversation and has not expired."""
     expires_text, _, signature = token.partition(".")
-    if not expires_text.isdigit() or not signature:
+    if not EXPIRES.fullmatch(expires_text) or not signature:
         raise InvalidToken("malformed token")
     expires = int(expires_text)
     expected = _signature(secret, conversation_id, expires)

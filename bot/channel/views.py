@@ -27,7 +27,7 @@ from bot.channel.positions import POSITIONS
 from bot.conversations.messages import get_conversation, messages_since
 from bot.errors import BadRequest, Unauthorized
 from bot.services import SERVICES
-from bot.web.http import json_body
+from bot.web.http import json_body, whole_number
 
 LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2})?")
 
@@ -45,10 +45,10 @@ def _bearer(request: web.Request) -> str | None:
 
 
 def _since(request: web.Request) -> int:
-    raw = request.query.get("since_seq", "0")
-    if not raw.isdigit():
+    since = whole_number(request.query.get("since_seq", "0"))
+    if since is None:
         raise BadRequest("invalid_since_seq", "since_seq must be a whole number")
-    return int(raw)
+    return since
 
 
 async def start(request: web.Request) -> web.Response:

@@ -214,9 +214,9 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    # One replacement per order, enforced by the database (bot/desk/replacements.py). NULLs (orders
-    # that replace nothing) are distinct on SQLite and PostgreSQL alike.
-    __table_args__ = (Index("one_replacement_per_order", "replaces_order_id", unique=True),)
+    # An order's replacements are orders X-R1, X-R2, ... (bot/desk/replacements.py): their primary
+    # key settles two people replacing one order at once; this index finds them.
+    __table_args__ = (Index("replacements_of_order", "replaces_order_id"),)
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)

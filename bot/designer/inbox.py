@@ -5,6 +5,13 @@ messages not understood or understood only weakly, answered as out of scope, or 
 the customer saying the answer didn't help. From the service's database: the messages of
 conversations handed over for `nlu_failure` or `frustration`, and of handoffs an agent wrapped up
 as `bot_could_have_answered`. Messages already labelled are left out.
+
+Designers improve the bot from what customers wrote, not from who they are: the texts come
+without personal data (`without_personal_data`). E-mail addresses, phone and card numbers, and
+the customer's own name, e-mail and phone as the shop knows them, are replaced by stand-ins that
+read naturally (name@example.com, 555-0100, Alex), so a labelled message is still a good
+training example and no customer's details reach the training data. Order numbers stay: the bot
+has to learn to read them.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from actions.handoff.decision import confident_faq
 from actions.handoff.policy import Policy
 from actions.handoff.turns import Turn, misunderstood, turn_from_parse
-from bot.db.models import LabelledMessage, Message, Role, Ticket
+from bot.db.models import Conversation, Customer, LabelledMessage, Message, Role, Ticket
 from bot.designer.nlu_files import normalised
 
 REASONS = {
@@ -37,6 +45,36 @@ REASONS = {
     "bot_could_have_answered": "an agent said the bot could have answered this conversation",
 }
 HANDOFF_MESSAGES = 3  # the customer's last messages before a handoff
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# ten digits or more, with what people type between them ("+1 (555) 010-0199", a card number);
+# order numbers (eight digits) stay
+LONG_NUMBER = re.compile(r"\+?\(?\d(?:[ ().-]{0,3}\d){9,}")
+STAND_IN_EMAIL, STAND_IN_PHONE, STAND_IN_NAME = "name@example.com", "555-0100", "Alex"
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the shop knows of the customer a conversation is linked to."""
+
+    name: str
+    email: str
+    phone: str | None
+
+
+def without_personal_data(text: str, known: Known | None = None) -> str:
+    """`text` with e-mail addresses, long numbers (phones, cards) and the customer's own name,
+    e-mail and phone (when the conversation is linked to a customer) replaced by stand-ins."""
+    if known is not None:
+        for value, stand_in in ((known.email, STAND_IN_EMAIL), (known.phone, STAND_IN_PHONE)):
+            if value:
+                text = re.sub(re.escape(value), stand_in, text, flags=re.IGNORECASE)
+        # the whole name, then each part of it (customers write "maya", or "Ms Patel")
+        names = [known.name, *known.name.split()]
+        for name in (n for n in names if len(n) >= 3):
+            text = re.sub(rf"\b{re.escape(name)}\b", STAND_IN_NAME, text, flags=re.IGNORECASE)
+    text = EMAIL.sub(STAND_IN_EMAIL, text)
+    return LONG_NUMBER.sub(STAND_IN_PHONE, text)
 
 
 @dataclass
@@ -208,7 +246,22 @@ async def collect(
         else:
             found[item.key] = item
     labelled = set(await session.scalars(select(LabelledMessage.key)))
-    return sorted(
-        (i for i in found.values() if i.key not in labelled),
-        key=lambda i: (i.at, i.conversation_id, i.text),
-    )
+    wanted = [i for i in found.values() if i.key not in labelled]
+    customers = await _customers(session, {i.conversation_id for i in wanted})
+    for item in wanted:  # the key stays the stored text's: labels still find their messages
+        item.text = without_personal_data(item.text, customers.get(item.conversation_id))
+    return sorted(wanted, key=lambda i: (i.at, i.conversation_id, i.text))
+
+
+async def _customers(session: AsyncSession, conversation_ids: set[str]) -> dict[str, Known]:
+    """What the shop knows of the customers of these conversations, by conversation."""
+    ids = sorted(conversation_ids)
+    found: dict[str, Known] = {}
+    for start in range(0, len(ids), 500):  # within any database's limit of bound parameters
+        rows = await session.execute(
+            select(Conversation.id, Customer.name, Customer.email, Customer.phone)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .where(Conversation.id.in_(ids[start : start + 500]))
+        )
+        found |= {cid: Known(name, email, phone) for cid, name, email, phone in rows}
+    return found

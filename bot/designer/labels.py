@@ -138,20 +138,72 @@ def plan(project: Project, request: LabelRequest) -> Plan:
     return result
 
 
-def _write(path: Path, text: str) -> None:
-    """Atomically: a crash leaves the old file or the new one, never half of it."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+@dataclass
+class Written:
+    """What a label's files held before it changed them (None: a file it created)."""
+
+    before: dict[Path, str | None]
+
+    def restore(self) -> None:
+        """Put every file back as it was: the database refused the label after all."""
+        _replace_all(self.before)
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _replace_all(changes: dict[Path, str | None]) -> Written:
+    """Give every file its new text (None: remove it), all or none: each text goes to a temporary
+    file beside its file first, and the files are replaced (atomically each) only once all are
+    written; if a replacement fails, those already made are put back. No temporary file is left.
+    """
+    before = {path: _read_or_none(path) for path in changes}
+    temporaries: dict[Path, Path] = {}
+    try:
+        for path, text in changes.items():
+            if text is not None:
+                temporaries[path] = _temporary(path)  # before writing: a partial one goes too
+                temporaries[path].write_text(text, encoding="utf-8")
+        done: list[Path] = []
+        try:
+            for path, text in changes.items():
+                if text is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    os.replace(temporaries[path], path)
+                    del temporaries[path]
+                done.append(path)
+        except BaseException:
+            _put_back({path: before[path] for path in done})
+            raise
+    finally:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+    return Written(before)
+
+
+def _put_back(files: dict[Path, str | None]) -> None:
+    for path, text in files.items():
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            _temporary(path).write_text(text, encoding="utf-8")
+            os.replace(_temporary(path), path)
+
+
+def _read_or_none(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else 'version: "3.1"\nnlu:\n'
 
 
-def apply(project: Project, planned: Plan) -> None:
-    """Write the plan: training file, held-out set, and for a new topic the answer and a story."""
-    changes: dict[Path, str] = {}
+def apply(project: Project, planned: Plan) -> Written:
+    """Write the plan: training file, held-out set, and for a new topic the answer and a story;
+    all of them or (on any error) none. Returns what they held before, to restore."""
+    changes: dict[Path, str | None] = {}
     if planned.training:
         changes[planned.train_file] = add_examples(
             _read(planned.train_file), planned.intent, planned.training
@@ -165,15 +217,15 @@ def apply(project: Project, planned: Plan) -> None:
     if planned.story:
         stories = project.faq_stories.read_text("utf-8")
         changes[project.faq_stories] = stories.rstrip("\n") + "\n" + planned.story
-    for path, text in changes.items():  # every text is built before any file is touched
-        _write(path, text)
+    return _replace_all(changes)  # every text is built before any file is touched
 
 
-def undo(project: Project, record: dict[str, Any]) -> None:
-    """Take out exactly what `apply` wrote for this label."""
+def undo(project: Project, record: dict[str, Any]) -> Written:
+    """Take out exactly what `apply` wrote for this label; all of it or none. Returns what the
+    files held before, to restore."""
     intent = record["intent"]
     train_file = project.root / record["train_file"]
-    changes: dict[Path, str] = {}
+    changes: dict[Path, str | None] = {}
     if record["training"] and train_file.exists():
         changes[train_file] = remove_examples(_read(train_file), intent, record["training"])
     if record["heldout"]:
@@ -186,11 +238,20 @@ def undo(project: Project, record: dict[str, Any]) -> None:
     if record.get("story"):
         stories = project.faq_stories.read_text("utf-8")
         changes[project.faq_stories] = stories.replace("\n" + record["story"], "\n", 1)
-    for path, text in changes.items():
-        if path == train_file and not [ln for ln in text.splitlines() if ln.startswith("- ")]:
-            path.unlink()  # a file this label created, now empty again
-        else:
-            _write(path, text)
+    left = changes.get(train_file)
+    if left is not None and not [ln for ln in left.splitlines() if ln.startswith("- ")]:
+        changes[train_file] = None  # a file this label created, now empty again
+    return _replace_all(changes)
 
 
-__all__ = ["KINDS", "LabelConflict", "LabelError", "LabelRequest", "Plan", "apply", "plan", "undo"]
+__all__ = [
+    "KINDS",
+    "LabelConflict",
+    "LabelError",
+    "LabelRequest",
+    "Plan",
+    "Written",
+    "apply",
+    "plan",
+    "undo",
+]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actions.handoff.policy import Policy
@@ -30,6 +31,9 @@ class Designer:
     tracker: AsyncEngine | None
     sessions: async_sessionmaker[AsyncSession]
     policy: Policy  # the inbox shows what fell below the gate's understanding thresholds
+    # one label (or undo) at a time reads, writes and commits, so two cannot both start from the
+    # same files and the second write lose the first one's lines
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def close(self) -> None:
         await self.trainer.drain()
@@ -88,38 +92,47 @@ async def label(
 ) -> Label:
     """Write the label into the files and remember it; all of it or (on any error) none.
     A request that is wrong raises LabelError; one that clashes with the data, Conflict."""
-    try:
-        planned = labels.plan(designer.project, wanted)
-    except LabelConflict as error:
-        raise Conflict(str(error)) from None
-    record = planned.record(designer.project)
-    async with designer.sessions() as session:
-        made = Label(author_id=user.id, kind=wanted.kind, intent=planned.intent, record=record)
-        session.add(made)
+    async with designer.writing:
         try:
-            await session.flush()
-            session.add_all(LabelledMessage(key=key, label_id=made.id) for key in set(keys))
-            await session.flush()
-        except IntegrityError:
-            raise Conflict("some of these messages were labelled already") from None
-        labels.apply(designer.project, planned)  # the files only once the rows are in place
-        try:
-            await session.commit()
-        except SQLAlchemyError:
-            labels.undo(designer.project, record)  # nothing half-done: no row, no lines
-            raise
+            planned = labels.plan(designer.project, wanted)
+        except LabelConflict as error:
+            raise Conflict(str(error)) from None
+        record = planned.record(designer.project)
+        async with designer.sessions() as session:
+            made = Label(author_id=user.id, kind=wanted.kind, intent=planned.intent, record=record)
+            session.add(made)
+            try:
+                await session.flush()
+                session.add_all(LabelledMessage(key=key, label_id=made.id) for key in set(keys))
+                await session.flush()
+            except IntegrityError:
+                raise Conflict("some of these messages were labelled already") from None
+            # the files only once the rows are in place; all of them or none
+            written = labels.apply(designer.project, planned)
+            try:
+                await session.commit()
+            except BaseException:
+                written.restore()  # nothing half-done: no row, no lines
+                raise
     return made
 
 
 async def undo(designer: Designer, label_id: int) -> Label:
-    async with designer.sessions.begin() as session:
+    """Take the label's lines out and mark it undone; all of it or (on any error) none."""
+    async with designer.writing, designer.sessions() as session:
         found = await session.get(Label, label_id, with_for_update=True)
         if found is None or found.status != LabelStatus.WRITTEN:
             raise Conflict("only a label not yet promoted can be undone")
         found.status = LabelStatus.UNDONE
         for row in await session.scalars(select(LabelledMessage).filter_by(label_id=found.id)):
             await session.delete(row)
-        labels.undo(designer.project, found.record)
+        await session.flush()
+        written = labels.undo(designer.project, found.record)
+        try:
+            await session.commit()
+        except BaseException:
+            written.restore()  # the label stays written, and so do its lines
+            raise
     return found
 
 

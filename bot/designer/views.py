@@ -25,7 +25,7 @@ from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
 from bot.designer import inbox, insights, labels, loop, training
 from bot.desk.api.auth import current_user
 from bot.errors import BadRequest, Forbidden
-from bot.web.http import json_body, path_id
+from bot.web.http import json_body, path_id, whole_number
 
 DESIGNER = web.AppKey("designer", loop.Designer)
 ROLES = (StaffRole.DESIGNER, StaffRole.SUPERVISOR)
@@ -39,11 +39,11 @@ def _designer(request: web.Request) -> User:
 
 
 def _period(request: web.Request, default_days: int) -> tuple[datetime, datetime]:
-    raw = request.query.get("days", str(default_days))
-    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+    days = whole_number(request.query.get("days", str(default_days)), maximum=366)
+    if not days:
         raise BadRequest("invalid_days", "days must be a whole number from 1 to 366")
     until = utcnow() + timedelta(seconds=1)
-    return until - timedelta(days=int(raw)), until
+    return until - timedelta(days=days), until
 
 
 async def _items(request: web.Request) -> list[inbox.Item]:

@@ -45,6 +45,20 @@ class AboveAuthority(Forbidden):
 
 @dataclass(frozen=True)
 class Request:
+    """What the desk asks for. The amount may be left out of a replacement: the server values
+    it (bot/desk/replacements.py)."""
+
+    kind: str
+    order_id: str
+    amount_cents: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A request as the server counts it: the amount is the server's figure for a replacement,
+    and what the desk asked for otherwise (within the order, checked when it is applied)."""
+
     kind: str
     order_id: str
     amount_cents: int
@@ -95,17 +109,23 @@ async def _order_of_conversation(
     return conversation, order
 
 
-async def _check_order(session: AsyncSession, order: Order, request: Request) -> None:
-    """What only the order can say: what a replacement is worth, and whether it can be had."""
+async def _priced(session: AsyncSession, order: Order, request: Request, policy: Policy) -> Priced:
+    """What only the order can say: what a replacement is worth (whatever the request says),
+    and whether it can be had."""
     if request.kind == "replacement":
-        replacements.check_value(order, request.amount_cents)
-        await replacements.check_replaceable(session, order)
+        amount = replacements.priced(order, request.amount_cents)
+        await replacements.next_number(session, order, policy.replacements_per_order)
+    elif request.amount_cents is None:
+        raise Conflict(f"say how many cents the {request.kind} is")
+    else:
+        amount = request.amount_cents
+    return Priced(request.kind, request.order_id, amount, request.reason)
 
 
 def validate(request: Request) -> None:
     if request.kind not in REMEDIES:
         raise Conflict(f"kind must be one of {', '.join(REMEDIES)}")
-    if request.amount_cents <= 0:
+    if request.amount_cents is not None and request.amount_cents <= 0:
         raise Conflict("the amount must be a positive number of cents")
     if not request.reason.strip() or len(request.reason) > 500:
         raise Conflict("say why, in up to 500 characters")
@@ -125,7 +145,7 @@ async def _increment(
 
 
 async def _refund(
-    session: AsyncSession, order: Order, amount: int, now: datetime
+    session: AsyncSession, order: Order, amount: int, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     new = await _increment(
         session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
@@ -137,7 +157,7 @@ async def _refund(
 
 
 async def _waive_fees(
-    session: AsyncSession, order: Order, amount: int, now: datetime
+    session: AsyncSession, order: Order, amount: int, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     new = await _increment(
         session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
@@ -149,7 +169,7 @@ async def _waive_fees(
 
 
 async def _credit(
-    session: AsyncSession, order: Order, amount: int, now: datetime
+    session: AsyncSession, order: Order, amount: int, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     new = await _increment(
         session, Customer, order.customer_id, Customer.credit_balance_cents, amount
@@ -158,15 +178,16 @@ async def _credit(
 
 
 async def _replace(
-    session: AsyncSession, order: Order, amount: int, now: datetime
+    session: AsyncSession, order: Order, amount: int, policy: Policy, now: datetime
 ) -> dict[str, Any]:
-    """The amount was checked against the order's lines (_check_order): the lines are re-shipped."""
-    replacement = await replacements.ship(session, order, now)
+    """The amount is the server's value of the lines (_priced): the lines are re-shipped."""
+    replacement = await replacements.ship(session, order, policy.replacements_per_order, now)
     return {"replacement_order_id": replacement.id}
 
 
+Apply = Callable[[AsyncSession, Order, int, Policy, datetime], Awaitable[dict[str, Any]]]
 # remedy kind -> what it changes in the customer's records, refusing what the order cannot take
-APPLY: dict[str, Callable[[AsyncSession, Order, int, datetime], Awaitable[dict[str, Any]]]] = {
+APPLY: dict[str, Apply] = {
     "refund": _refund,
     "fee_waiver": _waive_fees,
     "credit": _credit,
@@ -175,25 +196,25 @@ APPLY: dict[str, Callable[[AsyncSession, Order, int, datetime], Awaitable[dict[s
 
 
 async def _apply(
-    session: AsyncSession, order: Order, request: Request, now: datetime
+    session: AsyncSession, order: Order, request: Priced, policy: Policy, now: datetime
 ) -> dict[str, Any]:
     apply = APPLY.get(request.kind)
     if apply is None:
         raise Conflict(f"there is no remedy {request.kind!r}")
-    return await apply(session, order, request.amount_cents, now)
+    return await apply(session, order, request.amount_cents, policy, now)
 
 
 async def _record(
     session: AsyncSession,
     conversation: Conversation,
     order: Order,
-    request: Request,
+    request: Priced,
     actor: User,
     policy: Policy,
     now: datetime,
     approval_id: int | None = None,
 ) -> tuple[Grant, dict[str, Any]]:
-    applied = await _apply(session, order, request, now)
+    applied = await _apply(session, order, request, policy, now)
     grant = Grant(
         conversation_id=conversation.id,
         customer_id=order.customer_id,
@@ -227,7 +248,7 @@ async def _within_authority(
     session: AsyncSession,
     user: User,
     conversation_id: str,
-    request: Request,
+    request: Priced,
     policy: Policy,
     advice: str,
     now: datetime,
@@ -253,11 +274,11 @@ async def grant(
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
     conversation, order = await _order_of_conversation(session, conversation_id, request.order_id)
-    await _check_order(session, order, request)
+    priced = await _priced(session, order, request, policy)
     await _within_authority(
-        session, user, conversation_id, request, policy, "send an approval request", now
+        session, user, conversation_id, priced, policy, "send an approval request", now
     )
-    return await _record(session, conversation, order, request, user, policy, now)
+    return await _record(session, conversation, order, priced, user, policy, now)
 
 
 async def request_approval(
@@ -265,13 +286,13 @@ async def request_approval(
 ) -> Approval:
     validate(request)
     _, order = await _order_of_conversation(session, conversation_id, request.order_id)
-    await _check_order(session, order, request)
+    priced = await _priced(session, order, request, policy)
     approval = Approval(
         conversation_id=conversation_id,
-        order_id=request.order_id,
-        kind=request.kind,
-        amount_cents=request.amount_cents,
-        reason=request.reason,
+        order_id=priced.order_id,
+        kind=priced.kind,
+        amount_cents=priced.amount_cents,
+        reason=priced.reason,
         requested_by=user.id,
         policy_version=policy.version,
     )
@@ -310,19 +331,19 @@ async def decide(
     conversation, order = await _order_of_conversation(
         session, approval.conversation_id, approval.order_id
     )
-    await _check_order(session, order, request)  # again: the order may have changed since
+    priced = await _priced(session, order, request, policy)  # again: the order may have changed
     # A supervisor approves within their own authority; beyond it is not the desk's to give.
     await _within_authority(
         session,
         supervisor,
         approval.conversation_id,
-        request,
+        priced,
         policy,
         "beyond a supervisor's authority; decline it and refer it to finance",
         now,
     )
     made, _ = await _record(
-        session, conversation, order, request, supervisor, policy, now, approval.id
+        session, conversation, order, priced, supervisor, policy, now, approval.id
     )
     return approval, made
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.conversations.messages import get_conversation, messages_since
 from bot.db.models import Mode, Ticket, User
 from bot.desk import customers, queue, remedies, staff
-from bot.desk.api.auth import current_user, lease, supervisor
+from bot.desk.api.auth import current_user, lease, sees_customers, supervisor
 from bot.errors import BadRequest, Conflict, Forbidden
 from bot.rasa.turn import TURNS
 from bot.services import SERVICES
@@ -88,7 +88,7 @@ async def heartbeat(request: web.Request) -> web.Response:
 async def view(request: web.Request) -> web.Response:
     """Everything an agent needs on one screen: brief, transcript, customer, notes, authority."""
     conversation_id = request.match_info["id"]
-    services, user = request.app[SERVICES], current_user(request)
+    services, user = request.app[SERVICES], sees_customers(request)
     async with services.sessions() as session:
         ticket = await queue.owned_ticket(session, conversation_id, user)
         found = await get_conversation(session, conversation_id)

@@ -21,7 +21,8 @@ def _remedy(data: Any) -> remedies.Request:
     amount, reason = data.get("amount_cents"), data.get("reason")
     if not isinstance(kind, str) or not isinstance(order_id, str) or not isinstance(reason, str):
         raise BadRequest("invalid_remedy", "kind, order_id and reason must be strings")
-    if isinstance(amount, bool) or not isinstance(amount, int):
+    # left out (or null), the domain says whether it may be: a replacement is valued by the server
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise BadRequest("invalid_remedy", "amount_cents must be a whole number of cents")
     return remedies.Request(kind, order_id, amount, reason)
 

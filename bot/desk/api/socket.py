@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
 from typing import Any
@@ -18,7 +17,7 @@ from bot.desk.api.auth import COOKIE, DESK_SESSION, current_user
 from bot.desk.queue import DESK_ROLES, owned_ticket
 from bot.errors import Conflict, Forbidden
 from bot.services import DESK_FEED, SERVICES, Services
-from bot.web.http import origin_allowed
+from bot.web.http import origin_allowed, parse_json
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
@@ -128,7 +127,7 @@ async def _on_frame(
 ) -> None:
     """{"watch": id} follows a conversation; {"typing": id} tells its customer."""
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
         conversation_id = str(data.get("watch") or data.get("typing") or "")
         if not conversation_id:
             raise ValueError

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bot.desk import customers as customer_records
 from bot.desk import presence, stats
-from bot.desk.api.auth import supervisor
+from bot.desk.api.auth import sees_customers, supervisor
 from bot.desk.faq import FaqIndex
 from bot.services import SERVICES
 
@@ -28,6 +28,7 @@ async def faq(request: web.Request) -> web.Response:
 
 async def customers(request: web.Request) -> web.Response:
     """Look a customer up by e-mail, name, phone or one of their order numbers."""
+    sees_customers(request)
     query = request.query.get("q", "").strip()[:100]
     if len(query) < 3:
         return web.json_response({"customers": []})
@@ -38,6 +39,7 @@ async def customers(request: web.Request) -> web.Response:
 
 
 async def customer(request: web.Request) -> web.Response:
+    sees_customers(request)
     async with request.app[SERVICES].sessions() as session:
         record = await customer_records.customer_record(session, request.match_info["id"])
     if record is None:

@@ -144,6 +144,7 @@ def write(tmp_path: Path, change: Any) -> Path:
 def test_the_shipped_policy_loads() -> None:
     policy = load_policy(ROOT / "policy.yml")
     assert policy.authority["agent"]["credit"].per_conversation > 0
+    assert policy.replacements_per_order == 1
     assert "resolved" in policy.desk.wrap_ups and policy.desk.canned_replies
 
 
@@ -168,6 +169,10 @@ def test_the_shipped_policy_loads() -> None:
          "per_conversation is more than per_day"),
         (lambda d: d["authority"]["roles"].pop("senior"), "'authority.roles': expected exactly"),
         (lambda d: d["authority"].update(audit_threshold_cents=2.5), "whole number of cents"),
+        (lambda d: d["authority"].update(replacements_per_order=10),
+         "'authority.replacements_per_order': expected a whole number from 0 to 9"),
+        (lambda d: d["authority"].update(replacement_per_order=2),
+         "'authority': expected only the keys"),
     ],
 )  # fmt: skip
 def test_a_broken_policy_names_the_file_and_key(tmp_path: Path, change: Any, message: str) -> None:

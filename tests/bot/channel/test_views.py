@@ -138,7 +138,9 @@ async def test_control_characters_in_a_message_are_refused_and_nothing_is_stored
     for index, control in enumerate(CONTROLS):
         response = await send(client, cid, auth, f"where is{control} my order", f"c{index}")
         assert response.status == 400, repr(control)
-        assert (await response.json())["error"] == "invalid_text"
+        # a lone surrogate is refused with the body, which no column could store (bot/web/http.py)
+        expected = "invalid_json" if control == "\ud83d" else "invalid_text"
+        assert (await response.json())["error"] == expected
     assert await count(client, Message, conversation_id=cid) == 0
     lines = "two lines,\r\nand a\ttab\nhere"  # tab and line breaks are ordinary text
     assert (await send(client, cid, auth, lines, "ok")).status == 201

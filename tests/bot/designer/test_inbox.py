@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from aiohttp.test_utils import TestClient
 from actions.handoff.decision import decide
 from actions.handoff.policy import ROOT, load_policy
 from actions.handoff.turns import turns_from_events
-from bot.designer.inbox import from_tracker_events
-from tests.bot.helpers import claimed, queued, sign_in
+from bot.designer.inbox import Known, from_tracker_events, without_personal_data
+from bot.designer.nlu_files import Project
+from tests.bot.helpers import claimed, queued, seed_demo, sign_in
 
 POLICY = replace(load_policy(ROOT / "policy.yml"), min_intent_confidence=0.3, confident_faq=0.6)
 
@@ -114,3 +116,50 @@ async def test_handoffs_for_frustration_and_could_have_answered_bring_their_mess
         (answerable, "please fail"): ["bot_could_have_answered"],
     }
     assert "bot_could_have_answered" in body["reasons"]
+
+
+MAYA = Known("Maya Thompson", "maya.t@example.com", "+1 614 555 0141")
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "shown"),
+    [
+        ("email me at j.doe+pets@mail.example.org", None, "email me at name@example.com"),
+        ("call (555) 010-0199 after 5", None, "call 555-0100 after 5"),
+        ("my card 4111 1111 1111 1111 was charged twice", None,
+         "my card 555-0100 was charged twice"),
+        ("where is order 71042388", None, "where is order 71042388"),  # the bot must read these
+        ("this is Maya Thompson, MAYA.T@EXAMPLE.COM", MAYA, "this is Alex, name@example.com"),
+        ("maya here, ring +1 614 555 0141", MAYA, "Alex here, ring 555-0100"),
+        ("ms thompson's box is late", MAYA, "ms Alex's box is late"),
+        ("my dog is a mayan temple dog", MAYA, "my dog is a mayan temple dog"),  # whole words
+    ],
+)  # fmt: skip
+def test_the_inbox_shows_messages_without_personal_data(
+    text: str, known: Known | None, shown: str
+) -> None:
+    assert without_personal_data(text, known) == shown
+
+
+async def test_designer_inbox_shows_no_customers_details(
+    designer_client: TestClient, project: Path
+) -> None:
+    client = designer_client
+    await seed_demo(client)
+    designer = await sign_in(client, "dee", role="designer")
+    said = "hand me over: Maya Thompson, maya.t@example.com, 614-555-0141, order 71042388"
+    cid, _ = await queued(client, said, customer="C1001")
+    body = await designer.json("GET", "/desk/api/designer/inbox")
+    [item] = [i for i in body["items"] if i["conversation_id"] == cid]
+    assert item["text"] == "hand me over: Alex, name@example.com, 555-0100, order 71042388"
+    [group] = (await designer.json("GET", "/desk/api/designer/groups"))["groups"]
+    assert [i["text"] for i in group["items"]] == [item["text"]]
+    # labelled, it is what the designer saw that becomes training data; the key still finds it
+    wanted = {"kind": "intent", "intent": "request_human",
+              "items": [{"key": item["key"], "text": item["text"]}]}  # fmt: skip
+    label = await designer.json("POST", "/desk/api/designer/labels", wanted, 201)
+    assert label["training"] + label["heldout"] == [item["text"]]
+    for path in [*Project(project).nlu_files(), Project(project).heldout]:
+        written = path.read_text("utf-8")
+        assert "Thompson" not in written and "maya.t@" not in written and "0141" not in written
+    assert (await designer.json("GET", "/desk/api/designer/inbox"))["items"] == []

@@ -197,3 +197,43 @@ def test_a_new_topic_whose_answer_is_in_the_domain_already_is_refused_before_any
     with pytest.raises(LabelConflict, match="already has a response utter_faq/gift_wrap"):
         labels.plan(project, wanted)
     assert snapshot(project) == before
+
+
+def gift_wrap_topic() -> labels.LabelRequest:
+    return labels.LabelRequest(
+        "new_topic", GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml",
+        answer="We don't gift wrap yet.", heldout=HELDOUT,
+    )  # fmt: skip
+
+
+def leftovers(project: Project) -> list[str]:
+    return sorted(p.name for p in project.root.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("failing", ["test_nlu.yml", "domain.yml", "test_faq.yml"])
+def test_a_label_that_fails_to_write_one_file_writes_none(
+    project: Project, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """The probe's new topic left its examples in two files and a .domain.yml.tmp behind."""
+    before = snapshot(project)
+    planned = labels.plan(project, gift_wrap_topic())
+    replace = os.replace
+
+    def full_disk(source: Path, target: Path) -> None:
+        if Path(target).name == failing:
+            raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    monkeypatch.setattr(labels.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        labels.apply(project, planned)
+    assert snapshot(project) == before
+    assert leftovers(project) == []
+
+
+def test_what_a_label_wrote_can_be_restored_byte_for_byte(project: Project) -> None:
+    before = snapshot(project)
+    written = labels.apply(project, labels.plan(project, gift_wrap_topic()))
+    assert snapshot(project) != before
+    written.restore()  # what the service does when the database refuses the label's rows
+    assert snapshot(project) == before and leftovers(project) == []

@@ -12,13 +12,16 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Message, Role
+from bot.designer import labels
 from bot.designer.nlu_files import Project, examples_in
 from bot.services import SERVICES
 from bot.settings import RASA_VENV
 from tests.bot.conftest import FakeRasa
 from tests.bot.designer.conftest import SERVING
+from tests.bot.designer.test_labels import GIFT_WRAP, HELDOUT
 from tests.bot.helpers import Agent, queued, sign_in
 
 
@@ -76,6 +79,68 @@ async def test_label_a_group_then_it_leaves_the_inbox_and_undo_brings_it_back(
     await designer.json("POST", f"/desk/api/designer/labels/{label['id']}/undo")
     assert ("request_human", "hand me over") not in labelled(project)
     assert len((await designer.json("GET", "/desk/api/designer/inbox"))["items"]) == 2
+
+
+def files_of(project: Path) -> dict[str, str]:
+    """Every YAML file of the project, and any temporary file left beside one."""
+    found = [*project.rglob("*.yml"), *project.rglob("*.tmp")]
+    return {str(p.relative_to(project)): p.read_text() for p in found}
+
+
+async def test_a_label_that_fails_to_write_leaves_no_row_and_no_lines(
+    designer_client: TestClient, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe's new topic failed at domain.yml, after the training and held-out files."""
+    designer = await sign_in(designer_client, "ida", role="designer")
+    await queued(designer_client, "hand me over, and can you gift wrap it")
+    [item] = (await designer.json("GET", "/desk/api/designer/inbox"))["items"]
+    before = files_of(project)
+    replace = os.replace
+
+    def full_disk(source: Any, target: Any) -> None:
+        if Path(target).name == "domain.yml":
+            raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    monkeypatch.setattr(labels.os, "replace", full_disk)
+    wanted = {
+        "kind": "new_topic", "topic": "gift_wrap", "file": "faq_orders.yml",
+        "answer": "We don't gift wrap yet.", "examples": GIFT_WRAP, "heldout": HELDOUT,
+        "items": [{"key": item["key"], "text": item["text"]}],
+    }  # fmt: skip
+    failed = await designer.post("/desk/api/designer/labels", wanted)
+    assert failed.status == 503
+    assert files_of(project) == before
+    assert (await designer.json("GET", "/desk/api/designer/labels"))["labels"] == []
+    assert len((await designer.json("GET", "/desk/api/designer/inbox"))["items"]) == 1
+    monkeypatch.setattr(labels.os, "replace", replace)
+    await designer.json("POST", "/desk/api/designer/labels", wanted, 201)  # it can be redone
+
+
+async def test_two_labels_of_one_phrasing_at_once_write_it_once(
+    designer_client: TestClient, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa refuses duplicate examples: the second label must see what the first one wrote."""
+    designer = await sign_in(designer_client, "jo", role="designer")
+    bodies = [
+        {"kind": "intent", "intent": "request_human", "items": [{"key": key, "text": text}]}
+        for key, text in (("k1", "get me a real person"), ("k2", "Get me a real person!"))
+    ]
+    flush = AsyncSession.flush
+
+    async def slow_flush(self: AsyncSession, *args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.05)  # a busy database: the other label plans meanwhile
+        await flush(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncSession, "flush", slow_flush)
+    answers = await asyncio.gather(
+        *(designer.post("/desk/api/designer/labels", body) for body in bodies)
+    )
+    assert sorted(a.status for a in answers) == [201, 409]
+    written = [text for intent, text in labelled(project) if intent == "request_human"]
+    assert [t for t in written if t.lower().startswith("get me a real person")] == [
+        "get me a real person"
+    ]
 
 
 async def test_a_bad_label_is_refused_with_the_reason(designer_client: TestClient) -> None:

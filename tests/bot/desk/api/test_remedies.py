@@ -4,6 +4,7 @@ server whatever a page sends, on SQLite and PostgreSQL, against the demo custome
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -233,6 +234,40 @@ async def test_replacement_amount_named_by_the_request_is_never_trusted(
     assert made["amount_cents"] == 6499
     view = await agent.json("GET", f"/desk/api/conversations/{cid}")
     assert view["authority"]["replacement"]["per_conversation"] == 10000 - 6499
+
+
+async def test_replacement_is_valued_by_the_server_without_a_figure_from_the_page(
+    client: TestClient,
+) -> None:
+    agent, cid = await maya_with(client, "oz")
+    grants = f"/desk/api/conversations/{cid}/grants"
+    no_figure = {k: v for k, v in remedy("replacement", 0).items() if k != "amount_cents"}
+    missing = await agent.post(grants, {**no_figure, "kind": "credit"})
+    assert missing.status == 409  # a credit has no value but the one the agent gives it
+    made = await agent.json("POST", grants, no_figure, 201)
+    assert (made["amount_cents"], made["applied"]["replacement_order_id"]) == (6499, "71042388-R1")
+    view = await agent.json("GET", f"/desk/api/conversations/{cid}")
+    assert view["authority"]["replacement"]["per_conversation"] == 10000 - 6499
+    async with client.app[SERVICES].sessions() as session:
+        grant = await session.scalar(select(Grant).filter_by(conversation_id=cid))
+    assert grant is not None and grant.amount_cents == 6499
+
+
+async def test_replacements_per_order_are_the_policys(client: TestClient) -> None:
+    services = client.app[SERVICES]
+    services.policy = replace(services.policy, replacements_per_order=2)
+    agent, cid = await maya_with(client, "opal", role="supervisor")
+    grants = f"/desk/api/conversations/{cid}/grants"
+    for _ in range(2):
+        await agent.json("POST", grants, remedy("replacement", 6499), 201)
+    third = await agent.post(grants, remedy("replacement", 6499))
+    assert third.status == 409 and "2 replacements" in (await third.json())["message"]
+    assert await replacement_orders(client) == ["71042388-R1", "71042388-R2"]
+    services.policy = replace(services.policy, replacements_per_order=0)
+    other = {**remedy("replacement", 0, order="71039951"), "amount_cents": None}
+    none = await agent.post(grants, other)
+    assert none.status == 409 and "no replacements" in (await none.json())["message"]
+    assert await count(client, Grant) == 2
 
 
 async def test_second_replacement_of_an_order_is_refused(client: TestClient) -> None:

@@ -41,6 +41,25 @@ async def test_customer_lookup_by_email_name_phone_or_order_and_link(client: Tes
     assert [e["kind"] for e in view["events"]][-1] == "customer_linked"
 
 
+async def test_designer_sees_no_customer_records(client: TestClient) -> None:
+    await seed_demo(client)
+    agent = await sign_in(client, "eli")
+    designer = await sign_in(client, "dan", role="designer")
+    cid, _ = await claimed(client, agent, customer="C1001")
+    for path in (
+        "/desk/api/customers?q=thompson",
+        "/desk/api/customers?q=71042388",
+        "/desk/api/customers/C1001",
+        f"/desk/api/conversations/{cid}",
+    ):
+        response = await designer.get(path)
+        assert response.status == 403, path
+        assert "Thompson" not in await response.text()
+    linked = await designer.post(f"/desk/api/conversations/{cid}/customer", {"customer_id": "C1"})
+    assert linked.status == 403
+    assert (await agent.json("GET", "/desk/api/customers/C1001"))["name"] == "Maya Thompson"
+
+
 async def test_colleagues_list_who_is_online_and_the_teams(client: TestClient) -> None:
     agent = await sign_in(client, "dee")
     await sign_in(client, "pia", team="pharmacy")
