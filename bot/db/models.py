@@ -172,7 +172,14 @@ class User(Base):
     max_concurrent: Mapped[int] = mapped_column(default=3)
     # A routing label (policy.yml desk.teams): transfers can send a conversation to a team.
     team: Mapped[str | None] = mapped_column(String(32))
+    # The languages this person speaks with customers, comma-separated codes ("en,vi"): the
+    # queue offers conversations in them first.
+    languages: Mapped[str] = mapped_column(String(64), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        return tuple(code for code in self.languages.split(",") if code)
 
 
 class DeskSession(Base):

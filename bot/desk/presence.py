@@ -7,6 +7,7 @@ longer counts, so a crashed browser or replica drops out by itself. Data functio
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import Subquery, delete, func, select, update
@@ -71,6 +72,15 @@ async def free_seats(session: AsyncSession, now: datetime | None = None) -> tupl
         )
     )
     return seats, max(0, seats - int(held or 0))
+
+
+async def speakers_online(session: AsyncSession, now: datetime | None = None) -> Counter[str]:
+    """How many people online who take conversations speak each language."""
+    spoken: Counter[str] = Counter()
+    for user, online in await colleagues(session, now):
+        if online:
+            spoken.update(user.spoken)
+    return spoken
 
 
 async def colleagues(session: AsyncSession, now: datetime | None = None) -> list[tuple[User, bool]]:

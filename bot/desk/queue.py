@@ -57,6 +57,7 @@ class Waiting:
     team: str | None
     escalated: bool
     callback: dict[str, Any] | None
+    speakers_online: int  # people online who speak the conversation's language
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -84,6 +85,9 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
             )
         )
     }
+    from bot.desk.presence import speakers_online  # presence reads DESK_ROLES from here
+
+    spoken = await speakers_online(session)
     return [
         Waiting(
             ticket_id=ticket.id,
@@ -96,6 +100,7 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
             team=ticket.team,
             escalated=ticket.escalated_at is not None,
             callback=_callback(callbacks.get(ticket.conversation_id)),
+            speakers_online=spoken[language],
         )
         for ticket, language in rows
     ]

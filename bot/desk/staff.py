@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.handoff.policy import LANGUAGES
 from bot.conversations.lifecycle import Work
 from bot.db.models import DeskSession, LoginAttempt, StaffRole, User, utcnow
 from bot.desk.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
@@ -41,9 +42,15 @@ async def create_user(
     password: str,
     max_concurrent: int = 3,
     team: str | None = None,
+    languages: tuple[str, ...] = ("en",),
 ) -> User:
     if role not in set(StaffRole):
         raise StaffError(f"role must be one of {', '.join(StaffRole)}, not {role!r}")
+    unknown = [code for code in languages if code not in LANGUAGES]
+    if unknown or not languages:
+        raise StaffError(
+            f"languages must be one or more of {', '.join(LANGUAGES)}, not {','.join(languages)!r}"
+        )
     if len(password) < MIN_LENGTH:
         raise StaffError(f"the password must have at least {MIN_LENGTH} characters")
     if not username.strip() or len(username) > 64:
@@ -57,6 +64,7 @@ async def create_user(
         password_hash=hash_password(password),
         max_concurrent=max_concurrent,
         team=team,
+        languages=",".join(dict.fromkeys(languages)),
     )
     session.add(user)
     await session.flush()

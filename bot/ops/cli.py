@@ -57,6 +57,7 @@ def _create_user(settings: Settings, args: argparse.Namespace, password: str) ->
                 password=password,
                 max_concurrent=args.max_concurrent,
                 team=args.team,
+                languages=tuple(code.strip() for code in args.languages.split(",")),
             ),
         )
     )
@@ -96,6 +97,11 @@ def main() -> int:
     create.add_argument("--name", help="the name customers and colleagues see")
     create.add_argument("--max-concurrent", type=int, default=3)
     create.add_argument("--team", help="a team from policy.yml desk.teams, for transfers")
+    create.add_argument(
+        "--languages",
+        default="en",
+        help="the languages they speak with customers, e.g. en,vi (en, vi, id, zh)",
+    )
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )

@@ -81,6 +81,7 @@ def me_body(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "role": user.role,
         "team": user.team,
+        "languages": list(user.spoken),
         "max_concurrent": user.max_concurrent,
     }
 

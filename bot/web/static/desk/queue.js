@@ -8,13 +8,46 @@ import { state } from "./state.js";
 import { fail, toast } from "./ui.js";
 import { $, clear, h, since, reasonLabel } from "../shared/dom.js";
 
+const LANGUAGE_NAME = { en: "English", vi: "Vietnamese", id: "Indonesian", zh: "Chinese" };
+
+// Whether this person speaks the conversation's language.
+const speaks = (t) => (state.me?.languages || ["en"]).includes(t.language);
+
+// The server's order (high priority first, then the longest waiting), with the conversations
+// in this person's languages offered first within each priority, those fewest people online
+// can answer first among them (an English-speaking colleague can take the English ones).
+function offered(queue) {
+  const key = (t) => [
+    t.priority === "high" ? 0 : 1,
+    speaks(t) ? 0 : 1,
+    speaks(t) ? t.speakers_online : 0,
+  ];
+  const byKey = (a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  };
+  return [...queue].sort(byKey);
+}
+
+function languageBadge(t) {
+  const name = LANGUAGE_NAME[t.language] || t.language.toUpperCase();
+  if (speaks(t)) {
+    return h("span", { class: "badge badge-lang is-yours", text: `${name}: you speak it` });
+  }
+  const nobody = t.speakers_online === 0;
+  return h("span", {
+    class: `badge badge-lang${nobody ? " is-unspoken" : ""}`,
+    text: nobody ? `${name}: nobody online speaks it` : name,
+  });
+}
+
 export function renderQueue() {
   const list = $("#queue-list");
   $("#queue-count").textContent = String(state.queue.length);
   $("#queue-empty").hidden = state.queue.length > 0;
   clear(
     list,
-    state.queue.map((t) =>
+    offered(state.queue).map((t) =>
       h(
         "li",
         {
@@ -28,11 +61,7 @@ export function renderQueue() {
             ? h("span", { class: "badge badge-high", text: "High priority" })
             : null,
           h("span", { class: "badge badge-reason", text: reasonLabel(t.reason) }),
-          h("span", {
-            class: "badge badge-lang",
-            title: "Language",
-            text: t.language.toUpperCase(),
-          }),
+          languageBadge(t),
           t.escalated ? h("span", { class: "badge badge-escalated", text: "Escalated" }) : null,
           h(
             "span",

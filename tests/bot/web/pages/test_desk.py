@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlalchemy import select, update
 
+from bot.db.models import Conversation
 from bot.desk.staff import create_user
 from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
@@ -149,3 +151,43 @@ def test_after_the_bot_fails_the_brief_counts_its_answers_and_a_resolved_chat_go
     customer.expect_last("bot", "echo: how long does a refund take")
     assert customer.all_texts("bot").count("echo: how long does a refund take") == 1
     expect(customer.status).to_contain_text("Virtual assistant")
+
+
+def test_the_queue_offers_a_conversation_first_to_agents_who_speak_its_language(
+    contexts: Any, live: LiveService
+) -> None:
+    async def linh(session: Any) -> None:
+        await create_user(
+            session, username="linh", display_name="Linh Tran", role="agent",
+            password=PASSWORD, languages=("en", "vi"),
+        )  # fmt: skip
+
+    live.in_session(linh)
+    _waiting_customer(contexts, live, "C1001")  # English, waiting longest
+    _waiting_customer(contexts, live, "C1002")
+
+    async def in_vietnamese(session: Any) -> None:
+        # as a handoff brief from a customer writing in Vietnamese leaves it; the newest one
+        newest = select(Conversation.id).order_by(Conversation.created_at.desc()).limit(1)
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == newest.scalar_subquery())
+            .values(language="vi")
+        )
+
+    live.in_session(in_vietnamese)
+    ana = Agent(contexts(viewport=DESK).new_page(), live.base)
+    ana.sign_in("ana")  # English only; nobody who speaks Vietnamese is online yet
+    cards = ana.page.locator(".queue-item")
+    expect(cards).to_have_count(2)
+    expect(cards.first.locator(".badge-lang")).to_have_text("English: you speak it")
+    expect(cards.nth(1).locator(".badge-lang")).to_have_text("Vietnamese: nobody online speaks it")
+
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("linh")
+    linh_cards = agent.page.locator(".queue-item")
+    expect(linh_cards).to_have_count(2)
+    # both are hers to take; waiting shorter, the Vietnamese one is still offered to her first
+    expect(linh_cards.first.locator(".badge-lang")).to_have_text("Vietnamese: you speak it")
+    agent.claim_first()
+    expect(agent.page.locator("#conv-title")).to_have_text("Daniel Okafor")
