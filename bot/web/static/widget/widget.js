@@ -638,7 +638,7 @@ function start(script) {
   // the service's reasons are in English: another language gets the widget's own words
   function reason(failure) {
     if (failure.code === "message_too_long") return T.tooLong(MAX_CHARS);
-    return language === "en" && failure.message ? failure.message : T.error;
+    return T === STRINGS.en && failure.message ? failure.message : T.error;
   }
 
   function applyAccent(colour) {
