@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions.handoff.policy import Policy
 from bot.conversations.hub import Hub
 from bot.conversations.lifecycle import Work
+from bot.conversations.messages import get_conversation
 from bot.db.models import utcnow
 from bot.settings import Settings
 
@@ -46,6 +47,13 @@ class Services:
             await self.publish_desk(body)
         if work.queue_changed:
             await self.queue_changed()
+
+    async def say(self, session: AsyncSession, conversation_id: str, name: str) -> str:
+        """policy.yml's service_messages[name] in the conversation's language (English when it
+        has no text in that language), with {hours} filled in the same language."""
+        language = (await get_conversation(session, conversation_id)).language
+        text = self.policy.message(name, language)
+        return text.replace("{hours}", self.policy.desk.hours.describe.text(language))
 
     async def publish(self, conversation_id: str, body: dict[str, Any]) -> None:
         """To everyone watching the conversation: its customer, its agent, a supervisor."""

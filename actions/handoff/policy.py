@@ -61,6 +61,8 @@ SIGNALS = (
 SERVICE_MESSAGES = (
     "bot_unavailable",
     "satisfaction_question",
+    "satisfaction_low",
+    "satisfaction_high",
     "out_of_hours",
     "no_agents_online",
     "callback_saved",
@@ -78,6 +80,11 @@ ROLES_WITH_AUTHORITY = ("agent", "senior", "supervisor")
 LANGUAGES = ("en", "vi", "id", "zh")
 # What each kind of small talk is (understanding.small_talk), named after its intent.
 SMALL_TALK = ("greet", "thank", "goodbye")
+# A text the service shows customers: one string (every language), or a mapping from language
+# code to text with English required; any other language falls back to English.
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 class PolicyError(ValueError):
@@ -171,9 +178,25 @@ class CannedReply:
 
 
 @dataclass(frozen=True)
+class Localized:
+    """One text in several languages; `texts` always has English (DEFAULT_LANGUAGE)."""
+
+    texts: dict[str, str]
+
+    def text(self, language: str) -> str:
+        """The text in `language` ('vi', 'zh-CN' -> 'zh'), or in English when it has none."""
+        return self.texts.get(language.split("-")[0].lower()) or self.texts[DEFAULT_LANGUAGE]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.texts)
+
+
+@dataclass(frozen=True)
 class DeskHours:
     timezone: ZoneInfo
-    describe: str
+    # the opening hours in words, for service_messages.out_of_hours
+    describe: Localized
     # weekday (0 = Monday) -> (opens, closes), or None when closed all day
     weekly: tuple[tuple[clock, clock] | None, ...]
     closed_dates: frozenset[date]
@@ -213,8 +236,8 @@ class Policy:
     rules: tuple[Rule, ...]
     threshold: int
     signals: dict[str, Signal]
-    # the bot service's sections
-    messages: dict[str, str]
+    # the bot service's sections: what it tells customers, by name, in each language
+    messages: dict[str, Localized]
     audit_threshold_cents: int
     # role -> remedy -> limit, in cents
     authority: dict[str, dict[str, Limit]]
@@ -228,6 +251,10 @@ class Policy:
     small_talk: SmallTalk = SmallTalk()
     # how many times one order may be replaced (a replacement is never replaced itself)
     replacements_per_order: int = 1
+
+    def message(self, name: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """service_messages[name] in `language`, or in English when it has none."""
+        return self.messages[name].text(language)
 
 
 def _join(path: str, key: str) -> str:
@@ -404,13 +431,35 @@ def _text(r: _Reader, key: str, value: Any, limit: int = 2000) -> str:
     return value
 
 
-def _messages(r: _Reader, data: Any) -> dict[str, str]:
+def _localized(r: _Reader, key: str, value: Any, limit: int = 2000) -> Localized:
+    """A text, or {language: text} with English required; every translation has the same
+    {placeholders} as the English, so none is left unfilled in one language."""
+    if isinstance(value, str):
+        return Localized({DEFAULT_LANGUAGE: _text(r, key, value, limit)})
+    expected = f"a text, or language codes (en required) mapping to texts of 1-{limit} characters"
+    if not isinstance(value, dict) or DEFAULT_LANGUAGE not in value:
+        raise r.fail(key, expected, value)
+    texts: dict[str, str] = {}
+    for language, text in value.items():
+        where = f"{key}.{language}"
+        if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
+            raise r.fail(where, "a two-letter language code such as en, vi, id or zh", language)
+        texts[language] = _text(r, where, text, limit)
+    wanted = sorted(set(PLACEHOLDER.findall(texts[DEFAULT_LANGUAGE])))
+    for language, text in texts.items():
+        found = sorted(set(PLACEHOLDER.findall(text)))
+        if found != wanted:
+            shown = ", ".join(wanted) or "no placeholders"
+            raise r.fail(f"{key}.{language}", f"{shown}, as in {key}.en", found)
+    return Localized(texts)
+
+
+def _messages(r: _Reader, data: Any) -> dict[str, Localized]:
     messages = r.mapping(data, "service_messages")
     for name in SERVICE_MESSAGES:
-        text = messages.get(name)
-        if not isinstance(text, str) or not text.strip():
+        if name not in messages:
             raise r.fail(f"service_messages.{name}", "the text to send")
-    return {k: str(v) for k, v in messages.items()}
+    return {str(k): _localized(r, f"service_messages.{k}", v) for k, v in messages.items()}
 
 
 def _hours(r: _Reader, data: Any) -> DeskHours:
@@ -443,7 +492,7 @@ def _hours(r: _Reader, data: Any) -> DeskHours:
             closed.add(date.fromisoformat(str(raw)))
         except ValueError:
             raise r.fail("desk.hours.closed_dates", "YYYY-MM-DD dates", raw) from None
-    describe = _text(r, "desk.hours.describe", data.get("describe"), 200)
+    describe = _localized(r, "desk.hours.describe", data.get("describe"), 200)
     return DeskHours(timezone, describe, tuple(weekly), frozenset(closed))
 
 

@@ -155,9 +155,8 @@ class Intake:
                 raise Conflict("only a conversation waiting in the queue can go back to the bot")
         await self.turns.resume_bot(conversation_id, {})
         async with self.services.work() as work:
-            await customer_back_to_bot(
-                work, conversation_id, self.services.policy.messages["back_to_bot"]
-            )
+            notice = await self.services.say(work.session, conversation_id, "back_to_bot")
+            await customer_back_to_bot(work, conversation_id, notice)
 
     async def leave_callback(self, conversation_id: str, contact: callbacks.Contact) -> None:
         async with self.services.work() as work:
@@ -166,7 +165,7 @@ class Intake:
                 work.session,
                 conversation_id,
                 Role.SYSTEM,
-                self.services.policy.messages["callback_saved"],
+                await self.services.say(work.session, conversation_id, "callback_saved"),
             )
             work.said(conversation_id, thanks)
             work.queue_changed = True  # desks show the call-back on the queue card

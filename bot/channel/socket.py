@@ -2,7 +2,8 @@
 positions; messages sent on it are stored as over HTTP and acknowledged once committed (N1).
 
 First frame {"type": "hello", "token": ..., "since_seq": k}, then {"type": "message", ...} or
-{"type": "typing"}. Errors come back as frames with the bodies HTTP would send (bot/web/http.py).
+{"type": "typing"}. The service's first frame is the mode, with the conversation's language.
+Errors come back as frames with the bodies HTTP would send (bot/web/http.py).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async with services.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             backlog = await messages_since(session, conversation_id, since)
-        await socket.send_json(mode_frame(conversation.mode))
+        # the conversation's language with the first frame: the widget speaks it
+        await socket.send_json(mode_frame(conversation.mode) | {"language": conversation.language})
         for message in backlog:
             await socket.send_json(message.as_dict())
         if conversation.mode == Mode.QUEUED and (

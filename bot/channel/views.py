@@ -2,7 +2,8 @@
 
 POST /api/conversations                      start {language, customer?}: id and token
 POST /api/conversations/{id}/messages        send (Authorization: Bearer <token>)
-GET  /api/conversations/{id}/messages        poll: ?since_seq=k returns what came after k
+GET  /api/conversations/{id}/messages        poll: ?since_seq=k returns what came after k, the
+                                             mode and the conversation's language
 GET  /api/conversations/{id}/queue           place in the queue and estimated wait
 POST /api/conversations/{id}/back-to-bot     stop waiting for a person
 POST /api/conversations/{id}/callback        {email?, phone?, name?, note?} when nobody can answer
@@ -108,7 +109,11 @@ async def poll(request: web.Request) -> web.Response:
         messages = await messages_since(session, conversation_id, _since(request))
         conversation = await get_conversation(session, conversation_id)
     return web.json_response(
-        {"mode": conversation.mode, "messages": [m.as_dict() for m in messages]}
+        {
+            "mode": conversation.mode,
+            "language": conversation.language,
+            "messages": [m.as_dict() for m in messages],
+        }
     )
 
 

@@ -382,17 +382,16 @@ async def resolve(
     wrap_up: str,
     wrap_ups: tuple[str, ...],
     question: str,
+    ends: list[str] | None = None,
 ) -> None:
-    """Close with a wrap-up code and ask the customer the satisfaction question."""
+    """Close with a wrap-up code and ask the customer the satisfaction question; `ends` are the
+    words for the two ends of the scale, in the question's language."""
     _check_wrap_up(wrap_up, wrap_ups)
     ticket = await owned_ticket(work.session, conversation_id, user)
-    asked = await add_message(
-        work.session,
-        conversation_id,
-        Role.SYSTEM,
-        question,
-        payload={"survey": "csat", "scale": [1, 2, 3, 4, 5]},
-    )
+    payload: dict[str, Any] = {"survey": "csat", "scale": [1, 2, 3, 4, 5]}
+    if ends:
+        payload["scale_ends"] = ends
+    asked = await add_message(work.session, conversation_id, Role.SYSTEM, question, payload=payload)
     work.said(conversation_id, asked)
     await _close(work, ticket, user.username, Mode.CLOSED, wrap_up)
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.handoff.policy import REMEDIES, Policy
-from bot.conversations.messages import event
+from bot.conversations.messages import event, get_conversation
 from bot.db.models import (
     Approval,
     ApprovalStatus,
@@ -366,32 +366,71 @@ def _dollars(cents: int) -> str:
     return f"${cents // 100:,}.{cents % 100:02d}"
 
 
+# What was done, in the words the bot's confirmation (domain.yml utter_handback_remedy) puts in
+# {remedy_summary}, in each of its languages; another language gets the English.
 REMEDY_WORDS = {
-    "credit": "a {amount} credit to your account",
-    "refund": "a {amount} refund on order {order}",
-    "fee_waiver": "{amount} of fees waived on order {order}",
-    "replacement": "a free replacement for order {order}",
+    "en": {
+        "credit": "a {amount} credit to your account",
+        "refund": "a {amount} refund on order {order}",
+        "fee_waiver": "{amount} of fees waived on order {order}",
+        "replacement": "a free replacement for order {order}",
+    },
+    "vi": {
+        "credit": "cộng {amount} vào số dư tài khoản của bạn",
+        "refund": "hoàn {amount} cho đơn hàng {order}",
+        "fee_waiver": "miễn {amount} phí cho đơn hàng {order}",
+        "replacement": "gửi hàng thay thế miễn phí cho đơn hàng {order}",
+    },
+    "id": {
+        "credit": "kredit {amount} ke akun Kakak",
+        "refund": "refund {amount} untuk pesanan {order}",
+        "fee_waiver": "pembebasan biaya sebesar {amount} untuk pesanan {order}",
+        "replacement": "penggantian barang gratis untuk pesanan {order}",
+    },
+    "zh": {
+        "credit": "向您的账户发放{amount}抵用金",
+        "refund": "为订单 {order} 退款{amount}",
+        "fee_waiver": "免除订单 {order} 的{amount}费用",
+        "replacement": "为订单 {order} 免费补发",
+    },
 }
+# how a list of them reads: (between the first ones, before the last)
+LIST_WORDS = {
+    "en": (", ", " and "),
+    "vi": (", ", " và "),
+    "id": (", ", " dan "),
+    "zh": ("、", "以及"),
+}
+
+
+def remedies_in_words(done: list[tuple[str, int, str | None]], language: str) -> str | None:
+    """(kind, cents, order) as one phrase in `language` (English when it has no words)."""
+    words = REMEDY_WORDS.get(language, REMEDY_WORDS["en"])
+    between, last = LIST_WORDS.get(language, LIST_WORDS["en"])
+    phrases = [
+        words[kind].format(amount=_dollars(cents), order=order) for kind, cents, order in done
+    ]
+    if not phrases:
+        return None
+    return phrases[0] if len(phrases) == 1 else between.join(phrases[:-1]) + last + phrases[-1]
 
 
 async def outcome_slots(
     session: AsyncSession, conversation_id: str, outcome: str
 ) -> dict[str, Any]:
     """What the bot is told when a person hands back: the wrap-up code, and the remedies given
-    in this conversation in words, so it can confirm them to the customer."""
+    in this conversation in words, in the conversation's language, so it can confirm them to the
+    customer."""
     # two credits are one credit of their sum to the customer; refunds and fee waivers add up
     # per order, and an order is replaced once
     totals: dict[tuple[str, str | None], int] = {}
     for grant in await grants_of(session, conversation_id):
         key = (grant.kind, None if grant.kind == "credit" else grant.order_id)
         totals[key] = totals.get(key, 0) + grant.amount_cents
-    done = [
-        REMEDY_WORDS[kind].format(amount=_dollars(cents), order=order)
-        for (kind, order), cents in totals.items()
-    ]
-    summary = None
-    if done:
-        summary = done[0] if len(done) == 1 else ", ".join(done[:-1]) + " and " + done[-1]
+    language = (await get_conversation(session, conversation_id)).language
+    summary = remedies_in_words(
+        [(kind, cents, order) for (kind, order), cents in totals.items()], language
+    )
     return {"handoff_outcome": outcome, "remedy_summary": summary}
 
 

@@ -208,7 +208,7 @@ class BotTurns:
         status, _ = await availability(work.session, policy.desk.hours, self.services.now())
         if status == Availability.OPEN:
             return
-        text = policy.messages[status].replace("{hours}", policy.desk.hours.describe)
+        text = await self.services.say(work.session, conversation_id, str(status))
         notice = await add_message(
             work.session,
             conversation_id,
@@ -227,7 +227,7 @@ class BotTurns:
                     work.session,
                     conversation_id,
                     Role.SYSTEM,
-                    self.services.policy.messages["bot_unavailable"],
+                    self.services.policy.message("bot_unavailable", language),
                 )
             except Closed:
                 return
@@ -261,7 +261,9 @@ class BotTurns:
             log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
             answers = []
         if not any(answer.get("text") for answer in answers):
-            answers = [{"text": self.services.policy.messages["back_to_bot"]}]
+            async with self.services.sessions() as session:
+                back = await self.services.say(session, conversation_id, "back_to_bot")
+            answers = [{"text": back}]
         async with self._turn(conversation_id):
             await self.relay(conversation_id, answers)
 

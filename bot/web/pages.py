@@ -2,7 +2,8 @@
 
 GET /                  the demo shop (DEMO_PAGES on), otherwise the agent desk
 GET /demo/             the fictional shop's home page with the chat widget embedded;
-                       ?as=C1001 browses as a signed-in demo customer (DEMO_PAGES only)
+                       ?as=C1001 browses as a signed-in demo customer, ?lang=vi chats in
+                       Vietnamese (or id, zh; default en) (DEMO_PAGES only)
 GET /widget.js         the embeddable chat widget: one script tag, options as data- attributes
                        (widget/widget.js with the shared DOM helpers put in, see widget_script)
 GET /desk/             the agent desk (sign-in, queue, conversations, customer, remedies)
@@ -107,15 +108,25 @@ async def static(request: web.Request) -> web.FileResponse:
     return _serve(path)
 
 
+# The languages the demo's widget can chat in, as the demo bar names them.
+DEMO_LANGUAGES = {"en": "English", "vi": "Tiếng Việt", "id": "Bahasa Indonesia", "zh": "中文"}
+
+
+def _demo_language(request: web.Request) -> str:
+    wanted = request.query.get("lang", "")
+    return wanted if wanted in DEMO_LANGUAGES else "en"
+
+
 def _demo_customer(request: web.Request) -> str | None:
     """The demo customer to browse as, from ?as=; None for an anonymous visitor."""
     wanted = request.query.get("as", "")
     return wanted if wanted in {c[0] for c in CUSTOMERS} else None
 
 
-def render_demo(settings: Settings, customer_id: str | None) -> str:
+def render_demo(settings: Settings, customer_id: str | None, language: str = "en") -> str:
     """The demo shop page, with the signed identity the shop's own site would put in the
-    widget's script tag for a signed-in customer (bot/channel/identity.py)."""
+    widget's script tag for a signed-in customer (bot/channel/identity.py), and the language
+    the widget starts its conversation in (the page itself stays English)."""
     page = (STATIC / "demo" / "index.html").read_text(encoding="utf-8")
     signed = identity.sign(settings.customer_identity_secret, customer_id) if customer_id else ""
     options = ['<option value="">Guest (not signed in)</option>']
@@ -124,11 +135,18 @@ def render_demo(settings: Settings, customer_id: str | None) -> str:
         options.append(
             f'<option value="{html.escape(cid)}"{chosen}>{html.escape(name)} ({cid})</option>'
         )
+    languages = [
+        f'<option value="{code}"{" selected" if code == language else ""}>'
+        f"{html.escape(name)}</option>"
+        for code, name in DEMO_LANGUAGES.items()
+    ]
     who = next((c[1] for c in CUSTOMERS if c[0] == customer_id), None)
     greeting = f"Hi {who.split()[0]}" if who else "Sign in"
     return (
         page.replace("{{customer_token}}", html.escape(signed, quote=True))
         .replace("{{customer_options}}", "\n".join(options))
+        .replace("{{language_options}}", "\n".join(languages))
+        .replace("{{language}}", language)
         .replace("{{account_label}}", html.escape(greeting))
     )
 
@@ -137,7 +155,7 @@ async def demo(request: web.Request) -> web.Response:
     settings = request.app[SERVICES].settings
     if not settings.demo_pages:
         raise web.HTTPNotFound()
-    body = render_demo(settings, _demo_customer(request))
+    body = render_demo(settings, _demo_customer(request), _demo_language(request))
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 

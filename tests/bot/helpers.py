@@ -21,8 +21,10 @@ PASSWORD = "correct horse battery"
 IDENTITY_SECRET = "c" * 40  # tests/bot/conftest.py settings_for
 
 
-async def start(client: TestClient, customer: str | None = None) -> tuple[str, dict[str, str]]:
-    body: dict[str, Any] = {"language": "en"}
+async def start(
+    client: TestClient, customer: str | None = None, language: str = "en"
+) -> tuple[str, dict[str, str]]:
+    body: dict[str, Any] = {"language": language}
     if customer:
         body["customer"] = identity.sign(IDENTITY_SECRET, customer)
     response = await client.post("/api/conversations", json=body)
@@ -126,10 +128,13 @@ async def sign_in(
 
 
 async def queued(
-    client: TestClient, text: str = "hand me over", customer: str | None = None
+    client: TestClient,
+    text: str = "hand me over",
+    customer: str | None = None,
+    language: str = "en",
 ) -> tuple[str, dict[str, str]]:
     """A customer whom the (fake) bot has handed to a person."""
-    cid, auth = await start(client, customer)
+    cid, auth = await start(client, customer, language)
     await send(client, cid, auth, text, "m1")
     body = await wait_until(client, cid, auth, lambda b: b["mode"] == "queued")
     assert body["mode"] == "queued"
@@ -146,10 +151,14 @@ async def ticket_of(client: TestClient, cid: str) -> Ticket:
 
 
 async def claimed(
-    client: TestClient, agent: Agent, text: str = "hand me over", customer: str | None = None
+    client: TestClient,
+    agent: Agent,
+    text: str = "hand me over",
+    customer: str | None = None,
+    language: str = "en",
 ) -> tuple[str, dict[str, str]]:
     """A handed-off conversation that `agent` has claimed."""
-    cid, auth = await queued(client, text, customer)
+    cid, auth = await queued(client, text, customer, language)
     ticket = await ticket_of(client, cid)
     await agent.json("POST", f"/desk/api/tickets/{ticket.id}/claim")
     return cid, auth

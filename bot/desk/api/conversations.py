@@ -69,9 +69,8 @@ async def claim(request: web.Request) -> web.Response:
     services, user = request.app[SERVICES], current_user(request)
     async with services.work() as work:
         ticket = await queue.claim(work, path_id(request), user, lease(request))
-        joined = await queue.announce(
-            work.session, ticket.conversation_id, services.policy.messages["agent_joined"], user
-        )
+        template = await services.say(work.session, ticket.conversation_id, "agent_joined")
+        joined = await queue.announce(work.session, ticket.conversation_id, template, user)
         work.said(ticket.conversation_id, joined)
     return web.json_response({"ticket_id": ticket.id, "conversation_id": ticket.conversation_id})
 
@@ -187,7 +186,11 @@ async def resolve(request: web.Request) -> web.Response:
             current_user(request),
             wrap_up,
             services.policy.desk.wrap_ups,
-            services.policy.messages["satisfaction_question"],
+            await services.say(work.session, conversation_id, "satisfaction_question"),
+            [
+                await services.say(work.session, conversation_id, "satisfaction_low"),
+                await services.say(work.session, conversation_id, "satisfaction_high"),
+            ],
         )
     return web.json_response({"mode": Mode.CLOSED})
 
@@ -210,7 +213,7 @@ async def transfer(request: web.Request) -> web.Response:
                 user,
                 target,
                 lease(request),
-                services.policy.messages["transferred_to_agent"].replace(
+                (await services.say(work.session, conversation_id, "transferred_to_agent")).replace(
                     "{name}", target.display_name
                 ),
             )
@@ -222,7 +225,7 @@ async def transfer(request: web.Request) -> web.Response:
                 user,
                 str(data["to_team"]),
                 services.policy.desk.teams,
-                services.policy.messages["transferred_to_team"],
+                await services.say(work.session, conversation_id, "transferred_to_team"),
             )
             mode = Mode.QUEUED
     return web.json_response({"transferred": True, "mode": mode})
@@ -249,7 +252,9 @@ async def join(request: web.Request) -> web.Response:
             work,
             conversation_id,
             user,
-            services.policy.messages["supervisor_joined"].replace("{name}", user.display_name),
+            (await services.say(work.session, conversation_id, "supervisor_joined")).replace(
+                "{name}", user.display_name
+            ),
         )
     return web.json_response({"joined": True})
 

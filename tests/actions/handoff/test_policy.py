@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from actions.handoff.policy import ROOT, PolicyError, load_policy, parse_policy
+from actions.handoff.policy import (
+    ROOT,
+    SERVICE_MESSAGES,
+    PolicyError,
+    load_policy,
+    parse_policy,
+)
+from tests.translations import LANGUAGES, disagreements
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11; the action server runs 3.10
 
@@ -342,3 +349,78 @@ def test_unfinished_endings_take_the_mapping_form_without_tone_marks() -> None:
     data = _data()
     data["understanding"]["unfinished_endings"] = {"en": ["the"], "vi": ["hoặc"]}
     assert parse_policy(data, POLICY).unfinished_endings == frozenset({"the", "hoac"})
+
+
+# Service messages in the customer's language.
+
+
+def test_every_service_message_and_the_hours_speak_four_languages_with_the_same_facts() -> None:
+    policy = load_policy(POLICY)
+    localized = {f"service_messages.{n}": policy.messages[n] for n in SERVICE_MESSAGES}
+    localized["desk.hours.describe"] = policy.desk.hours.describe
+    for key, texts in localized.items():
+        assert texts.languages == LANGUAGES, key
+        english = texts.text("en")
+        for language in LANGUAGES[1:]:
+            assert texts.text(language) != english, (key, language)
+            assert disagreements(english, texts.text(language)) == [], (key, language)
+
+
+def test_a_message_is_picked_by_language_and_falls_back_to_english() -> None:
+    policy = load_policy(POLICY)
+    english = policy.message("agent_joined")
+    assert english == "{name} from Customer Care has joined the chat."
+    assert policy.message("agent_joined", "vi").startswith("{name} từ bộ phận Chăm sóc khách hàng")
+    assert policy.message("agent_joined", "zh-CN") == policy.message("agent_joined", "zh")
+    assert policy.message("agent_joined", "ID") == policy.message("agent_joined", "id")
+    assert policy.message("agent_joined", "fr") == english
+
+
+def test_a_plain_text_message_is_the_same_in_every_language() -> None:
+    data = _data()
+    data["service_messages"]["callback_saved"] = "Thanks, noted."
+    data["desk"]["hours"]["describe"] = "9-5"
+    policy = parse_policy(data, POLICY)
+    assert policy.message("callback_saved", "vi") == "Thanks, noted."
+    assert policy.messages["callback_saved"].languages == ("en",)
+    assert policy.desk.hours.describe.text("zh") == "9-5"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("agent_joined", {"vi": "{name} đã tham gia."},
+         "'service_messages.agent_joined': expected a text, or language codes (en required) "
+         "mapping to texts of 1-2000 characters, got {'vi': '{name} đã tham gia.'}"),
+        ("back_to_bot", ["You're back."], "'service_messages.back_to_bot': expected a text, or"),
+        ("back_to_bot", None, "'service_messages.back_to_bot': expected a text, or"),
+        ("back_to_bot", {"en": "You're back.", "Vietnamese": "Bạn đã quay lại."},
+         "'service_messages.back_to_bot.Vietnamese': expected a two-letter language code such "
+         "as en, vi, id or zh, got 'Vietnamese'"),
+        ("back_to_bot", {"en": "You're back.", "vi": "  "},
+         "'service_messages.back_to_bot.vi': expected a text of 1-2000 characters"),
+        ("back_to_bot", {"en": "You're back.", "zh": 5},
+         "'service_messages.back_to_bot.zh': expected a text of 1-2000 characters"),
+        ("agent_joined", {"en": "{name} has joined.", "id": "Petugas telah bergabung."},
+         "'service_messages.agent_joined.id': expected {name}, as in "
+         "service_messages.agent_joined.en, got []"),
+        ("out_of_hours", {"en": "We're closed.", "vi": "Chúng mình nghỉ ({hours})."},
+         "'service_messages.out_of_hours.vi': expected no placeholders, as in "
+         "service_messages.out_of_hours.en, got ['{hours}']"),
+    ],
+)  # fmt: skip
+def test_a_malformed_service_message_names_its_key_and_what_was_expected(
+    name: str, value: Any, message: str
+) -> None:
+    data = _data()
+    data["service_messages"][name] = value
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert f"{POLICY}: {message}" in str(error.value)
+
+
+def test_opening_hours_in_words_follow_the_same_rules() -> None:
+    data = _data()
+    data["desk"]["hours"]["describe"] = {"vi": "7 giờ sáng - 11 giờ tối"}
+    with pytest.raises(PolicyError, match=r"'desk.hours.describe': expected a text, or"):
+        parse_policy(data, POLICY)

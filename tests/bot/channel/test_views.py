@@ -277,7 +277,7 @@ async def test_ws_acknowledges_after_commit_and_pushes_the_answer(client: TestCl
     token = auth["Authorization"].removeprefix("Bearer ")
     async with client.ws_connect(f"/api/conversations/{cid}/ws") as ws:
         await ws.send_json({"type": "hello", "token": token, "since_seq": 0})
-        assert await ws.receive_json(timeout=5) == {"type": "mode", "mode": "bot"}
+        assert await ws.receive_json(timeout=5) == {"type": "mode", "mode": "bot", "language": "en"}
         await ws.send_json({"type": "message", "client_msg_id": "w1", "text": "hi there"})
         frames = [await ws.receive_json(timeout=5) for _ in range(3)]
     kinds = {(f["type"], f.get("role")) for f in frames}
@@ -296,7 +296,7 @@ async def test_ws_reconnect_replays_exactly_the_missed_messages(client: TestClie
     async with client.ws_connect(f"/api/conversations/{cid}/ws") as ws:
         await ws.send_json({"type": "hello", "token": token, "since_seq": 2})
         frames = [await ws.receive_json(timeout=5) for _ in range(3)]
-    assert frames[0] == {"type": "mode", "mode": "bot"}
+    assert frames[0] == {"type": "mode", "mode": "bot", "language": "en"}
     assert [(f["seq"], f["text"]) for f in frames[1:]] == [(3, "q1"), (4, "echo: q1")]
 
 

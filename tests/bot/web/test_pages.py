@@ -28,6 +28,7 @@ PAGES = {
     "/static/widget/widget.css": "text/css",
     "/static/desk/desk.js": "javascript",
     "/static/shared/fonts/inter-latin-wght-normal.woff2": "font/woff2",
+    "/static/shared/fonts/inter-vietnamese-wght-normal.woff2": "font/woff2",
 }
 
 
@@ -101,6 +102,20 @@ async def test_demo_page_signs_the_chosen_demo_customer(client: TestClient) -> N
     assert identity.verify(IDENTITY_SECRET, token) == "C1002"
     assert '<option value="C1002" selected>' in body
     assert "{{" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "language"),
+    [("?lang=vi", "vi"), ("?as=C1001&lang=zh", "zh"), ("?lang=id", "id"), ("", "en"),
+     ("?lang=fr", "en"), ('?lang="><script>x</script>', "en")],
+)  # fmt: skip
+async def test_demo_page_chats_in_the_chosen_language(
+    client: TestClient, query: str, language: str
+) -> None:
+    body = await (await client.get(f"/demo/{query}")).text()
+    assert re.findall(r'data-language="([^"]*)"', body) == [language]
+    assert f'<option value="{language}" selected>' in body
+    assert "{{" not in body and "<script>x" not in body
 
 
 @pytest.mark.parametrize("query", ["", "?as=", "?as=C9999", '?as="><script>x</script>'])

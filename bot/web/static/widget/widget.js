@@ -8,7 +8,8 @@
  *
  * Options, all optional (data- attributes of the script tag):
  *   data-service      the bot service's address (default: where this script was loaded from)
- *   data-language     the customer's language, passed to the bot (default: the page's lang, or en)
+ *   data-language     the customer's language, passed to the bot (default: the page's lang, or en);
+ *                     the widget's own words are in it (en, vi, id, zh; others get English)
  *   data-accent       the brand colour, any CSS colour (text on it is picked for contrast)
  *   data-title        the name in the header (default "Fetch & Home")
  *   data-greeting     the first thing the assistant says
@@ -35,102 +36,334 @@
  */
 import { h, linkify } from "../shared/dom.js";
 
+// The widget's own words, one table per language; a conversation in another language gets the
+// English ones. Each table has every key of `en` (tests/bot/web/pages/test_widget_languages.py).
+const STRINGS = {
+  en: {
+    locale: "en-US",
+    title: "Fetch & Home",
+    launcher: "Chat with us",
+    launcherUnread: (n) => `Chat with us, ${n} new message${n === 1 ? "" : "s"}`,
+    botStatus: "Virtual assistant",
+    personStatus: (name) => `${name} · Customer Care`,
+    customerCare: "Customer Care",
+    queuedStatus: "Connecting you to a person",
+    // writing again reopens this chat with the assistant, which starts afresh
+    // (bot/channel/chat.py)
+    closedStatus: "Chat ended · the assistant is here",
+    minimise: "Minimise chat",
+    log: "Conversation",
+    input: "Your message",
+    placeholder: "Type your message…",
+    placeholderClosed: "Anything else? Ask the assistant…",
+    send: "Send",
+    tooLong: (n) => `Messages are limited to ${n} characters.`,
+    sending: "Sending",
+    sent: "Sent",
+    failed: "Not sent",
+    retry: "Retry",
+    you: "You",
+    youSaid: "You said:",
+    assistant: "Assistant",
+    assistantSaid: "The assistant said:",
+    personSaid: (name) => `${name} said:`,
+    notice: "Notice:",
+    greeting:
+      "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, " +
+      "returns, payments and the Pet Pharmacy. What can I do for you?",
+    suggestions: [
+      "Where is my order?",
+      "How much is shipping?",
+      "Skip an Autoship delivery",
+      "Talk to a person",
+    ],
+    suggested: "Suggested replies",
+    reconnecting: "Connection lost. Reconnecting…",
+    offline: "You're offline. We'll send your messages when you're back.",
+    handoffTitle: "Connecting you to a person",
+    handoffLead:
+      "Everything you've written so far is passed on, so you won't need to repeat yourself.",
+    findingPlace: "Finding your place in the queue…",
+    position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
+    eta: (text) => `Estimated wait: ${text}.`,
+    etaSoon: "a few minutes",
+    etaMinutes: (low, high) => (low === high ? `about ${low} minutes` : `${low}-${high} minutes`),
+    etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
+    offlineTeam: "Our team can't answer right now. Leave your details below and we'll contact you.",
+    backToBot: "Back to the assistant",
+    backFailed: "A person is already picking up your chat.",
+    surveyLabel: "How satisfied are you? 1 is not at all, 5 is very.",
+    scale: ["Not at all", "", "", "", "Very"],
+    surveyThanks: (n) => `Thank you! You rated this chat ${n} out of 5.`,
+    callbackTitle: "Ask us to contact you",
+    callbackName: "Name (optional)",
+    callbackEmail: "E-mail",
+    callbackPhone: "Phone",
+    callbackNote: "Anything we should know? (optional)",
+    callbackHint: "An e-mail address or a phone number is enough.",
+    callbackSend: "Send my details",
+    callbackDone: "Thanks, we've got your details.",
+    badEmail: "That doesn't look like an e-mail address.",
+    badPhone: "That doesn't look like a phone number.",
+    expired: "Your earlier chat has expired, so this is a new one.",
+    error: "Something went wrong. Please try again.",
+    typingPerson: (name) => `${name} is typing`,
+    typingBot: "The assistant is typing",
+  },
+  vi: {
+    locale: "vi-VN",
+    title: "Fetch & Home",
+    launcher: "Chat với chúng mình",
+    launcherUnread: (n) => `Chat với chúng mình, ${n} tin nhắn mới`,
+    botStatus: "Trợ lý ảo",
+    personStatus: (name) => `${name} · Chăm sóc khách hàng`,
+    customerCare: "Chăm sóc khách hàng",
+    queuedStatus: "Đang kết nối bạn với nhân viên",
+    closedStatus: "Cuộc trò chuyện đã kết thúc · trợ lý ảo vẫn ở đây",
+    minimise: "Thu nhỏ cửa sổ chat",
+    log: "Cuộc trò chuyện",
+    input: "Tin nhắn của bạn",
+    placeholder: "Nhập tin nhắn…",
+    placeholderClosed: "Bạn cần gì thêm? Hỏi trợ lý ảo…",
+    send: "Gửi",
+    tooLong: (n) => `Mỗi tin nhắn tối đa ${n} ký tự.`,
+    sending: "Đang gửi",
+    sent: "Đã gửi",
+    failed: "Chưa gửi được",
+    retry: "Gửi lại",
+    you: "Bạn",
+    youSaid: "Bạn đã viết:",
+    assistant: "Trợ lý ảo",
+    assistantSaid: "Trợ lý ảo đã viết:",
+    personSaid: (name) => `${name} đã viết:`,
+    notice: "Thông báo:",
+    greeting:
+      "Xin chào! Mình là trợ lý ảo của Fetch & Home. Mình có thể hỗ trợ về đơn hàng, giao hàng, " +
+      "Autoship, đổi trả, thanh toán và Pet Pharmacy. Mình có thể giúp gì cho bạn?",
+    suggestions: [
+      "Đơn hàng của tôi đâu rồi?",
+      "Phí giao hàng bao nhiêu?",
+      "Bỏ qua một lần giao Autoship",
+      "Gặp nhân viên",
+    ],
+    suggested: "Gợi ý trả lời",
+    reconnecting: "Mất kết nối. Đang kết nối lại…",
+    offline: "Bạn đang mất mạng. Tin nhắn sẽ được gửi khi bạn có mạng trở lại.",
+    handoffTitle: "Đang kết nối bạn với nhân viên",
+    handoffLead: "Mọi điều bạn đã viết đều được chuyển cho nhân viên, nên bạn không cần nhắc lại.",
+    findingPlace: "Đang xác định vị trí của bạn trong hàng chờ…",
+    position: (n) =>
+      n === 1 ? "Bạn là người tiếp theo." : `Bạn đang ở vị trí thứ ${n} trong hàng chờ.`,
+    eta: (text) => `Thời gian chờ dự kiến: ${text}.`,
+    etaSoon: "vài phút",
+    etaMinutes: (low, high) => (low === high ? `khoảng ${low} phút` : `${low}-${high} phút`),
+    etaHours: (n) => `khoảng ${n} giờ`,
+    offlineTeam:
+      "Hiện nhân viên chưa thể trả lời. Bạn hãy để lại thông tin bên dưới, " +
+      "chúng mình sẽ liên hệ với bạn.",
+    backToBot: "Quay lại trợ lý ảo",
+    backFailed: "Một nhân viên đang tiếp nhận cuộc trò chuyện của bạn.",
+    surveyLabel: "Bạn hài lòng đến mức nào? 1 là hoàn toàn không hài lòng, 5 là rất hài lòng.",
+    scale: ["Hoàn toàn không", "", "", "", "Rất hài lòng"],
+    surveyThanks: (n) => `Cảm ơn bạn! Bạn đã chấm cuộc trò chuyện này ${n}/5.`,
+    callbackTitle: "Yêu cầu chúng mình liên hệ lại",
+    callbackName: "Họ tên (không bắt buộc)",
+    callbackEmail: "Email",
+    callbackPhone: "Số điện thoại",
+    callbackNote: "Bạn có muốn nhắn thêm gì không? (không bắt buộc)",
+    callbackHint: "Chỉ cần địa chỉ email hoặc số điện thoại.",
+    callbackSend: "Gửi thông tin",
+    callbackDone: "Cảm ơn bạn, chúng mình đã nhận được thông tin.",
+    badEmail: "Địa chỉ email có vẻ chưa đúng.",
+    badPhone: "Số điện thoại có vẻ chưa đúng.",
+    expired: "Cuộc trò chuyện trước đã hết hạn, đây là cuộc trò chuyện mới.",
+    error: "Đã có lỗi xảy ra. Bạn vui lòng thử lại.",
+    typingPerson: (name) => `${name} đang nhập`,
+    typingBot: "Trợ lý ảo đang nhập",
+  },
+  id: {
+    locale: "id-ID",
+    title: "Fetch & Home",
+    launcher: "Chat dengan kami",
+    launcherUnread: (n) => `Chat dengan kami, ${n} pesan baru`,
+    botStatus: "Asisten virtual",
+    personStatus: (name) => `${name} · Customer Care`,
+    customerCare: "Customer Care",
+    queuedStatus: "Menghubungkan Kakak ke petugas",
+    closedStatus: "Chat selesai · asisten siap membantu",
+    minimise: "Perkecil chat",
+    log: "Percakapan",
+    input: "Pesan Kakak",
+    placeholder: "Tulis pesan…",
+    placeholderClosed: "Ada lagi? Tanya asisten…",
+    send: "Kirim",
+    tooLong: (n) => `Pesan maksimal ${n} karakter.`,
+    sending: "Mengirim",
+    sent: "Terkirim",
+    failed: "Tidak terkirim",
+    retry: "Coba lagi",
+    you: "Kakak",
+    youSaid: "Kakak menulis:",
+    assistant: "Asisten",
+    assistantSaid: "Asisten menulis:",
+    personSaid: (name) => `${name} menulis:`,
+    notice: "Pemberitahuan:",
+    greeting:
+      "Halo Kak! Saya asisten virtual Fetch & Home. Saya bisa bantu soal pesanan, pengiriman, " +
+      "Autoship, retur, pembayaran, dan Pet Pharmacy. Ada yang bisa saya bantu?",
+    suggestions: [
+      "Pesanan saya di mana?",
+      "Berapa ongkos kirimnya?",
+      "Skip satu pengiriman Autoship",
+      "Bicara dengan petugas",
+    ],
+    suggested: "Saran balasan",
+    reconnecting: "Koneksi terputus. Menghubungkan kembali…",
+    offline: "Kakak sedang offline. Pesan akan kami kirim begitu Kakak online lagi.",
+    handoffTitle: "Menghubungkan Kakak ke petugas",
+    handoffLead: "Semua pesan Kakak sudah diteruskan, jadi Kakak tidak perlu mengulang.",
+    findingPlace: "Mencari posisi Kakak di antrean…",
+    position: (n) =>
+      n === 1 ? "Kakak berikutnya di antrean." : `Kakak di urutan ke-${n} dalam antrean.`,
+    eta: (text) => `Perkiraan waktu tunggu: ${text}.`,
+    etaSoon: "beberapa menit",
+    etaMinutes: (low, high) => (low === high ? `sekitar ${low} menit` : `${low}-${high} menit`),
+    etaHours: (n) => `sekitar ${n} jam`,
+    offlineTeam:
+      "Tim kami belum bisa menjawab saat ini. Tinggalkan data Kakak di bawah, nanti kami hubungi.",
+    backToBot: "Kembali ke asisten",
+    backFailed: "Petugas sedang mengambil chat Kakak.",
+    surveyLabel: "Seberapa puas Kakak? 1 berarti sama sekali tidak puas, 5 berarti sangat puas.",
+    scale: ["Tidak puas", "", "", "", "Sangat puas"],
+    surveyThanks: (n) => `Terima kasih! Kakak memberi nilai ${n} dari 5 untuk chat ini.`,
+    callbackTitle: "Minta kami menghubungi Kakak",
+    callbackName: "Nama (opsional)",
+    callbackEmail: "E-mail",
+    callbackPhone: "Telepon",
+    callbackNote: "Ada yang perlu kami ketahui? (opsional)",
+    callbackHint: "Cukup alamat e-mail atau nomor telepon.",
+    callbackSend: "Kirim data saya",
+    callbackDone: "Terima kasih, data Kakak sudah kami terima.",
+    badEmail: "Sepertinya itu bukan alamat e-mail yang valid.",
+    badPhone: "Sepertinya itu bukan nomor telepon yang valid.",
+    expired: "Chat sebelumnya sudah kedaluwarsa, jadi ini chat baru.",
+    error: "Terjadi kesalahan. Silakan coba lagi.",
+    typingPerson: (name) => `${name} sedang mengetik`,
+    typingBot: "Asisten sedang mengetik",
+  },
+  zh: {
+    locale: "zh-CN",
+    title: "Fetch & Home",
+    launcher: "在线咨询",
+    launcherUnread: (n) => `在线咨询，${n} 条新消息`,
+    botStatus: "智能助手",
+    personStatus: (name) => `${name} · 客服`,
+    customerCare: "客服",
+    queuedStatus: "正在为您转接人工客服",
+    closedStatus: "对话已结束 · 智能助手随时为您服务",
+    minimise: "最小化对话窗口",
+    log: "对话记录",
+    input: "您的消息",
+    placeholder: "请输入消息…",
+    placeholderClosed: "还有其他问题？问问智能助手…",
+    send: "发送",
+    tooLong: (n) => `每条消息最多 ${n} 个字符。`,
+    sending: "发送中",
+    sent: "已发送",
+    failed: "发送失败",
+    retry: "重试",
+    you: "您",
+    youSaid: "您说：",
+    assistant: "智能助手",
+    assistantSaid: "智能助手说：",
+    personSaid: (name) => `${name} 说：`,
+    notice: "通知：",
+    greeting:
+      "您好！我是 Fetch & Home 智能助手，可以帮您处理订单、配送、Autoship、" +
+      "退货、付款和 Pet Pharmacy 相关的问题。请问有什么可以帮您？",
+    suggestions: ["我的订单在哪里？", "运费是多少？", "跳过一次 Autoship 配送", "转人工客服"],
+    suggested: "推荐回复",
+    reconnecting: "连接已断开，正在重新连接…",
+    offline: "您目前处于离线状态，恢复网络后我们会发送您的消息。",
+    handoffTitle: "正在为您转接人工客服",
+    handoffLead: "您之前写的内容都会转交给工作人员，无需重复。",
+    findingPlace: "正在查询您的排队位置…",
+    position: (n) => (n === 1 ? "下一位就是您。" : `您目前排在第 ${n} 位。`),
+    eta: (text) => `预计等待时间：${text}。`,
+    etaSoon: "几分钟",
+    etaMinutes: (low, high) => (low === high ? `约 ${low} 分钟` : `${low}-${high} 分钟`),
+    etaHours: (n) => `约 ${n} 小时`,
+    offlineTeam: "我们的团队目前无法回复。请在下方留下联系方式，我们会与您联系。",
+    backToBot: "返回智能助手",
+    backFailed: "已有工作人员正在接入您的对话。",
+    surveyLabel: "您满意吗？1 表示完全不满意，5 表示非常满意。",
+    scale: ["完全不满意", "", "", "", "非常满意"],
+    surveyThanks: (n) => `谢谢！您给本次对话打了 ${n} 分（满分 5 分）。`,
+    callbackTitle: "请我们联系您",
+    callbackName: "姓名（选填）",
+    callbackEmail: "邮箱",
+    callbackPhone: "电话",
+    callbackNote: "还有什么需要我们知道的吗？（选填）",
+    callbackHint: "留下邮箱或电话号码其中一项即可。",
+    callbackSend: "提交联系方式",
+    callbackDone: "谢谢，我们已收到您的联系方式。",
+    badEmail: "邮箱地址格式似乎不正确。",
+    badPhone: "电话号码格式似乎不正确。",
+    expired: "您之前的对话已过期，这是一个新的对话。",
+    error: "出了点问题，请重试。",
+    typingPerson: (name) => `${name} 正在输入`,
+    typingBot: "智能助手正在输入",
+  },
+};
+const baseLanguage = (code) =>
+  String(code || "")
+    .split("-")[0]
+    .toLowerCase();
+
 const script = document.currentScript;
 if (script && !window.FetchAndHomeChat) start(script);
 
 function start(script) {
   const data = script.dataset;
   const SERVICE = (data.service || new URL(script.src, location.href).origin).replace(/\/+$/, "");
-  const LANGUAGE = (data.language || document.documentElement.lang || "en").slice(0, 5);
+  // the page's language: a new conversation starts in it (data-language, else <html lang>)
+  const PAGE_LOCALE = (data.language || document.documentElement.lang || "en").slice(0, 5);
   const STORE_KEY = `fetchandhome-chat:${SERVICE}`;
   const MAX_CHARS = 2000;
   const ACK_TIMEOUT_MS = 10000;
   const HTTP_FALLBACK_MS = 4000;
   const POLL_MS = 3000;
 
-  const STRINGS = {
-    en: {
-      title: "Fetch & Home",
-      launcher: "Chat with us",
-      launcherUnread: (n) => `Chat with us, ${n} new message${n === 1 ? "" : "s"}`,
-      dialog: "Chat with Fetch & Home",
-      botStatus: "Virtual assistant",
-      personStatus: (name) => `${name} · Customer Care`,
-      queuedStatus: "Connecting you to a person",
-      // writing again reopens this chat with the assistant, which starts afresh
-      // (bot/channel/chat.py)
-      closedStatus: "Chat ended · the assistant is here",
-      minimise: "Minimise chat",
-      log: "Conversation",
-      input: "Your message",
-      placeholder: "Type your message…",
-      placeholderClosed: "Anything else? Ask the assistant…",
-      send: "Send",
-      tooLong: (n) => `Messages are limited to ${n} characters.`,
-      sending: "Sending",
-      sent: "Sent",
-      failed: "Not sent",
-      retry: "Retry",
-      you: "You",
-      youSaid: "You said:",
-      assistant: "Assistant",
-      assistantSaid: "The assistant said:",
-      personSaid: (name) => `${name} said:`,
-      notice: "Notice:",
-      greeting:
-        "Hi! I'm the Fetch & Home virtual assistant. I can help with orders, delivery, Autoship, " +
-        "returns, payments and the Pet Pharmacy. What can I do for you?",
-      suggestions: [
-        "Where is my order?",
-        "How much is shipping?",
-        "Skip an Autoship delivery",
-        "Talk to a person",
-      ],
-      suggested: "Suggested replies",
-      reconnecting: "Connection lost. Reconnecting…",
-      offline: "You're offline. We'll send your messages when you're back.",
-      handoffTitle: "Connecting you to a person",
-      handoffLead:
-        "Everything you've written so far is passed on, so you won't need to repeat yourself.",
-      findingPlace: "Finding your place in the queue…",
-      position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
-      eta: (text) => `Estimated wait: ${text}.`,
-      etaSoon: "a few minutes",
-      etaMinutes: (low, high) => (low === high ? `about ${low} minutes` : `${low}-${high} minutes`),
-      etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
-      offlineTeam:
-        "Our team can't answer right now. Leave your details below and we'll contact you.",
-      backToBot: "Back to the assistant",
-      backFailed: "A person is already picking up your chat.",
-      joined: (name) => `${name} has joined the chat`,
-      surveyLabel: "How satisfied are you? 1 is not at all, 5 is very.",
-      scale: ["Not at all", "", "", "", "Very"],
-      surveyThanks: (n) => `Thank you! You rated this chat ${n} out of 5.`,
-      callbackTitle: "Ask us to contact you",
-      callbackName: "Name (optional)",
-      callbackEmail: "E-mail",
-      callbackPhone: "Phone",
-      callbackNote: "Anything we should know? (optional)",
-      callbackHint: "An e-mail address or a phone number is enough.",
-      callbackSend: "Send my details",
-      callbackDone: "Thanks, we've got your details.",
-      expired: "Your earlier chat has expired, so this is a new one.",
-      error: "Something went wrong. Please try again.",
-      typingPerson: (name) => `${name} is typing`,
-      typingBot: "The assistant is typing",
-      today: "Today",
-    },
-  };
-  const T = STRINGS[LANGUAGE.split("-")[0]] || STRINGS.en;
+  // The widget speaks the conversation's language: the one it started the conversation in (kept
+  // with it across reloads), or the one the service reports for it; the page's until then.
+  let language = baseLanguage(PAGE_LOCALE);
+  let T = STRINGS[language] || STRINGS.en;
+  let timeFormat = null;
+  let dayFormat = null;
+  function chooseLanguage(code) {
+    const next = baseLanguage(code) || baseLanguage(PAGE_LOCALE);
+    const changed = next !== language || !timeFormat;
+    language = next;
+    T = STRINGS[language] || STRINGS.en;
+    const locale = pageWords() ? PAGE_LOCALE : T.locale;
+    timeFormat = new Intl.DateTimeFormat(locale, { hour: "numeric", minute: "2-digit" });
+    dayFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric" });
+    return changed;
+  }
+  // the page's own texts (data-title, data-greeting, data-suggestions) are in the page's language
+  function pageWords() {
+    return language === baseLanguage(PAGE_LOCALE);
+  }
   const OPTIONS = {
-    title: data.title || T.title,
-    greeting: data.greeting || T.greeting,
-    suggestions: data.suggestions
-      ? data.suggestions
-          .split("|")
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : T.suggestions,
+    title: () => (pageWords() && data.title) || T.title,
+    greeting: () => (pageWords() && data.greeting) || T.greeting,
+    suggestions: () =>
+      pageWords() && data.suggestions
+        ? data.suggestions
+            .split("|")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : T.suggestions,
     customer: data.customer || null,
     position: data.position === "left" ? "left" : "right",
   };
@@ -169,9 +402,7 @@ function start(script) {
   }
 
   const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
-
-  const timeFormat = new Intl.DateTimeFormat(LANGUAGE, { hour: "numeric", minute: "2-digit" });
-  const dayFormat = new Intl.DateTimeFormat(LANGUAGE, { month: "short", day: "numeric" });
+  const PHONE_PATTERN = /^\+?[0-9][0-9 ().-]{5,30}[0-9]$/; // as the service checks it
   function when(iso) {
     const date = iso ? new Date(iso) : new Date();
     const sameDay = date.toDateString() === new Date().toDateString();
@@ -212,8 +443,10 @@ function start(script) {
     }
   }
   const saved = load();
+  chooseLanguage(saved.conversation_id && saved.language ? saved.language : PAGE_LOCALE);
   const state = {
     conversationId: saved.conversation_id || null,
+    language: saved.conversation_id ? saved.language || null : null, // the conversation's
     token: saved.token || null,
     expires: saved.expires || null,
     open: data.open === "true" || Boolean(saved.open),
@@ -235,6 +468,7 @@ function start(script) {
           conversation_id: state.conversationId,
           token: state.token,
           expires: state.expires,
+          language: state.language,
           customer: customerOf(OPTIONS.customer),
           open: state.open,
           outbox: state.outbox.map(({ client_msg_id, text, at }) => ({ client_msg_id, text, at })),
@@ -285,7 +519,7 @@ function start(script) {
     h(
       "div",
       { class: "fh-heading" },
-      h("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title }),
+      h("h2", { class: "fh-title", id: "fh-title", text: OPTIONS.title() }),
       statusLine,
     ),
     minimise,
@@ -366,7 +600,46 @@ function start(script) {
     inputError,
     composer,
   );
-  root.append(stylesheet, h("div", { class: "fh-root" }, panel, launcher));
+  const box = h("div", { class: "fh-root", lang: language }, panel, launcher);
+  root.append(stylesheet, box);
+
+  // The service says which language the conversation is in; when that is not the one shown,
+  // every word of the widget's own changes to it (the messages are what they were).
+  function setLanguage(code) {
+    const same = baseLanguage(code) === state.language;
+    state.language = baseLanguage(code);
+    if (!same) persist();
+    if (!chooseLanguage(code)) return;
+    box.lang = language;
+    launcher.querySelector(".fh-launcher-text").textContent = T.launcher;
+    setUnread(state.unread);
+    if (state.open) launcher.setAttribute("aria-label", T.minimise);
+    header.querySelector(".fh-title").textContent = OPTIONS.title();
+    minimise.setAttribute("aria-label", T.minimise);
+    queueCard.querySelector("h3").textContent = T.handoffTitle;
+    queueCard.querySelector(".fh-queue-lead").textContent = T.handoffLead;
+    backButton.textContent = T.backToBot;
+    logLabel.textContent = T.log;
+    composer.querySelector("label").textContent = T.input;
+    sendButton.setAttribute("aria-label", T.send);
+    setMode(state.mode);
+    for (const li of log.querySelectorAll(".fh-msg")) {
+      const who = senderOf({ role: li.dataset.role, agent: li.dataset.agent });
+      const sender = li.querySelector(".fh-sender");
+      if (sender) sender.textContent = who.label;
+      const said = li.querySelector(".fh-sr");
+      if (said) said.textContent = `${who.said} `;
+      if (li.dataset.state) setDelivery(li, li.dataset.state);
+    }
+    const greeting = log.querySelector(".fh-greeting .fh-text");
+    if (greeting) greeting.replaceChildren(linkify(OPTIONS.greeting()));
+  }
+
+  // the service's reasons are in English: another language gets the widget's own words
+  function reason(failure) {
+    if (failure.code === "message_too_long") return T.tooLong(MAX_CHARS);
+    return T === STRINGS.en && failure.message ? failure.message : T.error;
+  }
 
   function applyAccent(colour) {
     if (!colour || !CSS.supports("color", colour)) return;
@@ -440,7 +713,7 @@ function start(script) {
   function senderOf(message) {
     if (message.role === "customer") return { label: T.you, said: T.youSaid };
     if (message.role === "agent") {
-      const name = message.agent || state.agent || "Customer Care";
+      const name = message.agent || state.agent || T.customerCare;
       return { label: T.personStatus(name), said: T.personSaid(name) };
     }
     if (message.role === "bot" || message.role === "greeting")
@@ -606,8 +879,14 @@ function start(script) {
       Array.isArray(message.scale) && message.scale.length ? message.scale : [1, 2, 3, 4, 5];
     const group = h("div", { class: "fh-scale", role: "group", "aria-label": T.surveyLabel });
     const status = h("p", { class: "fh-thanks", role: "status" });
+    const ends = Array.isArray(message.scale_ends) && message.scale_ends.length === 2;
+    const words = ends
+      ? scale.map((_, i) =>
+          i === 0 ? message.scale_ends[0] : i === scale.length - 1 ? message.scale_ends[1] : "",
+        )
+      : T.scale;
     for (const [index, score] of scale.entries()) {
-      const label = T.scale[index] || "";
+      const label = String(words[index] || "");
       group.append(
         h(
           "button",
@@ -680,8 +959,13 @@ function start(script) {
         return;
       }
       if (body.email && !EMAIL_PATTERN.test(body.email)) {
-        error.textContent = "That doesn't look like an e-mail address.";
+        error.textContent = T.badEmail;
         form.elements.email.focus();
+        return;
+      }
+      if (body.phone && !PHONE_PATTERN.test(body.phone)) {
+        error.textContent = T.badPhone;
+        form.elements.phone.focus();
         return;
       }
       error.textContent = "";
@@ -692,7 +976,7 @@ function start(script) {
         persist();
         form.replaceWith(h("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
       } catch (failure) {
-        error.textContent = failure.message || T.error;
+        error.textContent = reason(failure);
         form.querySelector("button[type=submit]").disabled = false;
       }
     });
@@ -700,13 +984,14 @@ function start(script) {
   }
 
   function showGreeting() {
-    const li = bubble({ role: "greeting", text: OPTIONS.greeting });
+    const li = bubble({ role: "greeting", text: OPTIONS.greeting() });
     li.classList.add("fh-greeting");
     li.querySelector(".fh-meta").remove();
     li.dataset.seq = "0";
     log.prepend(li);
-    if (!state.conversationId && OPTIONS.suggestions.length) {
-      li.append(quickReplies(OPTIONS.suggestions.map((s) => ({ title: s, payload: s }))));
+    const suggestions = OPTIONS.suggestions();
+    if (!state.conversationId && suggestions.length) {
+      li.append(quickReplies(suggestions.map((s) => ({ title: s, payload: s }))));
     }
   }
 
@@ -745,7 +1030,7 @@ function start(script) {
     avatar.classList.toggle("fh-avatar-person", mode === "assigned");
     statusLine.textContent =
       mode === "assigned"
-        ? T.personStatus(state.agent || "Customer Care")
+        ? T.personStatus(state.agent || T.customerCare)
         : mode === "queued"
           ? T.queuedStatus
           : mode === "closed"
@@ -820,7 +1105,7 @@ function start(script) {
     if (state.conversationId) return;
     if (!state.starting) {
       state.starting = (async () => {
-        const body = { language: LANGUAGE.split("-")[0] };
+        const body = { language };
         if (OPTIONS.customer) body.customer = OPTIONS.customer;
         let started;
         try {
@@ -834,6 +1119,7 @@ function start(script) {
         state.conversationId = started.conversation_id;
         state.token = started.token;
         state.expires = started.expires;
+        state.language = language;
         persist();
         for (const group of log.querySelectorAll(".fh-greeting .fh-quick")) group.remove();
       })().finally(() => (state.starting = null));
@@ -940,6 +1226,7 @@ function start(script) {
       `/api/conversations/${state.conversationId}/messages?since_seq=${state.contiguous}`,
     );
     let added = false;
+    if (answer.language) setLanguage(answer.language);
     if (answer.mode && answer.mode !== state.mode) setMode(answer.mode);
     for (const message of answer.messages || []) added = onMessage(message, true) || added;
     return answer;
@@ -952,6 +1239,7 @@ function start(script) {
         onMessage(frame, false);
         break;
       case "mode":
+        if (frame.language) setLanguage(frame.language);
         if (frame.mode !== state.mode || frame.agent) setMode(frame.mode, frame);
         break;
       case "queue":
@@ -959,7 +1247,7 @@ function start(script) {
         break;
       case "typing":
         if (frame.role === "agent")
-          showTyping(T.typingPerson(frame.name || state.agent || "Customer Care"), 4000);
+          showTyping(T.typingPerson(frame.name || state.agent || T.customerCare), 4000);
         break;
       case "ack":
         onAck(frame);
@@ -1050,7 +1338,7 @@ function start(script) {
       catchUp().catch(() => {});
     } catch (failure) {
       if (failure.status && failure.status < 500 && failure.status !== 429)
-        markFailed(item.client_msg_id, failure.message);
+        markFailed(item.client_msg_id, reason(failure));
       else
         item.fallback = setTimeout(
           () => sendOverHttp(item),
@@ -1076,7 +1364,8 @@ function start(script) {
     if (frame.error === "unavailable") return; // not stored: the watchdog resends
     if ((frame.error || "").startsWith("invalid") || frame.error === "message_too_long") {
       const last = state.outbox[state.outbox.length - 1];
-      if (last) markFailed(last.client_msg_id, frame.message);
+      if (last)
+        markFailed(last.client_msg_id, reason({ code: frame.error, message: frame.message }));
     }
   }
 

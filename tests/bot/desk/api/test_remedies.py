@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
@@ -21,10 +22,12 @@ def remedy(kind: str, cents: int, order: str = "71042388", reason: str = "late")
     return {"kind": kind, "order_id": order, "amount_cents": cents, "reason": reason}
 
 
-async def maya_with(client: TestClient, username: str, role: str = "agent") -> tuple[Agent, str]:
+async def maya_with(
+    client: TestClient, username: str, role: str = "agent", language: str = "en"
+) -> tuple[Agent, str]:
     await seed_demo(client)
     agent = await sign_in(client, username, role=role)
-    cid, _ = await claimed(client, agent, customer=MAYA)
+    cid, _ = await claimed(client, agent, customer=MAYA, language=language)
     return agent, cid
 
 
@@ -353,3 +356,31 @@ async def test_the_bot_is_told_remedies_of_one_kind_as_their_sum(client: TestCli
         "a $30.00 credit to your account, a $12.00 refund on order 71042388 and "
         "a $3.00 refund on order 71039951"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "summary"),
+    [
+        ("vi", "cộng $30.00 vào số dư tài khoản của bạn, hoàn $12.00 cho đơn hàng 71042388 và "
+               "miễn $3.00 phí cho đơn hàng 71039951"),
+        ("id", "kredit $30.00 ke akun Kakak, refund $12.00 untuk pesanan 71042388 dan "
+               "pembebasan biaya sebesar $3.00 untuk pesanan 71039951"),
+        ("zh", "向您的账户发放$30.00抵用金、为订单 71042388 退款$12.00以及"
+               "免除订单 71039951 的$3.00费用"),
+        ("fr", "a $30.00 credit to your account, a $12.00 refund on order 71042388 and "
+               "$3.00 of fees waived on order 71039951"),
+    ],
+)  # fmt: skip
+async def test_the_bot_is_told_the_remedies_in_the_conversations_language(
+    client: TestClient, language: str, summary: str
+) -> None:
+    """{remedy_summary} goes into the bot's confirmation in the customer's language."""
+    agent, cid = await maya_with(client, "sam", role="senior", language=language)
+    grants = f"/desk/api/conversations/{cid}/grants"
+    for given in (remedy("credit", 3000), remedy("refund", 1200),
+                  remedy("fee_waiver", 300, order="71039951")):  # fmt: skip
+        await agent.json("POST", grants, given, 201)
+    body = await agent.json(
+        "POST", f"/desk/api/conversations/{cid}/return", {"outcome": "credited"}
+    )
+    assert body["slots"]["remedy_summary"] == summary
