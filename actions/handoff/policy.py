@@ -65,6 +65,7 @@ SERVICE_MESSAGES = (
     "satisfaction_high",
     "out_of_hours",
     "no_agents_online",
+    "no_speaker_online",
     "callback_saved",
     "agent_joined",
     "supervisor_joined",

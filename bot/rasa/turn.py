@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversations.lifecycle import Work
 from bot.conversations.messages import Closed, StoredMessage, add_message, get_conversation
 from bot.db.models import Message, Mode, Role
-from bot.desk.presence import Availability, availability
+from bot.desk.presence import Availability, availability, speakers_online
 from bot.desk.queue import open_handoff
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
@@ -206,15 +206,20 @@ class BotTurns:
         """Tell a newly queued customer plainly when nobody can answer now; offer a call back."""
         policy = self.services.policy
         status, _ = await availability(work.session, policy.desk.hours, self.services.now())
+        notice_name = str(status)
         if status == Availability.OPEN:
-            return
-        text = await self.services.say(work.session, conversation_id, str(status))
+            # someone can answer, but perhaps nobody in the customer's language
+            language = (await get_conversation(work.session, conversation_id)).language
+            if (await speakers_online(work.session))[language]:
+                return
+            notice_name = "no_speaker_online"
+        text = await self.services.say(work.session, conversation_id, notice_name)
         notice = await add_message(
             work.session,
             conversation_id,
             Role.SYSTEM,
             text,
-            payload={"callback": True, "availability": str(status)},
+            payload={"callback": True, "availability": notice_name},
         )
         work.said(conversation_id, notice)
 
