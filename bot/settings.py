@@ -55,6 +55,11 @@ class Settings:
     rate_messages_per_conversation: int
     rate_starts_per_address: int
     rate_messages_per_address: int
+    # per hour: call-backs left in one conversation (each is a message and a queue reload)
+    rate_callbacks_per_conversation: int
+    # open customer websockets at once: per conversation (its tabs), per address (connected)
+    sockets_per_conversation: int
+    sockets_per_address: int
     # the demo shop page with its "browse as a demo customer" switch, and demo desk accounts
     demo_pages: bool = True
     demo_desk_password: str | None = None
@@ -180,6 +185,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         rate_messages_per_conversation=_int(env, "RATE_MESSAGES_PER_CONVERSATION", 30),
         rate_starts_per_address=_int(env, "RATE_STARTS_PER_ADDRESS", 30),
         rate_messages_per_address=_int(env, "RATE_MESSAGES_PER_ADDRESS", 120),
+        rate_callbacks_per_conversation=_int(env, "RATE_CALLBACKS_PER_CONVERSATION", 5),
+        sockets_per_conversation=_int(env, "SOCKETS_PER_CONVERSATION", 5),
+        sockets_per_address=_int(env, "SOCKETS_PER_ADDRESS", 50),
         demo_pages=_flag(env, "DEMO_PAGES", True),
         demo_desk_password=env.get("DEMO_DESK_PASSWORD", "").strip() or None,
     )

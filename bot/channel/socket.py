@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from bot.channel import tokens
 from bot.channel.intake import INTAKE, parse_message
-from bot.channel.limits import limit_message
+from bot.channel.limits import LIMITS, SOCKET_RETRY_SECONDS, address, limit_message
 from bot.channel.positions import POSITIONS
 from bot.conversations.lifecycle import mode_frame
 from bot.conversations.messages import NotFound, get_conversation, messages_since
@@ -38,22 +38,54 @@ MAX_FRAME_BYTES = 64 * 1024
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
+    """At most SOCKETS_PER_ADDRESS open from one address (before the hello, refused with 429),
+    and SOCKETS_PER_CONVERSATION on one conversation (after it, closed with 4429)."""
     services = request.app[SERVICES]
     if not origin_allowed(request, services.settings.allowed_origins):
         raise web.HTTPForbidden(text="origin not allowed")
     conversation_id = request.match_info["id"]
-    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
-    await socket.prepare(request)
+    limits, remote = request.app[LIMITS], address(request)
+    if not limits.sockets_per_address.enter(remote):
+        raise TooMany("too many chat connections from this address", SOCKET_RETRY_SECONDS)
+    try:
+        socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
+        await socket.prepare(request)
+        since = await _hello(request, socket, conversation_id)
+        if since is None:
+            return socket
+        if not limits.sockets_per_conversation.enter(conversation_id):
+            await socket.close(code=4429, message=b"too many connections to this conversation")
+            return socket
+        try:
+            await _serve(request, socket, conversation_id, since)
+        finally:
+            limits.sockets_per_conversation.leave(conversation_id)
+    finally:
+        limits.sockets_per_address.leave(remote)
+    return socket
+
+
+async def _hello(
+    request: web.Request, socket: web.WebSocketResponse, conversation_id: str
+) -> int | None:
+    """The seq the client has, from its first frame; None (the socket closed) if it is wrong."""
     try:
         hello = parse_json(await socket.receive_str(timeout=HELLO_TIMEOUT))
         token = hello.get("token") if isinstance(hello, dict) else None
-        tokens.verify(services.settings.secret, conversation_id, str(token or ""))
+        tokens.verify(request.app[SERVICES].settings.secret, conversation_id, str(token or ""))
         since = hello.get("since_seq", 0)
         if isinstance(since, bool) or not isinstance(since, int) or since < 0:
             raise BadRequest("invalid_since_seq", "since_seq must be a whole number")
     except (TimeoutError, ValueError, TypeError, tokens.InvalidToken, BadRequest) as error:
         await socket.close(code=4401, message=str(error)[:120].encode())
-        return socket
+        return None
+    return since
+
+
+async def _serve(
+    request: web.Request, socket: web.WebSocketResponse, conversation_id: str, since: int
+) -> None:
+    services = request.app[SERVICES]
     # join before replaying, so nothing stored in between is missed (a client drops repeats by seq)
     services.hub.join(conversation_id, socket)
     try:
@@ -83,7 +115,6 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await socket.close(code=4404, message=b"no such conversation")
     finally:
         services.hub.leave(conversation_id, socket)
-    return socket
 
 
 def _is_typing(raw: str) -> bool:

@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.channel import identity, socket, tokens
 from bot.channel.callbacks import parse_contact
 from bot.channel.intake import INTAKE, parse_message
-from bot.channel.limits import LIMITS, address, limit_message
+from bot.channel.limits import LIMITS, address, limit_callback, limit_message
 from bot.channel.positions import POSITIONS
 from bot.conversations.messages import get_conversation, messages_since
 from bot.errors import BadRequest, Unauthorized
@@ -135,6 +135,7 @@ async def callback(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     authorise(request, conversation_id, _bearer(request))
     contact = parse_contact(await json_body(request))
+    limit_callback(request, conversation_id)
     await request.app[INTAKE].leave_callback(conversation_id, contact)
     return web.json_response({"saved": True}, status=201)
 

@@ -1,4 +1,5 @@
-"""Fixed-window counters that stop one socket or address from flooding the service.
+"""Fixed-window counters that stop one socket or address from flooding the service, and counts
+of the websockets open now, within a cap.
 
 In memory, per replica: with N replicas the effective limit is up to N times higher, which is
 still a hard ceiling on abuse; the database stays the source of truth for everything else.
@@ -7,6 +8,7 @@ still a hard ceiling on abuse; the database stays the source of truth for everyt
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 
 
@@ -38,3 +40,23 @@ class RateLimiter:
 
     def _forget_old(self, now: float) -> None:
         self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
+
+
+class OpenSockets:
+    """How many websockets are open per key (an address, a conversation), at most `cap`."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._open: Counter[str] = Counter()
+
+    def enter(self, key: str) -> bool:
+        """Count one more open socket for `key`; False (and not counted) when `cap` are open."""
+        if self._open[key] >= self.cap:
+            return False
+        self._open[key] += 1
+        return True
+
+    def leave(self, key: str) -> None:
+        self._open[key] -= 1
+        if self._open[key] <= 0:
+            del self._open[key]

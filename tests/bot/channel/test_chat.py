@@ -222,6 +222,21 @@ async def test_messages_beyond_the_rate_limit_are_refused_with_retry_after(
     assert (await refused.json())["error"] == "rate_limited"
 
 
+async def test_call_backs_beyond_the_rate_limit_are_refused(client: TestClient) -> None:
+    """The probe left 100 call-backs in 1.2 s: 100 messages, and 101 queue reloads per desk."""
+    cid, auth = await queued(client)
+    limit = client.app[SERVICES].settings.rate_callbacks_per_conversation
+    statuses = [
+        (await client.post(f"/api/conversations/{cid}/callback", headers=auth,
+                           json={"email": f"maya{i}@example.com"})).status
+        for i in range(limit + 2)
+    ]  # fmt: skip
+    assert statuses == [201] * limit + [429, 429]
+    body = await poll(client, cid, auth)
+    saved = client.app[SERVICES].policy.messages["callback_saved"]
+    assert texts(body).count(saved) == limit
+
+
 async def test_starting_conversations_is_rate_limited_per_address(client: TestClient) -> None:
     limit = client.app[SERVICES].settings.rate_starts_per_address
     statuses = [(await client.post("/api/conversations", json={})).status for _ in range(limit + 1)]

@@ -6,14 +6,17 @@ import asyncio
 import time
 from typing import Any
 
+import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.channel import tokens
 from bot.db.models import Conversation, Event, Message, Ticket
 from bot.rasa.turn import TURNS
 from bot.services import SERVICES
-from tests.bot.conftest import NO_AGENTS, FakeRasa
+from tests.bot.conftest import NO_AGENTS, FakeRasa, settings_for
 from tests.bot.helpers import count, send, start, texts, ticket_of, wait_for, wait_until
 
 
@@ -359,3 +362,36 @@ def create_engine_for_test(url: str) -> Any:
     from bot.db.engine import create_engine, session_factory
 
     return session_factory(create_engine(url))
+
+
+async def test_websockets_are_capped_per_conversation_and_per_address(
+    aiohttp_client: Any, database_url: str, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    """The probe held 300 sockets on one conversation and 200 that never said hello."""
+    settings = settings_for(
+        database_url, fake_rasa[1], SOCKETS_PER_CONVERSATION="2", SOCKETS_PER_ADDRESS="4"
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    cid, auth = await start(client)
+    hello = {"type": "hello", "token": auth["Authorization"].removeprefix("Bearer ")}
+    path = f"/api/conversations/{cid}/ws"
+    tabs = []
+    for _ in range(2):
+        tabs.append(await client.ws_connect(path))
+        await tabs[-1].send_json(hello)
+        assert (await tabs[-1].receive_json(timeout=5))["type"] == "mode"
+    third = await client.ws_connect(path)
+    await third.send_json(hello)
+    await third.receive(timeout=5)
+    assert third.close_code == 4429  # a third tab of one conversation: it polls instead
+    silent = [await client.ws_connect(path) for _ in range(2)]  # no hello yet: 4 from here
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect(path)
+    assert refused.value.status == 429
+    await silent.pop().close()
+    await tabs.pop().close()
+    again = await client.ws_connect(path)  # room again, for the address and the conversation
+    await again.send_json(hello)
+    assert (await again.receive_json(timeout=5))["type"] == "mode"
+    for socket in [*tabs, *silent, again]:
+        await socket.close()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import OpenSockets, RateLimiter
 
 
 def test_limit_per_key_per_window() -> None:
@@ -22,3 +22,15 @@ def test_old_keys_are_forgotten() -> None:
     now[0] = 20
     limiter.allow("fresh")
     assert len(limiter._counts) < 10
+
+
+def test_open_sockets_are_counted_within_the_cap_and_freed_on_leaving() -> None:
+    sockets = OpenSockets(2)
+    assert [sockets.enter("a") for _ in range(3)] == [True, True, False]
+    assert sockets.enter("b")  # other keys are counted apart
+    sockets.leave("a")
+    assert sockets.enter("a") and not sockets.enter("a")
+    for _ in range(2):
+        sockets.leave("a")
+    sockets.leave("b")
+    assert not sockets._open  # nothing kept for keys with no socket open

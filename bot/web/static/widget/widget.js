@@ -1174,6 +1174,16 @@ function start(script) {
         forget();
         return;
       }
+      if (event.code === 4429) {
+        // the conversation is open in too many tabs: this one polls, and tries again later
+        startPolling();
+        clearTimeout(conn.retryTimer);
+        conn.retryTimer = setTimeout(() => {
+          conn.retryTimer = null;
+          connect();
+        }, 30000);
+        return;
+      }
       scheduleReconnect();
     });
   }
