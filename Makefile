@@ -69,8 +69,8 @@ browser:
 	fi
 
 # Rasa 3.6 needs Python 3.10, and setuptools 67.8.0 in place before it installs (its randomname
-# dependency does not build with newer ones). The encoders and language ID go in without their declared
-# dependencies: actions/requirements-nodeps.lock says why.
+# dependency does not build with newer ones). The encoders and language ID go in without their
+# declared dependencies: actions/requirements-nodeps.lock says why.
 $(RASA_VENV)/.installed: actions/requirements.lock actions/requirements-nodeps.lock
 	@py=$$($(call find_python,3.10,Rasa Open Source 3.6 and rasa-sdk 3.6 run only on Python 3.10.)); \
 	echo "Creating $(RASA_VENV) with $$py (Rasa, action server; takes a few minutes once) ..."; \

@@ -36,6 +36,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from actions.nlu import source_digest
 from actions.nlu.linear import TOKEN_PATTERN, fold
 
 SAVED_FILE = "language.joblib"
@@ -83,6 +84,11 @@ def build_classifier() -> Pipeline:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class LanguageDetector(GraphComponent):
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        """Its code: Rasa's training cache otherwise restores a component trained by old code."""
+        return source_digest()
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {

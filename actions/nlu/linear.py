@@ -51,6 +51,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from actions.nlu import source_digest
+
 MODEL_FILE = "linear_intent.joblib"
 # A sentence ends at ., !, ? or ; followed by a space, at Chinese 。！？； (no space follows them),
 # or at a line break.
@@ -184,6 +186,11 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        """Its code: Rasa's training cache otherwise restores a component trained by old code."""
+        return source_digest()
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {

@@ -180,3 +180,13 @@ def test_one_clear_label_beats_many_faq_topics_together() -> None:
     # when a topic is the single most likely label, faq counts with the sum of its topics
     ranking = ranked_intents(labels, np.array([0.4, 0.1, 0.1, 0.35, 0.05]))
     assert ranking[0][0] == "faq" and ranking[0][1] == pytest.approx(0.6)
+
+
+def test_the_components_code_is_part_of_their_training_fingerprint() -> None:
+    from actions.nlu import source_digest
+    from actions.nlu.language import LanguageDetector
+
+    digest = source_digest()
+    assert len(digest) == 64
+    assert LinearIntentClassifier.fingerprint_addon({}) == digest
+    assert LanguageDetector.fingerprint_addon({}) == digest
