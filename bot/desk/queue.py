@@ -186,6 +186,12 @@ async def open_handoff(
     """
     reason = str(brief.get("reason") or "unknown")[:32]
     priority = "high" if brief.get("priority") == "high" else "normal"
+    # The bot knows the language the customer writes in (the brief's, from the messages); the
+    # page's may differ. The desk routes and the service speaks by the conversation's, and the
+    # widget switches its own words to it with this frame.
+    language = brief.get("language")
+    if not (isinstance(language, str) and LANGUAGE_CODE.fullmatch(language)):
+        language = None
     moved = await move(
         work,
         conversation_id,
@@ -193,7 +199,8 @@ async def open_handoff(
         Mode.QUEUED,
         "handoff",
         actor,
-        frame={"reason": reason, "priority": priority},
+        frame={"reason": reason, "priority": priority}
+        | ({"language": language} if language else {}),
         policy_version=policy_version,
         reason=reason,
         priority=priority,
@@ -208,10 +215,7 @@ async def open_handoff(
         brief=brief,
     )
     work.session.add(ticket)
-    # The bot knows the language the customer writes in (the brief's, from the messages); the
-    # page's may differ. The desk routes and the service speaks by the conversation's.
-    language = brief.get("language")
-    if isinstance(language, str) and LANGUAGE_CODE.fullmatch(language):
+    if language:
         await work.session.execute(
             update(Conversation).where(Conversation.id == conversation_id).values(language=language)
         )

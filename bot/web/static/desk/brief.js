@@ -2,7 +2,7 @@
 // suggested next steps.
 
 import { highlight } from "./conversation.js";
-import { h, words, reasonLabel } from "../shared/dom.js";
+import { h, languageName, words, reasonLabel } from "../shared/dom.js";
 
 export const SIGNAL_LABEL = {
   repeated_question: "Repeated question",
@@ -43,6 +43,10 @@ export function brief(view, turns) {
       view.ticket.priority === "high"
         ? h("span", { class: "badge badge-high", text: "High priority" })
         : null,
+      h("span", {
+        class: "badge badge-lang",
+        text: `Writes in ${languageName(b.language || view.language)}`,
+      }),
       score
         ? h("span", {
             class: "badge badge-score",

@@ -6,9 +6,7 @@ import { loadMine, loadQueue } from "./load.js";
 import { open } from "./mine.js";
 import { state } from "./state.js";
 import { fail, toast } from "./ui.js";
-import { $, clear, h, since, reasonLabel } from "../shared/dom.js";
-
-const LANGUAGE_NAME = { en: "English", vi: "Vietnamese", id: "Indonesian", zh: "Chinese" };
+import { $, clear, h, languageName, since, reasonLabel } from "../shared/dom.js";
 
 // Whether this person speaks the conversation's language.
 const speaks = (t) => (state.me?.languages || ["en"]).includes(t.language);
@@ -30,7 +28,7 @@ function offered(queue) {
 }
 
 function languageBadge(t) {
-  const name = LANGUAGE_NAME[t.language] || t.language.toUpperCase();
+  const name = languageName(t.language);
   if (speaks(t)) {
     return h("span", { class: "badge badge-lang is-yours", text: `${name}: you speak it` });
   }

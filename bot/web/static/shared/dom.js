@@ -137,6 +137,13 @@ const REASONS = {
   bot_unavailable: "Bot unavailable",
 };
 
+const LANGUAGE_NAME = { en: "English", vi: "Vietnamese", id: "Indonesian", zh: "Chinese" };
+
+// A language code as agents read it: "vi" -> "Vietnamese".
+export function languageName(code) {
+  return LANGUAGE_NAME[code] || String(code || "").toUpperCase();
+}
+
 export function reasonLabel(reason, rule) {
   const base = REASONS[reason] || words(reason);
   return rule ? `${base}: ${words(rule).toLowerCase()}` : base;

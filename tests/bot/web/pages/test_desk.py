@@ -191,3 +191,4 @@ def test_the_queue_offers_a_conversation_first_to_agents_who_speak_its_language(
     expect(linh_cards.first.locator(".badge-lang")).to_have_text("Vietnamese: you speak it")
     agent.claim_first()
     expect(agent.page.locator("#conv-title")).to_have_text("Daniel Okafor")
+    expect(agent.page.locator(".brief .badge-lang")).to_have_text("Writes in Vietnamese")
