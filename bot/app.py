@@ -64,12 +64,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             notify=services.publish_desk,
         )
         reaper = asyncio.create_task(_release_expired_leases(services))
+        left_over = asyncio.create_task(turns.answer_left_over_at_start())
         yield
         await actions.stop()
         await studio.close()
-        reaper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reaper
+        for task in (reaper, left_over):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await hub.close_sockets()  # their handlers' last work is drained next
         await asyncio.sleep(0)
         await turns.drain()
