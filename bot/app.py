@@ -93,15 +93,23 @@ async def _release_expired_leases(services: Services) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness of the service and readiness of the Rasa server behind it."""
+    """Liveness of the service and readiness of what it needs: the Rasa server (a model loaded)
+    and the action server. 503 while either is down (restarting, say): customers who write then
+    are handed to a person."""
     secret = request.app[SETTINGS].rasa_jwt_secret
+    rasa_http = request.app[RASA_HTTP]
     try:
-        status = await rasa_client.status(request.app[RASA_HTTP], secret, 3)
+        status = await rasa_client.status(rasa_http, secret, 3)
     except rasa_client.RasaUnavailable:
         status = {}
     rasa_ok = bool(status.get("model_id"))
-    body = {"service": "ok", "rasa": "ok" if rasa_ok else "unavailable"}
-    return web.json_response(body, status=200 if rasa_ok else 503)
+    actions_ok = await request.app[TURNS].actions.check(rasa_http)
+    body = {
+        "service": "ok",
+        "rasa": "ok" if rasa_ok else "unavailable",
+        "actions": "ok" if actions_ok else "unavailable",
+    }
+    return web.json_response(body, status=200 if rasa_ok and actions_ok else 503)
 
 
 def setup_routes(app: web.Application) -> None:
