@@ -64,12 +64,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             notify=services.publish_desk,
         )
         reaper = asyncio.create_task(_release_expired_leases(services))
+        left_over = asyncio.create_task(turns.answer_left_over_at_start())
         yield
         await actions.stop()
         await studio.close()
-        reaper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reaper
+        for task in (reaper, left_over):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await hub.close_sockets()  # their handlers' last work is drained next
         await asyncio.sleep(0)
         await turns.drain()
@@ -91,15 +93,23 @@ async def _release_expired_leases(services: Services) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness of the service and readiness of the Rasa server behind it."""
+    """Liveness of the service and readiness of what it needs: the Rasa server (a model loaded)
+    and the action server. 503 while either is down (restarting, say): customers who write then
+    are handed to a person."""
     secret = request.app[SETTINGS].rasa_jwt_secret
+    rasa_http = request.app[RASA_HTTP]
     try:
-        status = await rasa_client.status(request.app[RASA_HTTP], secret, 3)
+        status = await rasa_client.status(rasa_http, secret, 3)
     except rasa_client.RasaUnavailable:
         status = {}
     rasa_ok = bool(status.get("model_id"))
-    body = {"service": "ok", "rasa": "ok" if rasa_ok else "unavailable"}
-    return web.json_response(body, status=200 if rasa_ok else 503)
+    actions_ok = await request.app[TURNS].actions.check(rasa_http)
+    body = {
+        "service": "ok",
+        "rasa": "ok" if rasa_ok else "unavailable",
+        "actions": "ok" if actions_ok else "unavailable",
+    }
+    return web.json_response(body, status=200 if rasa_ok and actions_ok else 503)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -96,12 +96,13 @@ class Intake:
         question, anything else reopens the conversation with the bot.
         """
         rated = reopened = False
+        resent: StoredMessage | None = None
         try:
             async with self.services.work() as work:
                 session = work.session
                 existing = await find_by_client_id(session, conversation_id, client_msg_id)
                 if existing is not None:
-                    return existing, False
+                    resent = existing
                 conversation = await get_conversation(session, conversation_id, for_update=True)
                 if conversation.mode == Mode.CLOSED:
                     rated = await self._answer_to_survey(session, conversation_id, text)
@@ -119,6 +120,10 @@ class Intake:
             if first is None:
                 raise
             return first, False
+        if resent is not None:
+            # if the first one's turn was lost (its process died), it gets one now
+            await self.turns.answer_left_over(conversation_id=conversation_id)
+            return resent, False
         if not rated:
             self.turns.respond(conversation_id, stored, reopened=reopened)
         return stored, True

@@ -9,10 +9,12 @@ bot/conversations/lifecycle.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import errors
 from bot.db.models import Conversation, Event, Message, Mode, Role
@@ -121,6 +123,41 @@ async def find_by_client_id(
         )
     )
     return StoredMessage.of(message) if message else None
+
+
+async def unanswered(
+    session: AsyncSession,
+    conversation_id: str | None = None,
+    *,
+    after: datetime | None = None,
+    before: datetime | None = None,
+) -> list[tuple[str, StoredMessage]]:
+    """Customer messages (stored between `after` and `before`) that nothing answered: in a
+    conversation the bot owns, after the last message from anyone else (the bot's answer or the
+    service's notice). (conversation id, message) pairs, oldest first."""
+    later = aliased(Message)
+    answered_up_to = (
+        select(func.max(later.seq))
+        .where(later.conversation_id == Message.conversation_id, later.role != Role.CUSTOMER)
+        .scalar_subquery()
+    )
+    query = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.mode == Mode.BOT,
+            Message.role == Role.CUSTOMER,
+            Message.seq > func.coalesce(answered_up_to, 0),
+        )
+        .order_by(Message.conversation_id, Message.seq)
+    )
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    if after is not None:
+        query = query.where(Message.created_at >= after)
+    if before is not None:
+        query = query.where(Message.created_at < before)
+    return [(m.conversation_id, StoredMessage.of(m)) for m in await session.scalars(query)]
 
 
 async def add_message(

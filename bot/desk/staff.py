@@ -16,9 +16,15 @@ from bot.desk.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_pas
 from bot.desk.queue import release_agent
 
 SESSION_LIFETIME = timedelta(hours=12)
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_ADDRESS = 20
+# Failed sign-ins are counted per (username, address) pair, so guessing from one address never
+# locks the account for its owner elsewhere, nor everyone behind a shared proxy. After
+# FREE_FAILURES, each further try from that pair waits twice as long as the one before, up to
+# MAX_DELAY; failures older than THROTTLE_WINDOW are forgotten. `python -m bot users unlock`
+# forgets them at once.
+THROTTLE_WINDOW = timedelta(hours=1)
+FREE_FAILURES = 3
+FIRST_DELAY = timedelta(seconds=2)
+MAX_DELAY = timedelta(minutes=15)
 
 
 class StaffError(ValueError):
@@ -26,7 +32,18 @@ class StaffError(ValueError):
 
 
 class Throttled(Exception):
-    pass
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"try again in {retry_after}")
+        self.retry_after = retry_after
+
+
+def throttle_delay(failures: int) -> timedelta:
+    """How long a (username, address) pair waits after its last failure, given how many failures
+    it has in the window: nothing for the first FREE_FAILURES, then 2 s, 4 s, 8 s ... MAX_DELAY."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    doubled: timedelta = FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 20)
+    return min(doubled, MAX_DELAY)
 
 
 def _hash_token(token: str) -> str:
@@ -72,25 +89,32 @@ async def create_user(
 
 
 async def sign_in(
-    session: AsyncSession, username: str, password: str, address: str
+    session: AsyncSession,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime | None = None,
 ) -> tuple[User, str, DeskSession] | None:
-    """A new session (user, cookie token, session row) or None; raises Throttled when guessing."""
-    since = utcnow() - THROTTLE_WINDOW
-    failures_user = await session.scalar(
-        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since)
-    )
-    failures_address = await session.scalar(
-        select(func.count()).where(LoginAttempt.address == address, LoginAttempt.at >= since)
-    )
-    if (failures_user or 0) >= MAX_FAILURES_PER_USER or (
-        failures_address or 0
-    ) >= MAX_FAILURES_PER_ADDRESS:
-        raise Throttled()
+    """A new session (user, cookie token, session row) or None; raises Throttled while this
+    (username, address) pair must wait after repeated failures."""
+    now = now or utcnow()
+    pair = (LoginAttempt.username == username[:64], LoginAttempt.address == address[:64])
+    failures, last = (
+        await session.execute(
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                *pair, LoginAttempt.at >= now - THROTTLE_WINDOW
+            )
+        )
+    ).one()
+    if last is not None:
+        wait = last + throttle_delay(failures) - now
+        if wait > timedelta(0):
+            raise Throttled(wait)
     user = await session.scalar(select(User).filter_by(username=username))
     if not verify_password(password, user.password_hash if user else DUMMY_HASH) or not (
         user and user.active
     ):
-        session.add(LoginAttempt(username=username[:64], address=address[:64]))
+        session.add(LoginAttempt(username=username[:64], address=address[:64], at=now))
         return None
     token = secrets.token_urlsafe(32)
     desk_session = DeskSession(
@@ -100,7 +124,7 @@ async def sign_in(
         expires_at=utcnow() + SESSION_LIFETIME,
     )
     session.add(desk_session)
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    await session.execute(delete(LoginAttempt).where(*pair))  # others' guesses still count
     await session.flush()
     return user, token, desk_session
 
@@ -132,6 +156,12 @@ async def deactivate(session: AsyncSession, username: str, now: datetime) -> tup
     # run from the command line: no live sockets here to tell, so the frames are not sent
     released = await release_agent(Work(session, now), user)
     return user, released
+
+
+async def unlock(session: AsyncSession, username: str) -> int:
+    """Forget the failed sign-ins for `username` from every address; how many were forgotten."""
+    result = await session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def user_named(session: AsyncSession, username: str) -> User | None:

@@ -1,4 +1,5 @@
 """`python -m bot`: serve. Also: `migrate`, `seed-demo`, `users create ...`, `users deactivate ...`,
+`users unlock ...`,
 `customer-token CUSTOMER_ID` (what the shop's site signs for a signed-in customer)."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.db.migrate import upgrade
 from bot.db.models import utcnow
 from bot.designer import cli as designer_cli
 from bot.designer.nlu_files import LabelError
-from bot.desk.staff import StaffError, create_user, deactivate
+from bot.desk.staff import StaffError, create_user, deactivate, unlock, user_named
 from bot.errors import ServiceError
 from bot.ops.demo import seed
 from bot.settings import Settings, SettingsError, load_settings
@@ -74,6 +75,12 @@ def _deactivate(settings: Settings, username: str) -> None:
     )
 
 
+async def _unlock(session: AsyncSession, username: str) -> int:
+    if await user_named(session, username) is None:
+        raise StaffError(f"there is no desk user {username!r}")
+    return await unlock(session, username)
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -109,6 +116,10 @@ def main() -> int:
         "deactivate", help="sign a desk user out everywhere; their conversations are requeued"
     )
     gone.add_argument("--username", required=True)
+    unlocked = users.add_parser(
+        "unlock", help="forget a desk user's failed sign-ins, so they may try again at once"
+    )
+    unlocked.add_argument("--username", required=True)
     token = commands.add_parser(
         "customer-token", help="sign a customer id as the shop's site would (for testing)"
     )
@@ -128,6 +139,11 @@ def main() -> int:
             _create_user(settings, args, _password(args.password_stdin))
         elif args.command == "users" and args.action == "deactivate":
             _deactivate(settings, args.username)
+        elif args.command == "users" and args.action == "unlock":
+            forgotten = asyncio.run(
+                _in_transaction(settings, lambda session: _unlock(session, args.username))
+            )
+            print(f"Unlocked {args.username!r}: {forgotten} failed sign-in(s) forgotten.")
         elif args.command == "designer":
             asyncio.run(designer_cli.run(settings, args))
         elif args.command == "customer-token":

@@ -3,8 +3,11 @@
 `train` trains a Rasa model only when config.yml, domain.yml or data/ changed (the model file is
 named after a fingerprint of them); `model-path` prints that model's path. `run` trains if needed,
 starts the action server, the Rasa server and the bot service on loopback, waits until each
-answers, prints where to go, and stops all three on Ctrl-C or when any of them dies. `shell` chats
-with the bot in the terminal (`rasa shell`, using the action server that `run` started).
+answers, prints where to go, restarts any of them that dies (after 1 s, then 2 s, 4 s ... up to
+30 s while it keeps dying; the others stay up, and the bot service's /healthz says what is down),
+and stops all three on Ctrl-C. `shell` chats with the bot in the terminal (`rasa shell`, using
+the action server that `run` started). In production a supervisor does the restarting instead
+(README, "Production": systemd units or a container restart policy).
 """
 
 from __future__ import annotations
@@ -83,6 +86,13 @@ def train_if_changed() -> Path:
     return model
 
 
+# A child that dies is started again after RESTART_FIRST_DELAY, doubled at each death in a row up
+# to RESTART_MAX_DELAY; one that stayed up STABLE_SECONDS starts from the first delay again.
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STABLE_SECONDS = 60.0
+
+
 # Generated on first start, with their length in random bytes: the desk's demo password is typed
 # by people (bot/ops/demo_desk.py), the rest only by programs.
 SECRETS = {
@@ -115,6 +125,21 @@ class Service:
     ready: Callable[[], bool]
     process: subprocess.Popen[bytes] | None = None
     log: Path = LOGS
+    restarts: int = 0  # deaths in a row, for the backoff
+    started_at: float = 0.0
+    restart_at: float | None = None  # when a dead child is due to start again
+
+    def spawn(self, env: dict[str, str]) -> None:
+        with self.log.open("ab") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started_at = time.monotonic()
 
 
 def _http_ok(
@@ -202,18 +227,10 @@ def start(
 ) -> None:
     """Start every service, each logging to `logs/<name>.log`, and wait until all answer."""
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **settings.rasa_environment(), **(env_overrides or {})}
+    env = child_environment(settings, env_overrides)
     for service in all_services:
         service.log = logs / f"{service.name}.log"
-        with service.log.open("ab") as log:  # the child keeps its own handle
-            service.process = subprocess.Popen(
-                service.command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        service.spawn(env)
     started = time.monotonic()
     pending = list(all_services)
     while pending:
@@ -230,8 +247,50 @@ def start(
         time.sleep(0.25)
 
 
+def child_environment(
+    settings: Settings, env_overrides: dict[str, str] | None = None
+) -> dict[str, str]:
+    return {**os.environ, **settings.rasa_environment(), **(env_overrides or {})}
+
+
+def restart_delay(deaths: int) -> float:
+    """How long to wait before starting a child that died `deaths` times in a row."""
+    return float(min(RESTART_FIRST_DELAY * 2 ** min(deaths - 1, 20), RESTART_MAX_DELAY))
+
+
+def keep_running(
+    all_services: list[Service], env: dict[str, str], now: float | None = None
+) -> list[str]:
+    """One look at the children: a dead one is scheduled to start again after its backoff, one
+    that is due is started. The others are left alone. What happened, for the log."""
+    now = time.monotonic() if now is None else now
+    said = []
+    for service in all_services:
+        if service.restart_at is not None:
+            if now >= service.restart_at:
+                service.restart_at = None
+                service.spawn(env)
+                said.append(f"{service.name} restarted (restart {service.restarts} in a row)")
+            continue
+        assert service.process is not None
+        code = service.process.poll()
+        if code is None:
+            if now - service.started_at >= STABLE_SECONDS:
+                service.restarts = 0
+            continue
+        service.restarts += 1
+        delay = restart_delay(service.restarts)
+        service.restart_at = now + delay
+        said.append(
+            f"{service.name} stopped unexpectedly (exit code {code}); restarting in {delay:.0f} s; "
+            f"the others keep running. Its last lines:\n{_tail(service.log)}"
+        )
+    return said
+
+
 def stop(all_services: list[Service]) -> None:
     for service in all_services:
+        service.restart_at = None
         if service.process and service.process.poll() is None:
             os.killpg(service.process.pid, signal.SIGTERM)
     for service in all_services:
@@ -276,13 +335,11 @@ def run() -> int:
             f"Press Ctrl-C to stop.",
             flush=True,
         )
+        env = child_environment(settings)
         while True:
-            for service in all_services:
-                assert service.process is not None
-                if service.process.poll() is not None:
-                    print(f"{service.name} stopped unexpectedly:\n{_tail(service.log)}")
-                    return 1
-            time.sleep(1)
+            for line in keep_running(all_services, env):
+                print(line, flush=True)
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nStopping ...")
         return 0

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -21,8 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.lifecycle import Work
-from bot.conversations.messages import Closed, StoredMessage, add_message, get_conversation
-from bot.db.models import Message, Mode, Role
+from bot.conversations.messages import (
+    Closed,
+    StoredMessage,
+    add_message,
+    get_conversation,
+    unanswered,
+)
+from bot.db.models import Message, Mode, Role, utcnow
 from bot.desk.presence import Availability, availability, speakers_online
 from bot.desk.queue import open_handoff
 from bot.rasa import client as rasa_client
@@ -44,6 +51,9 @@ LOOPING_REPEATS = 3
 # A message whose turn at Rasa comes with less time left than this, or than twice what answers
 # take lately, is not worth Rasa's work.
 MIN_RASA_SECONDS = 0.5
+# A customer message left unanswered (its turn lost with the process) is answered late up to this
+# old; an older one is left alone.
+LEFT_OVER_WINDOW = timedelta(hours=1)
 
 
 @dataclass
@@ -60,11 +70,47 @@ class BotTurns:
     def __post_init__(self) -> None:
         self._rasa_slots = asyncio.Semaphore(self.services.settings.rasa_max_in_flight)
 
-    def respond(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
-        """Let the bot answer a stored customer message, in the background."""
-        task = asyncio.create_task(self._respond(conversation_id, message, reopened))
+    def respond(
+        self, conversation_id: str, message: StoredMessage, reopened: bool, *, retry: bool = False
+    ) -> None:
+        """Let the bot answer a stored customer message, in the background (a `retry` only if
+        it is still unanswered when its turn comes)."""
+        task = asyncio.create_task(self._respond(conversation_id, message, reopened, retry))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @property
+    def turn_deadline(self) -> timedelta:
+        """The longest a bot turn takes, answered or handed over: a possible resume, then the
+        wait and the answer (RASA_TIMEOUT_SECONDS each), and a margin."""
+        return timedelta(seconds=2 * self.services.settings.rasa_timeout_seconds + 1)
+
+    async def answer_left_over(
+        self, before: datetime | None = None, conversation_id: str | None = None
+    ) -> int:
+        """Give a turn to each customer message stored before `before` (by default one turn
+        deadline ago, so no replica can still be working on it) that nothing answered: its turn
+        was lost with the process that had it. It is answered, or handed over. Messages older
+        than LEFT_OVER_WINDOW are left: their customer is long gone. How many."""
+        before = before or utcnow() - self.turn_deadline
+        async with self.services.sessions() as session:
+            left_over = await unanswered(
+                session, conversation_id, after=before - LEFT_OVER_WINDOW, before=before
+            )
+        for cid, message in left_over:
+            log.warning("answering message %s of %s, left unanswered", message.seq, cid)
+            self.respond(cid, message, reopened=False, retry=True)
+        return len(left_over)
+
+    async def answer_left_over_at_start(self) -> None:
+        """On start-up: once every turn another process had in flight has had its time, answer
+        what was stored before this process started and is still unanswered."""
+        started = utcnow()
+        await asyncio.sleep(self.turn_deadline.total_seconds())
+        try:
+            await self.answer_left_over(started)
+        except Exception:
+            log.exception("answering messages left unanswered failed")
 
     @contextlib.asynccontextmanager
     async def _turn(self, conversation_id: str) -> AsyncIterator[None]:
@@ -79,12 +125,21 @@ class BotTurns:
             if not self._users[conversation_id]:
                 del self._users[conversation_id], self._locks[conversation_id]
 
-    async def _respond(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
+    async def _respond(
+        self, conversation_id: str, message: StoredMessage, reopened: bool, retry: bool = False
+    ) -> None:
         try:
             async with self._turn(conversation_id):
+                if retry and not await self._still_unanswered(conversation_id, message):
+                    return  # a turn before this one answered it, or a person has it
                 await self._bot_turn(conversation_id, message, reopened)
         except Exception:
             log.exception("bot turn failed for conversation %s", conversation_id)
+
+    async def _still_unanswered(self, conversation_id: str, message: StoredMessage) -> bool:
+        async with self.services.sessions() as session:
+            left = await unanswered(session, conversation_id)
+        return any(waiting.id == message.id for _, waiting in left)
 
     async def resume_bot(
         self, conversation_id: str, slots: dict[str, Any], *, new_session: bool = False

@@ -38,7 +38,18 @@ async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -
     client: TestClient = await aiohttp_client(create_app(settings))
     response = await client.get("/healthz")
     assert response.status == 503
-    assert await response.json() == {"service": "ok", "rasa": "unavailable"}
+    assert (await response.json())["rasa"] == "unavailable"
+
+
+async def test_healthz_says_when_the_action_server_is_down(client: TestClient, fake_rasa) -> None:
+    """While the launcher restarts a crashed action server, the service says so."""
+    assert await (await client.get("/healthz")).json() == {
+        "service": "ok", "rasa": "ok", "actions": "ok",
+    }  # fmt: skip
+    fake_rasa[0].actions_down = True
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert await response.json() == {"service": "ok", "rasa": "ok", "actions": "unavailable"}
 
 
 async def test_start_up_fails_clearly_on_a_bad_policy_file(tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -98,12 +99,10 @@ async def login(request: web.Request) -> web.Response:
     try:
         async with services.sessions.begin() as session:
             signed_in = await staff.sign_in(session, username, password, address)
-    except staff.Throttled:
-        minutes = int(staff.THROTTLE_WINDOW.total_seconds()) // 60
+    except staff.Throttled as throttled:
+        seconds = max(1, math.ceil(throttled.retry_after.total_seconds()))
         raise TooMany(
-            f"too many failed sign-ins; try again in {minutes} minutes",
-            minutes * 60,
-            code="throttled",
+            f"too many failed sign-ins; try again in {seconds} seconds", seconds, code="throttled"
         ) from None
     if signed_in is None:
         raise Unauthorized("wrong username or password", code="invalid_login")

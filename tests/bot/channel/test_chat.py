@@ -233,7 +233,7 @@ async def test_call_backs_beyond_the_rate_limit_are_refused(client: TestClient) 
     ]  # fmt: skip
     assert statuses == [201] * limit + [429, 429]
     body = await poll(client, cid, auth)
-    saved = client.app[SERVICES].policy.messages["callback_saved"]
+    saved = client.app[SERVICES].policy.message("callback_saved")
     assert texts(body).count(saved) == limit
 
 

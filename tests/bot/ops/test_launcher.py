@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +79,52 @@ def test_a_secret_missing_from_an_existing_dotenv_is_added(tmp_path: Path, monke
     assert "BOT_PORT=9000" in lines and "RASA_JWT_SECRET=" + "k" * 40 in lines
     [bot_secret] = [line for line in lines if line.startswith("BOT_SECRET=")]
     assert len(bot_secret) > len("BOT_SECRET=") + 32
+
+
+def _fake(tmp_path: Path, name: str = "rasa") -> launcher.Service:
+    """A child that runs until killed, as the real ones do."""
+    command = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
+    return launcher.Service(name, command, lambda: True, log=tmp_path / f"{name}.log")
+
+
+def _wait_until_up(child: launcher.Service) -> None:
+    deadline = time.monotonic() + 30
+    while child.log.read_text().count("up") < child.restarts + 1:
+        assert time.monotonic() < deadline, "the fake child did not start"
+        time.sleep(0.05)
+
+
+def test_a_child_that_dies_is_restarted_with_backoff_and_the_others_keep_running(
+    tmp_path: Path,
+) -> None:
+    rasa, bot = _fake(tmp_path, "rasa"), _fake(tmp_path, "bot")
+    children = [rasa, bot]
+    env = dict(os.environ)
+    try:
+        for child in children:
+            child.spawn(env)
+        assert rasa.process is not None and bot.process is not None
+        bot_pid, now = bot.process.pid, time.monotonic()
+        delays = []
+        for deaths in (1, 2, 3):
+            _wait_until_up(rasa)
+            os.kill(rasa.process.pid, signal.SIGKILL)
+            rasa.process.wait(timeout=10)
+            [said] = launcher.keep_running(children, env, now)
+            assert said.startswith("rasa stopped unexpectedly (exit code -9); restarting in")
+            assert "the others keep running" in said and "up" in said  # its last lines
+            delays.append(rasa.restart_at - now)
+            assert launcher.keep_running(children, env, now + delays[-1] - 0.1) == []
+            now += delays[-1]
+            assert launcher.keep_running(children, env, now) == [
+                f"rasa restarted (restart {deaths} in a row)"
+            ]
+            assert rasa.process.poll() is None
+        assert delays == [1.0, 2.0, 4.0]
+        assert launcher.restart_delay(50) == launcher.RESTART_MAX_DELAY
+        assert bot.process.pid == bot_pid and bot.process.poll() is None  # never touched
+        # up long enough: the next death starts from the first delay again
+        assert launcher.keep_running(children, env, time.monotonic() + 61) == []
+        assert rasa.restarts == 0
+    finally:
+        launcher.stop(children)
