@@ -156,7 +156,9 @@ eval-handoff: model
 # Benchmarks print figures (and write docs/benchmarks.md); they do not pass or fail.
 bench: bench-nlu bench-rasa bench-load
 
-# The shipped NLU pipeline and a linear baseline on Banking77 and CLINC150 (../shared/datasets).
+# The shipped NLU pipeline and a linear baseline on Banking77, CLINC150 and xSID en/id/zh
+# (../shared/datasets), and PhoATIS (vi) when PHOATIS_DIR names its folder (never copied here).
+# One part alone: `.venv-rasa/bin/python -m tests.bench.nlu_public --only xsid`.
 bench-nlu: $(RASA_VENV)/.installed
 	$(RASA_PY) -m tests.bench.nlu_public
 
