@@ -13,7 +13,7 @@ from typing import TypedDict
 
 from actions.handoff.policy import Policy, Rule
 from actions.handoff.signals import Fired, score_conversation, sentence_says
-from actions.handoff.turns import Turn, misunderstood, small_talk
+from actions.handoff.turns import Turn, misunderstood, small_talk, unfinished
 
 OFFER = "utter_offer_person"
 _AMOUNT = re.compile(r"\d+(?:[.,]\d{1,2})?")
@@ -120,7 +120,8 @@ def decide(turns: list[Turn], policy: Policy) -> Decision:
             break
         streak += 1
     common: _Common = {"signals": fired, "score": score, "consecutive_misunderstood": streak}
-    talk = None if latest.shorthand else small_talk(latest.text, policy)
+    cut_off = unfinished(latest.text, policy)
+    talk = None if latest.shorthand or cut_off else small_talk(latest.text, policy)
     if talk is not None:
         # "xin chào", "cảm ơn nhiều", "谢谢": whatever the classifier guessed, nothing to hand
         # over, and the bot answers the greeting, thanks or goodbye it is (data/rules/chitchat.yml)

@@ -123,13 +123,14 @@ def misunderstood(turn: Turn, policy: Policy) -> bool:
     """The bot did not understand this message well enough to answer it.
 
     A greeting, thanks or goodbye never counts, even when the classifier was unsure of it: the
-    bot knows what to say, and two of them in a row are no reason to bring in a person.
+    bot knows what to say, and two of them in a row are no reason to bring in a person. One cut
+    off mid-phrase ("hi there and") is not a whole greeting.
     """
+    if not turn.shorthand and unfinished(turn.text, policy):
+        return True  # "hi there and": cut off, whatever it began with
     if not turn.shorthand and small_talk(turn.text, policy):
         return False
     if turn.intent == "nlu_fallback":
-        return True
-    if not turn.shorthand and unfinished(turn.text, policy):
         return True
     return turn.faq_confidence is not None and turn.faq_confidence < policy.min_faq_confidence
 

@@ -527,3 +527,9 @@ def test_small_talk_the_classifier_missed_is_answered_as_what_it_is(
 ) -> None:
     found = decision([user(text, intent, confidence=0.6)])
     assert (found.gate, found.small_talk) == (gate, gate)
+
+
+def test_a_greeting_cut_off_mid_phrase_is_not_small_talk() -> None:
+    found = decision([user("hi there and", "greet", confidence=0.95)])
+    assert found.small_talk is None and found.gate != "greet"
+    assert found.consecutive_misunderstood == 1
