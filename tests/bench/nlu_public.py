@@ -916,14 +916,14 @@ PHOATIS_ABSENT = (
 XSID_PUBLISHED_TEXT = (
     "**Published figures.** None is printed beside these rows, because none was found for the "
     "same training data. xSID comes from " + XSID_PAPER + ". The paper's intent accuracies on "
-    "these test splits are for mBERT (and other encoders) fine-tuned on xSID's full English "
-    "*training* set (Snips and Facebook's multilingual task-oriented data, converted to the "
-    "xSID labels) and tested zero-shot on the other languages. That is a different and far "
-    "larger training set than the 300-sentence valid splits used here, and it is not in "
-    "`../shared/datasets/` (the dataset's README: too large to bring here), so our English-"
-    "trained rows are not comparable to them. The paper's result tables could not be read "
-    "with the tools available for this benchmark, so no figure from them is quoted here; "
-    "read them in the paper."
+    "these test splits are for mBERT (and a second pre-trained encoder) fine-tuned on xSID's "
+    "full English *training* set (Snips and Facebook's multilingual task-oriented data, "
+    "converted to the xSID labels) and tested zero-shot on the other languages. That is a "
+    "different and far larger training set than the 300-sentence valid splits used here, and "
+    "it is not in `../shared/datasets/` (the dataset's README: too large to bring here), so "
+    "our English-trained rows are not comparable to them. The paper's result tables could not "
+    "be read with the tools available for this benchmark, so no figure from them is quoted "
+    "here; read them in the paper."
 )
 PHOATIS_PUBLISHED_TEXT = (
     "PhoATIS comes from " + PHOATIS_PAPER + ", which reports intent accuracy on this test split "
@@ -1115,7 +1115,8 @@ def write_xsid_docs(report: dict[str, Any]) -> None:
         + ", trained with `rasa train nlu` on each training set, every test message parsed "
         "through Rasa's Agent one at a time; the TF-IDF + LinearSVC baseline beside it on the same "
         "data. xSID's valid splits are the only training data here: nothing was tuned on them or "
-        "on a test split. One run of each.",
+        "on a test split. One run of each. Times are wall-clock and depend on what else the "
+        "machine runs (a load average of 2 means both cores busy).",
         "",
         xsid_tables(report),
         XSID_PUBLISHED_TEXT,
@@ -1195,7 +1196,6 @@ def main() -> None:
             report["phoatis"] = bench_phoatis(args.phoatis, config, e5)
         else:
             report["phoatis_note"] = PHOATIS_ABSENT
-            print(PHOATIS_ABSENT)
     print()
     print(tables(report))
     print(xsid_tables(report))
