@@ -87,6 +87,7 @@ class Item:
     intent: str | None = None
     confidence: float | None = None
     ranking: list[tuple[str, float]] = field(default_factory=list)
+    language: str = "en"  # the language it is written in, as far as the bot could tell
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__ | {"ranking": [list(r) for r in self.ranking]}
@@ -125,6 +126,8 @@ def from_tracker_events(
     """Items from tracker events (sender_id, type_name, timestamp, data JSON), in event order."""
     items: dict[str, Item] = {}
     last_user: dict[str, Item] = {}
+    # each conversation's language so far (the `language` slot), for messages too short to tell
+    spoken: dict[str, str] = {}
 
     def mark(item: Item, reason: str) -> None:
         if reason not in item.reasons:
@@ -141,6 +144,15 @@ def from_tracker_events(
             # what the gate saw: the full intent ("faq/order_status") and its confidences
             turn = turn_from_parse(0, text_, parse)
             name = turn.intent
+            language = next(
+                (
+                    str(e.get("value"))
+                    for e in parse.get("entities") or []
+                    if e.get("entity") == "language" and e.get("value")
+                ),
+                spoken.get(sender, "en"),
+            )
+            spoken[sender] = language
             key = item_key(sender, text_)
             item = items.get(key) or Item(
                 key,
@@ -150,6 +162,7 @@ def from_tracker_events(
                 intent=name,
                 confidence=round(_acted_on(turn), 3),
                 ranking=_ranking(parse),
+                language=language,
             )
             if name == "feedback_negative" and sender in last_user:
                 mark(last_user[sender], "called_unhelpful")
@@ -161,6 +174,8 @@ def from_tracker_events(
                 mark(item, "low_confidence")  # answered, below the gate's confident_faq
             if name != "feedback_negative":
                 last_user[sender] = item
+        elif kind == "slot" and data.get("name") == "language" and data.get("value"):
+            spoken[sender] = str(data["value"])
         elif (
             kind == "slot"
             and data.get("name") == "gate"
@@ -210,6 +225,8 @@ async def _handoff_items(session: AsyncSession, since: datetime, until: datetime
             .order_by(Message.seq.desc())
             .limit(HANDOFF_MESSAGES)
         )
+        conversation = await session.get(Conversation, ticket.conversation_id)
+        language = conversation.language if conversation else "en"
         for message in reversed(list(messages)):
             key = item_key(message.conversation_id, message.text)
             items.append(
@@ -219,6 +236,7 @@ async def _handoff_items(session: AsyncSession, since: datetime, until: datetime
                     message.text,
                     message.created_at.isoformat(),
                     list(reasons),
+                    language=language,
                 )
             )
     return items

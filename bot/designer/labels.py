@@ -48,6 +48,8 @@ class LabelRequest:
     # phrasings the designer writes: more training examples, and held-out ones (new topics)
     examples: list[str] = field(default_factory=list)
     heldout: list[str] = field(default_factory=list)
+    # the language the messages are written in: its training files and held-out set
+    language: str = "en"
 
 
 @dataclass
@@ -59,11 +61,16 @@ class Plan:
     skipped: list[str]
     response: tuple[str, str] | None = None  # (name, answer)
     story: str | None = None
+    language: str = "en"
+    heldout_file: Path | None = None
 
     def record(self, project: Project) -> dict[str, Any]:
+        heldout = self.heldout_file or project.heldout
         return {
             "intent": self.intent,
+            "language": self.language,
             "train_file": str(self.train_file.relative_to(project.root)),
+            "heldout_file": str(heldout.relative_to(project.root)),
             "training": self.training,
             "heldout": self.heldout,
             "skipped": self.skipped,
@@ -80,15 +87,21 @@ def plan(project: Project, request: LabelRequest) -> Plan:
     """What a label would write, or LabelError saying what is wrong (nothing written)."""
     if request.kind not in KINDS:
         raise LabelError(f"kind must be one of {', '.join(KINDS)}")
+    language = request.language
+    if language not in project.languages():
+        raise LabelError(f"language must be one of {', '.join(project.languages())}")
     intents = project.intents()
+    # the messages' own language's files: the file defining the intent there, else a new block
+    # in the language's file for its kind (an intent's English file name)
+    own = project.intents(language)
     if request.kind == "intent":
         intent = request.intent or ""
         if intent not in intents:
             raise LabelError(f"there is no intent {intent!r} in the training data")
-        train_file = intents[intent]
+        train_file = own.get(intent) or project.language_dir(language) / intents[intent].name
     elif request.kind == "out_of_scope":
         intent = "out_of_scope"
-        train_file = intents.get(intent, project.nlu_dir / "out_of_scope.yml")
+        train_file = own.get(intent, project.language_dir(language) / "out_of_scope.yml")
     else:
         topic = request.topic or ""
         if not TOPIC.fullmatch(topic):
@@ -101,7 +114,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
         answer = printable(request.answer or "").strip()
         if not answer or len(answer) > 2000:
             raise LabelError("a new topic needs its answer, up to 2000 characters")
-        train_file = project.nlu_dir / request.file
+        train_file = project.language_dir(language) / request.file
 
     known, seen = project.known(), set()
     training: list[str] = []
@@ -123,7 +136,15 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             training.append(text)
     if not training and not heldout:
         raise LabelConflict("every one of these is in the training or held-out data already")
-    result = Plan(intent, train_file, training, heldout, skipped)
+    result = Plan(
+        intent,
+        train_file,
+        training,
+        heldout,
+        skipped,
+        language=language,
+        heldout_file=project.heldout_for(language),
+    )
     if request.kind == "new_topic":
         if len(training) < MIN_NEW_TOPIC or len(heldout) < MIN_NEW_TOPIC:
             raise LabelError(
@@ -205,13 +226,13 @@ def apply(project: Project, planned: Plan) -> Written:
     all of them or (on any error) none. Returns what they held before, to restore."""
     changes: dict[Path, str | None] = {}
     if planned.training:
+        tag = None if planned.language == "en" else planned.language
         changes[planned.train_file] = add_examples(
-            _read(planned.train_file), planned.intent, planned.training
+            _read(planned.train_file), planned.intent, planned.training, tag
         )
     if planned.heldout:
-        changes[project.heldout] = add_examples(
-            _read(project.heldout), planned.intent, planned.heldout
-        )
+        heldout = planned.heldout_file or project.heldout
+        changes[heldout] = add_examples(_read(heldout), planned.intent, planned.heldout)
     if planned.response:
         changes[project.domain] = add_response(project.domain.read_text("utf-8"), *planned.response)
     if planned.story:
@@ -229,9 +250,11 @@ def undo(project: Project, record: dict[str, Any]) -> Written:
     if record["training"] and train_file.exists():
         changes[train_file] = remove_examples(_read(train_file), intent, record["training"])
     if record["heldout"]:
-        changes[project.heldout] = remove_examples(
-            _read(project.heldout), intent, record["heldout"]
+        # labels written before languages came name no held-out file: English's
+        heldout = project.root / record.get(
+            "heldout_file", project.heldout.relative_to(project.root)
         )
+        changes[heldout] = remove_examples(_read(heldout), intent, record["heldout"])
     if record.get("response"):
         block = response_block(*record["response"])
         changes[project.domain] = project.domain.read_text("utf-8").replace(block, "", 1)

@@ -83,8 +83,11 @@ def _block_end(lines: list[str], intent: str) -> int | None:
     return None
 
 
-def add_examples(text: str, intent: str, examples: Iterable[str]) -> str:
-    """`text` with `examples` added to `intent` (a new block at the end if it has none)."""
+def add_examples(
+    text: str, intent: str, examples: Iterable[str], language: str | None = None
+) -> str:
+    """`text` with `examples` added to `intent` (a new block at the end if it has none, labelled
+    with `language` when given: the language detector learns from these labels)."""
     new = [f"{EXAMPLE_INDENT}{e}" for e in examples]
     if not new:
         return text
@@ -93,7 +96,8 @@ def add_examples(text: str, intent: str, examples: Iterable[str]) -> str:
     if end is None:
         while lines and not lines[-1].strip():
             lines.pop()
-        lines += ["", f"- intent: {intent}", "  examples: |", *new]
+        metadata = ["  metadata:", f"    language: {language}"] if language else []
+        lines += ["", f"- intent: {intent}", *metadata, "  examples: |", *new]
     else:
         lines[end:end] = new
     return "\n".join(lines) + "\n"
@@ -113,7 +117,11 @@ def remove_examples(text: str, intent: str, examples: Iterable[str]) -> str:
             continue
         kept.append(line)
     result = "\n".join(kept) + "\n"
-    empty = re.compile(rf"\n*^- intent: {re.escape(intent)} *\n  examples: \|\n(?=\n|- |\Z)", re.M)
+    empty = re.compile(
+        rf"\n*^- intent: {re.escape(intent)} *\n(  metadata:\n    language: \w+\n)?"
+        r"  examples: \|\n(?=\n|- |\Z)",
+        re.M,
+    )
     return empty.sub("\n", result).rstrip("\n") + "\n"
 
 
@@ -170,6 +178,20 @@ class Project:
     def heldout(self) -> Path:
         return self.root / "tests" / "nlu" / "test_nlu.yml"
 
+    def heldout_for(self, language: str) -> Path:
+        """English's held-out set, or another language's (test_nlu_<code>.yml)."""
+        if language == "en":
+            return self.heldout
+        return self.heldout.with_name(f"test_nlu_{language}.yml")
+
+    def language_dir(self, language: str) -> Path:
+        """Where a language's training examples are: data/nlu (English) or data/nlu/<code>."""
+        return self.nlu_dir if language == "en" else self.nlu_dir / language
+
+    def languages(self) -> list[str]:
+        """English and each language with a folder of training examples."""
+        return ["en", *sorted(p.name for p in self.nlu_dir.iterdir() if p.is_dir())]
+
     @property
     def domain(self) -> Path:
         return self.root / "domain.yml"
@@ -178,21 +200,24 @@ class Project:
     def faq_stories(self) -> Path:
         return self.root / "tests" / "stories" / "test_faq.yml"
 
-    def nlu_files(self) -> list[Path]:
-        return sorted(self.nlu_dir.glob("*.yml"))
+    def nlu_files(self, language: str = "en") -> list[Path]:
+        return sorted(self.language_dir(language).glob("*.yml"))
 
-    def intents(self) -> dict[str, Path]:
-        """Each intent and the training file that defines it."""
+    def intents(self, language: str = "en") -> dict[str, Path]:
+        """Each intent and the training file that defines it, in one language."""
         found: dict[str, Path] = {}
-        for path in self.nlu_files():
+        for path in self.nlu_files(language):
             for line in path.read_text(encoding="utf-8").splitlines():
                 if match := INTENT_LINE.match(line):
                     found.setdefault(match.group(1), path)
         return found
 
     def known(self) -> set[str]:
-        """Every example already in the training data or the held-out set, normalised."""
+        """Every example already in the training data or the held-out sets, in every language,
+        normalised."""
         texts = set()
-        for path in [*self.nlu_files(), self.heldout]:
+        paths = [p for code in self.languages() for p in self.nlu_files(code)]
+        paths += [self.heldout_for(code) for code in self.languages()]
+        for path in [p for p in paths if p.exists()]:
             texts |= {normalised(e) for _, e in examples_in(path.read_text(encoding="utf-8"))}
         return texts

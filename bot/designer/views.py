@@ -94,11 +94,15 @@ def _label_request(data: Any) -> tuple[labels.LabelRequest, list[str]]:
     fields: dict[str, str | None] = {k: data.get(k) for k in ("intent", "topic", "answer", "file")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
         raise BadRequest("invalid_label", "intent, topic, answer and file must be strings")
+    language = data.get("language", "en")
+    if not isinstance(language, str):
+        raise BadRequest("invalid_label", "language must be a language code such as 'vi'")
     request = labels.LabelRequest(
         str(data.get("kind")),
         texts,
         examples=written["examples"],
         heldout=written["heldout"],
+        language=language,
         **fields,
     )
     return request, keys

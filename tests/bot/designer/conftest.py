@@ -18,6 +18,7 @@ from bot.settings import ROOT
 from tests.bot.conftest import OPEN_HOURS, FakeRasa, settings_for
 
 FILES = ("data", "domain.yml", "config.yml", "actions", "tests/nlu/test_nlu.yml",
+         "tests/nlu/test_nlu_vi.yml", "tests/nlu/test_nlu_id.yml", "tests/nlu/test_nlu_zh.yml",
          "tests/stories/test_faq.yml", "policy.yml")  # fmt: skip
 SERVING = "fetch-and-home-serving.tar.gz"  # FakeRasa's model_file
 

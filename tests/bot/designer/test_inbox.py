@@ -163,3 +163,18 @@ async def test_designer_inbox_shows_no_customers_details(
         written = path.read_text("utf-8")
         assert "Thompson" not in written and "maya.t@" not in written and "0141" not in written
     assert (await designer.json("GET", "/desk/api/designer/inbox"))["items"] == []
+
+
+def test_each_message_shows_the_language_it_is_written_in() -> None:
+    said = json.loads(user("phi ship ra sao vay shop", "nlu_fallback", 0.2))
+    said["parse_data"]["entities"] = [{"entity": "language", "value": "vi"}]
+    rows = [
+        ("c1", "slot", 0.5, slot("language", "en")),  # the page's
+        ("c1", "user", 1.0, json.dumps(said)),
+        ("c1", "user", 2.0, user("ok??", "nlu_fallback", 0.2)),  # too short to tell: still vi
+        ("c2", "user", 1.5, user("do you sell aquariums", "nlu_fallback", 0.2)),
+    ]
+    items = {i.text: i for i in from_tracker_events(rows, POLICY)}
+    assert items["phi ship ra sao vay shop"].language == "vi"
+    assert items["ok??"].language == "vi"
+    assert items["do you sell aquariums"].language == "en"

@@ -237,3 +237,44 @@ def test_what_a_label_wrote_can_be_restored_byte_for_byte(project: Project) -> N
     assert snapshot(project) != before
     written.restore()  # what the service does when the database refuses the label's rows
     assert snapshot(project) == before and leftovers(project) == []
+
+
+def test_messages_in_another_language_go_to_that_languages_files(project: Project) -> None:
+    files = [*project.nlu_files("vi"), project.heldout_for("vi")]
+    before = {p: p.read_text() for p in files}
+    texts = ["phi giao hang di ha noi la bao nhieu vay shop", "ship ve hai phong mat bao nhieu",
+             "đơn 30 đô có được free ship không ạ", "ship cod co mat them phi ko",
+             "giao hàng tới đà nẵng tốn bao nhiêu tiền"]  # fmt: skip
+    request = labels.LabelRequest("intent", texts, intent="faq/shipping_cost", language="vi")
+    planned = labels.plan(project, request)
+    # the intent's Vietnamese file, and the Vietnamese held-out set; nothing English
+    assert planned.train_file == project.nlu_dir / "vi" / "faq.yml"
+    assert planned.record(project)["heldout_file"] == "tests/nlu/test_nlu_vi.yml"
+    labels.apply(project, planned)
+    assert all(("faq/shipping_cost", t) in examples_in(planned.train_file.read_text())
+               for t in planned.training)  # fmt: skip
+    labels.undo(project, planned.record(project))
+    assert {p: p.read_text() for p in files} == before
+
+
+def test_a_new_block_in_another_language_is_labelled_with_it(project: Project) -> None:
+    (project.nlu_dir / "zh" / "out_of_scope.yml").unlink()  # no such examples in Chinese yet
+    texts = ["帮我写一篇关于春天的作文", "给我讲讲明天的股票行情", "推荐一部好看的电影",
+             "帮我算一下房贷利息", "翻译这句话成日语"]  # fmt: skip
+    planned = labels.plan(project, labels.LabelRequest("out_of_scope", texts, language="zh"))
+    assert planned.train_file == project.nlu_dir / "zh" / "out_of_scope.yml"
+    assert planned.training  # (the split between training and held-out is by a hash)
+    labels.apply(project, planned)
+    block = yaml.safe_load(planned.train_file.read_text())["nlu"][0]
+    assert block["metadata"] == {"language": "zh"}
+    assert block["intent"] == "out_of_scope"
+    labels.undo(project, planned.record(project))
+    assert not planned.train_file.exists()
+
+
+def test_known_examples_are_looked_for_in_every_language(project: Project) -> None:
+    vietnamese = examples_in((project.nlu_dir / "vi" / "faq.yml").read_text())[0][1]
+    with pytest.raises(LabelConflict):
+        labels.plan(project, labels.LabelRequest("intent", [vietnamese], intent="faq/order_status"))
+    with pytest.raises(LabelError, match="language must be one of en, id, vi, zh"):
+        labels.plan(project, labels.LabelRequest("out_of_scope", ["x y"], language="fr"))

@@ -10,7 +10,7 @@
 import { ApiError, get, post } from "../desk/api.js";
 import { DeskSocket, showConnection } from "../desk/socket.js";
 import { fail, table, toast } from "../desk/ui.js";
-import { $, clear, clock, day, h, plural, words } from "../shared/dom.js";
+import { $, clear, clock, day, h, languageName, plural, words } from "../shared/dom.js";
 import { change, fixed, startPage } from "./frame.js";
 
 const D = "/desk/api/designer";
@@ -255,6 +255,8 @@ function messageItem(group, item) {
         { class: "message-meta" },
         when(item.at),
         " · ",
+        h("span", { class: "message-language", text: languageName(item.language || "en") }),
+        " · ",
         h("span", { text: item.reasons.map(reasonText).join("; ") }),
       ),
       ranking.length
@@ -283,9 +285,13 @@ function toggleGroup(group) {
   fresh.querySelector("[aria-expanded]").focus();
 }
 
+function chosenItem(group, item) {
+  return { key: item.key, text: item.text, group: group.id, language: item.language || "en" };
+}
+
 function selectGroup(group, on) {
   for (const item of group.items) {
-    if (on) state.selected.set(item.key, { key: item.key, text: item.text, group: group.id });
+    if (on) state.selected.set(item.key, chosenItem(group, item));
     else state.selected.delete(item.key);
   }
   syncChecks();
@@ -293,7 +299,7 @@ function selectGroup(group, on) {
 }
 
 function selectItem(group, item, on) {
-  if (on) state.selected.set(item.key, { key: item.key, text: item.text, group: group.id });
+  if (on) state.selected.set(item.key, chosenItem(group, item));
   else state.selected.delete(item.key);
   syncChecks();
   renderSelection();
@@ -448,6 +454,15 @@ function updateTopicCounts() {
 function labelRequest() {
   const chosen = [...state.selected.values()];
   const body = { kind: kind(), items: chosen.map(({ key, text }) => ({ key, text })) };
+  // a label writes into one language's training files
+  const languages = [...new Set(chosen.map((c) => c.language))];
+  if (languages.length > 1) {
+    throw new Error(
+      `These messages are in ${languages.map(languageName).join(" and ")}: ` +
+        "label one language at a time.",
+    );
+  }
+  body.language = languages[0] || "en";
   if (body.kind === "intent") {
     body.intent = $("#intent-select").value;
     if (!body.intent) throw new Error("Choose the intent these messages mean.");
