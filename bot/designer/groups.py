@@ -14,7 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-WORD = re.compile(r"[a-z0-9']+")
+from actions.handoff.text import normalise, strip_tones
+
+# a word, or one Han character (Chinese has no spaces)
+WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[a-z0-9']+")
 # Words that say nothing about the topic of a customer's message.
 _STOP_WORDS = (
     "a an and are as at be but by can could do does for from had has have hello hey hi how i "
@@ -41,7 +44,8 @@ def _stem(word: str) -> str:
 def features(text: str) -> Counter[str]:
     """Stemmed content words, plus character 4-grams of the words run together, which match
     misspellings and "giftcard" with "gift card"."""
-    words = [_stem(w) for w in WORD.findall(text.lower()) if w not in STOP]
+    plain = strip_tones(normalise(text)).lower()  # Vietnamese typed with or without tone marks
+    words = [_stem(w) for w in WORD.findall(plain) if w not in STOP]
     joined = f" {''.join(words)} "
     grams = [f"#{joined[i : i + 4]}" for i in range(max(0, len(joined) - 3))]
     return Counter(words + grams)
@@ -107,10 +111,13 @@ def group(texts: Sequence[str], threshold: float = THRESHOLD, k: int = NEIGHBOUR
             joined.setdefault(_root(parent, g), []).extend(group_members)
         members = [sorted(m) for m in joined.values()]
         level = threshold * GROUP_FACTOR  # a centroid averages its messages' noise away
-    groups = [
-        Group(hashlib.sha256(texts[m[0]].encode()).hexdigest()[:12], tuple(m)) for m in members
-    ]
+    groups = [Group(group_id(texts[m[0]]), tuple(m)) for m in members]
     return sorted(groups, key=lambda g: (-g.size, g.members[0]))
+
+
+def group_id(first: str) -> str:
+    """A group's id: from its first message, so it stays the same while the group does."""
+    return hashlib.sha256(first.encode()).hexdigest()[:12]
 
 
 def _sum(vectors: Iterable[dict[str, float]]) -> dict[str, float]:

@@ -71,14 +71,24 @@ async def items(designer: Designer, since: datetime, until: datetime) -> list[in
 
 
 def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
+    """Groups of similar messages, each within one language (a label writes into one
+    language's files), largest first."""
     body = []
-    for group in grouping.group([i.text for i in found]):
-        members = [found[m] for m in group.members]
+    by_language: dict[str, list[inbox.Item]] = {}
+    for item in found:
+        by_language.setdefault(item.language, []).append(item)
+    groups = [
+        [items[m] for m in group.members]
+        for items in by_language.values()
+        for group in grouping.group([i.text for i in items])
+    ]
+    for members in sorted(groups, key=lambda g: -len(g)):
         intents = Counter(m.intent for m in members if m.intent)
         body.append(
             {
-                "id": group.id,
-                "size": group.size,
+                "id": grouping.group_id(members[0].text),
+                "size": len(members),
+                "language": members[0].language,
                 "reasons": dict(Counter(r for m in members for r in m.reasons).most_common()),
                 "likely_intent": intents.most_common(1)[0][0] if intents else None,
                 "items": [m.as_dict() for m in members],

@@ -74,3 +74,25 @@ def test_grouping_is_the_same_in_every_process() -> None:
 def test_nothing_in_nothing_out() -> None:
     assert group([]) == []
     assert [g.size for g in group(["hi", "??"])] == [1, 1]
+
+
+def test_chinese_and_toneless_vietnamese_messages_group_with_their_kind() -> None:
+    texts = ["运费多少钱", "运费是多少", "我要退款", "phí ship bao nhiêu", "phi ship bao nhieu vay"]
+    found = {tuple(texts[m] for m in g.members) for g in group(texts)}
+    assert ("运费多少钱", "运费是多少") in found
+    assert ("phí ship bao nhiêu", "phi ship bao nhieu vay") in found
+
+
+def test_groups_stay_within_one_language() -> None:
+    from bot.designer.inbox import Item
+    from bot.designer.loop import grouped
+
+    items = [
+        Item(f"k{i}", f"c{i}", text, "2026-12-03T08:00:00", ["not_understood"], language=code)
+        for i, (text, code) in enumerate(
+            [("ship bao nhieu", "vi"), ("ship bao nhieu vay", "vi"), ("ship bao nhieu?", "en")]
+        )
+    ]
+    groups = grouped(items)
+    assert sorted((g["language"], g["size"]) for g in groups) == [("en", 1), ("vi", 2)]
+    assert all({i["language"] for i in g["items"]} == {g["language"]} for g in groups)
