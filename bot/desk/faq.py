@@ -15,7 +15,11 @@ from typing import Any
 
 import yaml
 
-WORD = re.compile(r"[a-z0-9]+")
+from actions.handoff.text import normalise, strip_tones
+
+# a word, or one Han character (Chinese has no spaces); Vietnamese is searched without tone
+# marks, so an agent's "phi giao hang" finds "phí giao hàng"
+WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[a-z0-9]+")
 PREFIX = "utter_faq/"
 
 
@@ -27,7 +31,8 @@ class Answer:
 
 
 def _words(text: str) -> list[str]:
-    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in WORD.findall(text.lower())]
+    plain = strip_tones(normalise(text)).lower()
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in WORD.findall(plain)]
 
 
 def _language(variation: dict[str, Any]) -> str:

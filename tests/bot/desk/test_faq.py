@@ -38,3 +38,10 @@ def test_answers_in_other_languages_are_kept_apart(tmp_path: Path) -> None:
     index = FaqIndex(load_answers(domain))
     assert index.search("shipping") == [Answer("shipping_cost", "Shipping is free over $49.", "en")]
     assert [a.language for a in index.search("shipping envío", language="es")] == ["es"]
+
+
+def test_answers_are_found_in_vietnamese_with_or_without_tones_and_in_chinese() -> None:
+    index = FaqIndex(load_answers(ROOT / "domain.yml"))
+    for query, language in [("phí giao hàng", "vi"), ("phi giao hang", "vi"), ("免费配送", "zh")]:
+        found = [a.topic for a in index.search(query, language)]
+        assert "shipping_cost" in found[:3], (query, found)
