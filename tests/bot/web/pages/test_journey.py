@@ -102,7 +102,7 @@ def test_customer_and_agent_from_faq_to_frustration_to_a_credit_and_back_to_the_
         item = agent.page.locator(".queue-item")
         expect(item).to_have_count(1)
         expect(item.locator(".badge-reason")).to_have_text("Frustration")
-        expect(item.locator(".badge-lang")).to_have_text("EN")
+        expect(item.locator(".badge-lang")).to_have_text("English: you speak it")
         agent.claim_first()
         expect(customer.status).to_have_text("Ana Souza · Customer Care")
         customer.expect_last("system", "Ana Souza from Customer Care has joined the chat.")
