@@ -11,10 +11,10 @@ import pytest
 from tests.nlu.evaluate import LANGUAGES, Report, evaluate_all, print_report
 from tests.rasa_model import model_path
 
-# The aim is 0.90 in every language, English no lower than before the others came (0.926).
-# Vietnamese measures 0.899, one message short of it: this floor guards what it reaches while the
-# aim stays open (issue 14), rather than letting the suite pass or fail on the aim.
-MIN_ACCURACY = {"en": 0.926, "vi": 0.89, "id": 0.90, "zh": 0.90}
+# The aim is 0.90 in every language, English no lower than before the others came: 0.926, which
+# was 324 of the 350 messages. Vietnamese measures 0.894-0.899, a message or two short of the
+# aim: this floor guards what it reaches while the aim stays open (issue 14).
+MIN_ACCURACY = {"en": 324 / 350, "vi": 0.89, "id": 0.90, "zh": 0.90}
 MIN_LANGUAGE_ID = 0.97
 MIN_ANSWER_LANGUAGE = 0.95
 
