@@ -75,6 +75,7 @@ async def test_faq_answers_then_frustration_queues_with_a_brief(stack: Settings)
             "mode": "queued",
             "reason": "frustration",
             "priority": "normal",
+            "language": "en",  # the language the customer writes in, for the widget's words
             "conversation_id": started["conversation_id"],
         }
 
