@@ -142,6 +142,18 @@ class Service:
         self.started_at = time.monotonic()
 
 
+def _http_answers(url: str) -> bool:
+    """Whether the service at `url` answers at all (200, or 503 for a dependency down)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code == 503
+    except (urllib.error.URLError, ConnectionError, TimeoutError, HTTPException, ValueError):
+        return False
+
+
 def _http_ok(
     url: str, jwt_secret: str | None = None, predicate: Callable[[bytes], bool] | None = None
 ) -> bool:
@@ -213,7 +225,8 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "bot",
             [str(BOT_PYTHON), "-m", "bot"],
-            lambda: _http_ok(f"http://127.0.0.1:{settings.port}/healthz"),
+            # up when it answers: its /healthz says 503 while Rasa or the action server is down
+            lambda: _http_answers(f"http://127.0.0.1:{settings.port}/healthz"),
         ),
     ]
 
