@@ -44,6 +44,9 @@ def strip_tones(text: str) -> str:
     return "".join(char if char.isascii() else _bare(char) for char in normalise(text))
 
 
+# Han characters, for patterns that take each as a word (Chinese is written without spaces).
+HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
 

@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from actions.handoff.text import normalise, strip_tones
+from actions.handoff.text import HAN, strip_tones
 
 # a word, or one Han character (Chinese has no spaces)
-WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[a-z0-9']+")
+WORD = re.compile(rf"[{HAN}]|[a-z0-9']+")
 # Words that say nothing about the topic of a customer's message.
 _STOP_WORDS = (
     "a an and are as at be but by can could do does for from had has have hello hey hi how i "
@@ -44,7 +44,7 @@ def _stem(word: str) -> str:
 def features(text: str) -> Counter[str]:
     """Stemmed content words, plus character 4-grams of the words run together, which match
     misspellings and "giftcard" with "gift card"."""
-    plain = strip_tones(normalise(text)).lower()  # Vietnamese typed with or without tone marks
+    plain = strip_tones(text).lower()  # Vietnamese typed with or without tone marks
     words = [_stem(w) for w in WORD.findall(plain) if w not in STOP]
     joined = f" {''.join(words)} "
     grams = [f"#{joined[i : i + 4]}" for i in range(max(0, len(joined) - 3))]

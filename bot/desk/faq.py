@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from actions.handoff.text import normalise, strip_tones
+from actions.handoff.text import HAN, strip_tones
 
 # a word, or one Han character (Chinese has no spaces); Vietnamese is searched without tone
 # marks, so an agent's "phi giao hang" finds "phí giao hàng"
-WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[a-z0-9]+")
+WORD = re.compile(rf"[{HAN}]|[a-z0-9]+")
 PREFIX = "utter_faq/"
 
 
@@ -31,7 +31,7 @@ class Answer:
 
 
 def _words(text: str) -> list[str]:
-    plain = strip_tones(normalise(text)).lower()
+    plain = strip_tones(text).lower()
     return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in WORD.findall(plain)]
 
 

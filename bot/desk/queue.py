@@ -9,7 +9,6 @@ changes go through bot/conversations/lifecycle.py.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.handoff.policy import LANGUAGE_CODE
 from bot.conversations.lifecycle import Work, mode_frame, move
 from bot.conversations.messages import StoredMessage, add_message, event
 from bot.db.models import (
@@ -34,8 +34,6 @@ from bot.db.models import (
     User,
 )
 from bot.errors import Conflict, Forbidden
-
-LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 # Roles that work conversations (designers improve the bot; they hold no tickets).
 DESK_ROLES = (StaffRole.AGENT, StaffRole.SENIOR, StaffRole.SUPERVISOR)

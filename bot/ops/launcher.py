@@ -142,22 +142,14 @@ class Service:
         self.started_at = time.monotonic()
 
 
-def _http_answers(url: str) -> bool:
-    """Whether the service at `url` answers at all (200, or 503 for a dependency down)."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code == 503
-    except (urllib.error.URLError, ConnectionError, TimeoutError, HTTPException, ValueError):
-        return False
-
-
 def _http_ok(
-    url: str, jwt_secret: str | None = None, predicate: Callable[[bytes], bool] | None = None
+    url: str,
+    jwt_secret: str | None = None,
+    predicate: Callable[[bytes], bool] | None = None,
+    also: tuple[int, ...] = (),
 ) -> bool:
-    """Whether `url` answers 200 (and `predicate` likes the body); False while still starting."""
+    """Whether `url` answers 200 (and `predicate` likes the body), or one of the `also` statuses;
+    False while still starting."""
     request = urllib.request.Request(url, headers=authorization(jwt_secret) if jwt_secret else {})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
@@ -165,6 +157,8 @@ def _http_ok(
             return response.status == 200 and (predicate is None or predicate(body))
     except urllib.error.HTTPError as error:
         error.close()
+        if error.code in also:
+            return True
         if error.code in (401, 403):
             raise RuntimeError(
                 f"{url} refused our token: is RASA_JWT_SECRET the same for every process?"
@@ -226,7 +220,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
             "bot",
             [str(BOT_PYTHON), "-m", "bot"],
             # up when it answers: its /healthz says 503 while Rasa or the action server is down
-            lambda: _http_answers(f"http://127.0.0.1:{settings.port}/healthz"),
+            lambda: _http_ok(f"http://127.0.0.1:{settings.port}/healthz", also=(503,)),
         ),
     ]
 
