@@ -115,8 +115,13 @@ def stack(
         yield settings
 
 
-def domain_text(response: str) -> str:
+def domain_text(response: str, language: str = "en") -> str:
+    """A response's text in a language: English is the variation without a condition."""
     import yaml
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    return str(domain["responses"][response][0]["text"])
+    for variation in domain["responses"][response]:
+        values = [c.get("value") for c in variation.get("condition", ()) if c["name"] == "language"]
+        if values == ([language] if language != "en" else []):
+            return str(variation["text"])
+    raise KeyError(f"{response} has no {language} text")

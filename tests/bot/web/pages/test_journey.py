@@ -181,3 +181,72 @@ def test_customer_and_agent_from_faq_to_frustration_to_a_credit_and_back_to_the_
     finally:
         for context in (customer_context, desk_context, supervisor_context):
             context.close()
+
+
+async def _shop_with_a_vietnamese_speaking_agent(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            await seed(session)
+            await create_user(
+                session, username="linh", display_name="Linh Tran", role="agent",
+                password=PASSWORD, languages=("en", "vi"),
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_a_vietnamese_customer_on_an_english_page_from_faq_to_an_agent_who_speaks_it(
+    stack: Settings, browser: Any
+) -> None:
+    """Issue 14's journey in Vietnamese on the real bot: the page says nothing of the language,
+    the customer just writes it (without tone marks, as many do)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _shop_with_a_vietnamese_speaking_agent(stack)).result()
+    base = f"http://127.0.0.1:{stack.port}"
+    customer_context = browser.new_context(viewport=DESKTOP)
+    desk_context = browser.new_context(viewport=DESK)
+    try:
+        agent = Agent(desk_context.new_page(), base)
+        agent.sign_in("linh")
+        expect(agent.page.locator("#queue-empty")).to_be_visible()
+
+        customer = Customer(customer_context.new_page(), base)
+        customer.visit()
+        customer.say("phi ship bao nhieu vay shop")
+        customer.expect_last("bot", domain_text("utter_faq/shipping_cost", "vi"))
+        customer.say("cho minh noi chuyen voi nhan vien duoc khong")
+        customer.expect_last("bot", domain_text("utter_handoff_explicit_request", "vi"))
+        expect(customer.queue).to_be_visible()
+        expect(customer.page.locator(".fh-root")).to_have_attribute("lang", "vi")
+
+        item = agent.page.locator(".queue-item")
+        expect(item).to_have_count(1)
+        expect(item.locator(".badge-lang")).to_have_text("Vietnamese: you speak it")
+        agent.claim_first()
+        desk = agent.page
+        expect(desk.locator(".brief .badge-lang")).to_have_text("Writes in Vietnamese")
+        expect(customer.status).to_have_text("Linh Tran · Chăm sóc khách hàng")
+        customer.expect_last(
+            "system", "Linh Tran từ bộ phận Chăm sóc khách hàng đã tham gia cuộc trò chuyện."
+        )
+        agent.reply("Chào bạn, mình là Linh. Mình xem đơn giúp bạn nhé.")
+        customer.expect_last("agent", "Chào bạn, mình là Linh. Mình xem đơn giúp bạn nhé.")
+        customer.say("cam on ban nhieu")
+        expect(agent.transcript().last).to_have_text("cam on ban nhieu")
+
+        desk.get_by_role("button", name="Resolve").click()
+        desk.locator("#dialog [data-ok]").click()
+        survey = customer.texts("system").filter(has_text="Bạn hài lòng thế nào với sự hỗ trợ")
+        expect(survey).to_have_count(1)
+        expect(customer.page.locator(".fh-score-label")).to_have_text(
+            ["Hoàn toàn không", "Rất hài lòng"]
+        )
+        customer.page.get_by_role("button", name="5, Rất hài lòng").click()
+        expect(customer.page.locator(".fh-survey")).to_have_text(
+            "Cảm ơn bạn! Bạn đã chấm cuộc trò chuyện này 5/5."
+        )
+    finally:
+        for context in (customer_context, desk_context):
+            context.close()
