@@ -195,6 +195,19 @@ function groupItem(group, index) {
             ),
           ),
         ),
+        group.why
+          ? h(
+              "p",
+              { class: "group-why" },
+              h("strong", {
+                text:
+                  group.why.messages === group.size
+                    ? "Why the bot was unsure: "
+                    : `Why the bot was unsure (${group.why.messages} of ${group.size}): `,
+              }),
+              group.why.text,
+            )
+          : null,
         h(
           "ul",
           { class: "previews", "aria-label": "Examples" },
@@ -271,6 +284,7 @@ function messageItem(group, item) {
             ]),
           )
         : null,
+      item.why ? h("p", { class: "message-why", text: item.why }) : null,
     ),
   );
 }

@@ -376,3 +376,75 @@ def test_a_refused_new_topic_and_a_failed_training_say_why(
     expect(page.locator("#runs tbody tr").first).to_contain_text("Failed")
     assert live.fake.loaded == []
     assert errors == []
+
+
+def _more_tracker_rows(url: str, rows: list[tuple[str, str, float, float]]) -> None:
+    """Add (text, topic, intent confidence, topic confidence) FAQ messages to the tracker store."""
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        for i, (text, topic, intent, confidence) in enumerate(rows):
+            parse = {
+                "intent": {"name": "faq", "confidence": intent},
+                "intent_ranking": [{"name": "faq", "confidence": intent}],
+                "response_selector": {
+                    "faq": {"response": {"intent_response_key": topic, "confidence": confidence}}
+                },
+            }
+            event = {"event": "user", "text": text, "parse_data": parse}
+            db.execute(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                " VALUES (?, 'user', ?, 'faq', ?)",
+                (f"more-{i}", utcnow().timestamp() - 3600 - i, json.dumps(event)),
+            )
+
+
+def test_copies_of_a_message_are_one_group_and_an_unsure_reason_says_why(
+    contexts: Any, live: LiveService
+) -> None:
+    """The same question, handed over in conversations whose language was told apart, is one
+    group; a group "not sure" beside "faq 97%" says what the bot was unsure of."""
+    copies = [
+        ("how do I change my delivery address", "en"),
+        ("How do I change my delivery address?", "id"),  # a short message's language misread
+        ("how do i  change my delivery address", "en"),
+    ]
+
+    async def handed_over(session: Any) -> None:
+        for i, (text, language) in enumerate(copies):
+            at, cid = utcnow() - timedelta(hours=5 + i), str(uuid.uuid4())
+            session.add(
+                Conversation(id=cid, mode="closed", created_at=at, last_seq=1, language=language)
+            )
+            session.add(
+                Message(conversation_id=cid, seq=1, role=Role.CUSTOMER, text=text, created_at=at)
+            )
+            session.add(
+                Ticket(conversation_id=cid, status="closed", reason="nlu_failure",
+                       brief={"version": 1, "reason": "nlu_failure"},
+                       created_at=at + timedelta(seconds=20))
+            )  # fmt: skip
+
+    live.in_session(handed_over)
+    wrapping = ["is gift wrapping free", "is the gift wrapping free?"]
+    _more_tracker_rows(
+        live.services.settings.rasa_tracker_store_url,
+        [(text, "faq/gift_wrap", 0.97, 0.45) for text in wrapping],
+    )
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    dee.sign_in("dee", path="/desk/designer")
+    page = dee.page
+    address = page.locator(".group", has_text="change my delivery address")
+    expect(address).to_have_count(1)  # one group, whatever similar messages join it
+    address.get_by_role("button", name="Show").click()
+    shown = address.locator(".message-text").all_inner_texts()
+    assert {text for text, _ in copies} <= set(shown), shown
+
+    gift = page.locator(".group", has_text="gift wrapping")
+    expect(gift.locator(".group-size")).to_have_text("2 messages")
+    expect(gift.locator(".chip-reason")).to_have_text("2 Answered, but the bot was not sure")
+    expect(gift.locator(".group-why")).to_have_text(
+        "Why the bot was unsure: The bot answered, 97% sure it is an FAQ question but only 45% "
+        "sure of the topic (faq/gift_wrap); it counts as sure at 60% or more of both."
+    )
+    gift.get_by_role("button", name="Show 2 messages").click()
+    expect(gift.locator(".message-nlu").first).to_have_text("The bot read it as faq 97%")
+    expect(gift.locator(".message-why")).to_have_count(2)
