@@ -44,6 +44,8 @@ const KIND_TEXT = { intent: "Intent", new_topic: "New FAQ topic", out_of_scope: 
 const state = {
   days: 7,
   groups: [],
+  figures: null, // messages, groups and their conversations, as the service counts them
+  period: null,
   reasons: {},
   intents: [],
   faqFiles: [],
@@ -83,6 +85,15 @@ function quoted(text) {
   return `“${text}”`;
 }
 
+// "Since Nov 27 (desk time)": the period's first local day, as the service counts it.
+function periodText(period) {
+  const [y, m, d] = period.since.slice(0, 10).split("-").map(Number);
+  const first = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" }).format(
+    new Date(y, m - 1, d),
+  );
+  return `Since ${first}, in the desk's time zone.`;
+}
+
 // --- the inbox, grouped --------------------------------------------------------------------
 
 async function loadGroups() {
@@ -92,6 +103,8 @@ async function loadGroups() {
   try {
     const body = await get(`${D}/groups?days=${state.days}`);
     state.groups = body.groups;
+    state.figures = body.figures;
+    state.period = body.period;
     state.reasons = body.reasons || {};
   } finally {
     card.setAttribute("aria-busy", "false");
@@ -108,10 +121,12 @@ async function loadGroups() {
 }
 
 function renderGroups() {
-  const messages = state.groups.reduce((n, g) => n + g.size, 0);
-  $("#groups-count").textContent = String(state.groups.length);
-  $("#groups-summary").textContent = state.groups.length
-    ? `${plural(messages, "message")} in ${plural(state.groups.length, "group")}, largest first.`
+  // the service's figures (bot/designer/figures.py), the very ones Insights shows
+  const f = state.figures;
+  $("#groups-count").textContent = String(f.groups);
+  $("#groups-summary").textContent = f.groups
+    ? `${plural(f.messages, "message")} from ${plural(f.conversations, "conversation")}, in ` +
+      `${plural(f.groups, "group")}, largest first. ${periodText(state.period)}`
     : "";
   clear(
     $("#groups"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -113,8 +114,8 @@ async def _designer_and_history(session: Any) -> None:
     now = utcnow()
     plan: list[tuple[int, int, str, str | None, int | None, int | None]] = []
     # (days ago, hour offset, what the customer wrote, handoff reason, frustration, satisfaction)
-    for i, text in enumerate(LOYALTY):
-        plan.append((1 + i, 3 + i, text, "nlu_failure", None, None))
+    for i, text in enumerate(LOYALTY):  # all within the last 7 days of the desk's calendar
+        plan.append((min(1 + i, 5), 3 + i, text, "nlu_failure", None, None))
     for i, text in enumerate(LATE):
         plan.append((1 + i * 2, 6 + i, text, "frustration", 5 + i * 2, 2 + i % 2))
     plan.append((4, 2, "I want a refund for the broken bowl", "out_of_policy", None, 4))
@@ -448,3 +449,63 @@ def test_copies_of_a_message_are_one_group_and_an_unsure_reason_says_why(
     gift.get_by_role("button", name="Show 2 messages").click()
     expect(gift.locator(".message-nlu").first).to_have_text("The bot read it as faq 97%")
     expect(gift.locator(".message-why")).to_have_count(2)
+
+
+def test_the_designer_and_insights_show_the_same_figures_for_a_period(
+    contexts: Any, live: LiveService
+) -> None:
+    """Over the same data and days, the designer's messages, groups and conversations are the
+    ones Insights shows; Insights never shows more handoffs than conversations without saying
+    why (a conversation handed back to the bot and over again)."""
+
+    async def handed_over_three_times(session: Any) -> None:
+        cid, at = str(uuid.uuid4()), utcnow() - timedelta(days=2)
+        # started long before the period: counted for what happened in it
+        session.add(Conversation(id=cid, mode="closed", created_at=at - timedelta(days=40),
+                                 last_seq=1))  # fmt: skip
+        session.add(Message(conversation_id=cid, seq=1, role=Role.CUSTOMER,
+                            text="this is the third time I ask", created_at=at))  # fmt: skip
+        for n in range(3):
+            session.add(
+                Ticket(conversation_id=cid, status="closed", reason="frustration",
+                       brief={"version": 1, "reason": "frustration"},
+                       created_at=at + timedelta(minutes=n), closed_at=at + timedelta(minutes=n))
+            )  # fmt: skip
+
+    live.in_session(handed_over_three_times)
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    dee.sign_in("dee", path="/desk/designer?days=7")
+    page = dee.page
+    summary = page.locator("#groups-summary")
+    expect(summary).to_contain_text("largest first")
+    found = re.match(
+        r"(\d+) messages? from (\d+) conversations?, in (\d+) groups?", summary.inner_text()
+    )
+    assert found, summary.inner_text()
+    messages, conversations, groups = (int(n) for n in found.groups())
+    expect(page.locator(".group")).to_have_count(groups)
+
+    page.goto(f"{live.base}/desk/insights?days=7")
+    expect(page.locator("#charts")).to_have_attribute("aria-busy", "false")
+    inbox = page.locator("#tile-inbox")
+    expect(inbox.locator(".tile-value")).to_have_text(str(messages))
+    expect(inbox.locator(".tile-note")).to_have_text(
+        f"messages from {conversations} conversations, in {groups} groups"
+    )
+    shown = int(page.locator("#tile-conversations .tile-value").inner_text())
+    handed = int(page.locator("#tile-handoffs .tile-value").inner_text())
+    assert conversations <= shown and handed <= shown
+    expect(page.locator("#tile-handoffs .tile-note")).to_contain_text(
+        "some were handed over more than once"
+    )
+    per_day = page.locator("#chart-conversations tbody tr td:first-of-type").all_text_contents()
+    assert sum(int(n) for n in per_day) == shown  # each conversation on one day
+
+    # and the two APIs behind the pages, for the same days
+    grouped = page.request.get(f"{live.base}/desk/api/designer/groups?days=7").json()
+    figures = page.request.get(f"{live.base}/desk/api/designer/insights?days=7").json()
+    assert grouped["figures"] == figures["inbox"]
+    assert grouped["period"]["since"] == figures["since"]
+    assert sum(g["size"] for g in grouped["groups"]) == figures["inbox"]["messages"]
+    assert figures["handoffs"] == sum(figures["handoffs_by_reason"].values())
+    assert figures["handed_over"] < figures["handoffs"]
