@@ -79,3 +79,23 @@ def test_a_new_escalation_raises_a_toast_on_the_supervisors_desk(
     expect(grace.page.locator("#open tbody tr.is-escalated")).to_contain_text(
         "Escalation: wants a refund above my limit"
     )
+
+
+def test_a_supervisor_at_the_desk_is_told_of_a_new_escalation(
+    contexts: Any, live: LiveService
+) -> None:
+    _grace(live)
+    grace = Agent(contexts(viewport=DESK).new_page(), live.base)
+    grace.sign_in("grace")  # the conversations desk, not the supervisor view
+    expect(grace.page.locator("#connection")).to_have_attribute("data-state", "open")
+    ana, csrf, conversation = _held_by_ana(contexts, live)
+    escalated = ana.request.post(
+        f"{live.base}/desk/api/conversations/{conversation}/escalate",
+        data={"note": "wants a refund above my limit"},
+        headers=csrf,
+    )
+    assert escalated.ok, escalated.text()
+    expect(grace.page.locator(".toast-warn")).to_have_text(
+        "Escalation: Ana Souza asks for a supervisor. The conversation is in your conversations."
+    )
+    expect(grace.page.locator(".mine-item", has_text="Maya Thompson")).to_be_visible()
