@@ -96,8 +96,8 @@ def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
     ]
     for members in sorted(groups, key=lambda g: -len(g)):
         intents = Counter(m.intent for m in members if m.intent)
-        whys = Counter(m.why for m in members if m.why)
-        why, why_count = whys.most_common(1)[0] if whys else (None, 0)
+        causes = Counter(m.cause for m in members if m.cause)
+        cause, cause_count = causes.most_common(1)[0] if causes else (None, 0)
         body.append(
             {
                 "id": grouping.group_id(members[0].text),
@@ -106,7 +106,9 @@ def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
                 "reasons": dict(Counter(r for m in members for r in m.reasons).most_common()),
                 "likely_intent": intents.most_common(1)[0][0] if intents else None,
                 # what made the bot unsure, for the most of its members that say so
-                "why": {"text": why, "messages": why_count} if why else None,
+                "why": {"cause": cause, "text": inbox.CAUSES[cause], "messages": cause_count}
+                if cause
+                else None,
                 "items": [m.as_dict() for m in members],
             }
         )

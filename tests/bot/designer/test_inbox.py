@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from actions.handoff.decision import decide
 from actions.handoff.policy import ROOT, load_policy
 from actions.handoff.turns import turns_from_events
-from bot.designer.inbox import Known, from_tracker_events, without_personal_data
+from bot.designer.inbox import CAUSES, Known, from_tracker_events, without_personal_data
 from bot.designer.nlu_files import Project
 from tests.bot.helpers import claimed, queued, seed_demo, sign_in
 
@@ -88,6 +88,20 @@ def test_a_reason_the_confidence_shown_seems_to_contradict_is_explained(
 ) -> None:
     [item] = from_tracker_events([("c1", "user", 1.0, event)], POLICY)
     assert (item.reasons, item.why) == ([reason], why)
+    assert item.cause in CAUSES
+
+
+def test_a_group_says_what_made_the_bot_unsure_of_most_of_its_messages() -> None:
+    from bot.designer.loop import grouped
+
+    rows = [
+        (f"c{i}", "user", 1.0, faq_user(text, 0.97, "faq/gift_wrap", topic))
+        for i, (text, topic) in enumerate(
+            [("is gift wrapping free", 0.45), ("is the gift wrapping free", 0.5)]
+        )
+    ]
+    [group] = grouped(from_tracker_events(rows, POLICY))
+    assert group["why"] == {"cause": "topic_unsure", "text": CAUSES["topic_unsure"], "messages": 2}
 
 
 def test_a_sure_answer_needs_no_explaining_and_a_clarify_names_what_the_bot_read() -> None:

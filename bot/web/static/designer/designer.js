@@ -218,9 +218,9 @@ function groupItem(group, index) {
                 text:
                   group.why.messages === group.size
                     ? "Why the bot was unsure: "
-                    : `Why the bot was unsure (${group.why.messages} of ${group.size}): `,
+                    : `Why the bot was unsure of ${group.why.messages} of ${group.size}: `,
               }),
-              group.why.text,
+              `${group.why.text}.`,
             )
           : null,
         h(

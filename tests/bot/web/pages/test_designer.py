@@ -443,11 +443,15 @@ def test_copies_of_a_message_are_one_group_and_an_unsure_reason_says_why(
     expect(gift.locator(".group-size")).to_have_text("2 messages")
     expect(gift.locator(".chip-reason")).to_have_text("2 Answered, but the bot was not sure")
     expect(gift.locator(".group-why")).to_have_text(
-        "Why the bot was unsure: The bot answered, 97% sure it is an FAQ question but only 45% "
-        "sure of the topic (faq/gift_wrap); it counts as sure at 60% or more of both."
+        "Why the bot was unsure: the bot was surer that these are FAQ questions than of their "
+        "topic: the ranking shows the first, the bot counts as sure only when both are high."
     )
     gift.get_by_role("button", name="Show 2 messages").click()
     expect(gift.locator(".message-nlu").first).to_have_text("The bot read it as faq 97%")
+    expect(gift.locator(".message-why").first).to_have_text(
+        "The bot answered, 97% sure it is an FAQ question but only 45% sure of the topic "
+        "(faq/gift_wrap); it counts as sure at 60% or more of both."
+    )
     expect(gift.locator(".message-why")).to_have_count(2)
 
 
