@@ -91,7 +91,9 @@ function periodText(period) {
   const first = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" }).format(
     new Date(y, m - 1, d),
   );
-  return `Since ${first}, in the desk's time zone.`;
+  return period.days === 1
+    ? "Today, in the desk's time zone."
+    : `Since ${first}, in the desk's time zone.`;
 }
 
 // --- the inbox, grouped --------------------------------------------------------------------
