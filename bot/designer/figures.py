@@ -39,7 +39,7 @@ class Period:
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
             "timezone": str(self.zone),  # of the days and hours
-            "days": self.days,
+            "day_count": self.days,  # (Insights lists the days themselves as "days")
         }
 
     def day(self, moment: datetime) -> str:

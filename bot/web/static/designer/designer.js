@@ -91,7 +91,7 @@ function periodText(period) {
   const first = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" }).format(
     new Date(y, m - 1, d),
   );
-  return period.days === 1
+  return period.day_count === 1
     ? "Today, in the desk's time zone."
     : `Since ${first}, in the desk's time zone.`;
 }
