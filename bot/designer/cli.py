@@ -17,7 +17,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -27,7 +26,7 @@ from actions.handoff.policy import Policy, load_policy
 from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import TrainingRun, TrainingStatus, User, utcnow
-from bot.designer import insights, labels, loop
+from bot.designer import figures, insights, labels, loop
 from bot.desk.staff import StaffError
 from bot.settings import Settings
 
@@ -90,17 +89,19 @@ def _print_groups(groups: list[dict[str, Any]]) -> None:
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:
     async with _designer(settings) as (designer, policy):
-        until = utcnow() + timedelta(seconds=1)
-        since = until - timedelta(days=getattr(args, "days", 7))
+        period = figures.last_days(getattr(args, "days", 7), utcnow(), policy.desk.hours.timezone)
+        since, until = period.since, period.until
         if args.action == "inbox":
             for item in await loop.items(designer, since, until):
                 print(f"{item.at[:16]}  {', '.join(item.reasons):30}  {item.text[:80]}")
         elif args.action == "groups":
             _print_groups(loop.grouped(await loop.items(designer, since, until)))
         elif args.action == "insights":
+            items = await loop.items(designer, since, until)
             async with designer.sessions() as session:
-                figures = await insights.period(session, since, until, policy.desk.hours.timezone)
-            print(json.dumps(figures, indent=2))
+                body = await insights.period(session, period, items)
+            body["inbox"] = figures.inbox_figures(items, loop.grouped(items))
+            print(json.dumps(body, indent=2))
         elif args.action == "label":
             user = await _user(designer, args.username)
             groups = {g["id"]: g for g in loop.grouped(await loop.items(designer, since, until))}

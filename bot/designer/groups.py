@@ -1,8 +1,10 @@
 """Group similar messages, so a missing FAQ topic shows up as one big group, not forty singles.
 
 TF-IDF over words and character n-grams, cosine similarity through an inverted index, and
-mutual nearest neighbours joined into groups. Plain Python (the service stays small),
-deterministic for a given input, a few seconds for a few thousand messages.
+mutual nearest neighbours joined into groups. Messages that are the same once normalised (case,
+punctuation, spacing, Vietnamese tone marks, full-width forms) are always one group. Plain Python
+(the service stays small), deterministic for a given input, a few seconds for a few thousand
+messages.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from actions.handoff.text import HAN, strip_tones
+from actions.handoff.text import HAN, fold, strip_tones
+from bot.designer.nlu_files import normalised
 
 # a word, or one Han character (Chinese has no spaces)
 WORD = re.compile(rf"[{HAN}]|[a-z0-9']+")
@@ -51,6 +54,14 @@ def features(text: str) -> Counter[str]:
     return Counter(words + grams)
 
 
+def duplicate_key(text: str) -> str:
+    """What two messages share when they are the same message: "How do I change my delivery
+    address?" and "how do i  change my delivery address", "Phí ship bao nhiêu" and "phi ship bao
+    nhieu", "运费多少？" and "运费多少?". `fold` (case, tone marks, spacing, full-width forms), then
+    the labels' own duplicate test (`normalised`: punctuation)."""
+    return normalised(fold(text))
+
+
 @dataclass(frozen=True)
 class Group:
     id: str
@@ -79,7 +90,31 @@ def group(texts: Sequence[str], threshold: float = THRESHOLD, k: int = NEIGHBOUR
     at least `threshold`; groups are the connected sets. Requiring the link both ways stops one
     vague message from chaining unrelated groups together. Then the groups themselves link the
     same way, by centroid, until none joins.
+
+    Duplicates (`duplicate_key`) are grouped as one message and then given back: many copies of
+    one question would otherwise fill each other's `k` nearest and leave some copies out.
     """
+    first: dict[str, int] = {}  # each duplicate key's first message, as an index into `unique`
+    unique: list[int] = []
+    copy_of: list[int] = []
+    for index, text in enumerate(texts):
+        key = duplicate_key(text)
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(index)
+        copy_of.append(first[key])
+    copies: list[list[int]] = [[] for _ in unique]
+    for index, one in enumerate(copy_of):
+        copies[one].append(index)
+    groups = []
+    for found in _group_unique([texts[i] for i in unique], threshold, k):
+        members = tuple(sorted(i for one in found for i in copies[one]))
+        groups.append(Group(group_id(texts[members[0]]), members))
+    return sorted(groups, key=lambda g: (-g.size, g.members[0]))
+
+
+def _group_unique(texts: Sequence[str], threshold: float, k: int) -> list[list[int]]:
+    """The groups of `texts` (no two the same), as lists of indexes."""
     counts = [features(t) for t in texts]
     documents = Counter(term for c in counts for term in c)
     n = len(texts)
@@ -111,8 +146,7 @@ def group(texts: Sequence[str], threshold: float = THRESHOLD, k: int = NEIGHBOUR
             joined.setdefault(_root(parent, g), []).extend(group_members)
         members = [sorted(m) for m in joined.values()]
         level = threshold * GROUP_FACTOR  # a centroid averages its messages' noise away
-    groups = [Group(group_id(texts[m[0]]), tuple(m)) for m in members]
-    return sorted(groups, key=lambda g: (-g.size, g.members[0]))
+    return members
 
 
 def group_id(first: str) -> str:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from actions.handoff.decision import confident_faq
 from actions.handoff.policy import Policy
-from actions.handoff.turns import Turn, misunderstood, turn_from_parse
+from actions.handoff.turns import Turn, misunderstood, turn_from_parse, unfinished
 from bot.db.models import Conversation, Customer, LabelledMessage, Message, Role, Ticket
 from bot.designer.nlu_files import normalised
 
@@ -43,6 +43,21 @@ REASONS = {
     "handoff_nlu_failure": "in a conversation handed over after repeated misunderstanding",
     "handoff_frustration": "in a conversation handed over because the customer was frustrated",
     "bot_could_have_answered": "an agent said the bot could have answered this conversation",
+}
+# What made the bot unsure, for a group of messages (each message says it with its own numbers).
+CAUSES = {
+    "cut_off": "they stop mid-phrase, so the bot asked again whatever the scores",
+    "ambiguous": "two intents scored too close to tell apart, so the bot asked again",
+    "no_intent": "no intent was sure enough (or too few of the words were known), so the bot "
+    "asked again",
+    "topic_too_low": "the bot was surer that these are FAQ questions than of their topic, which "
+    "was too low to answer",
+    "topic_unsure": "the bot was surer that these are FAQ questions than of their topic: the "
+    "ranking shows the first, the bot counts as sure only when both are high",
+    "faq_unsure": "the bot was sure of the topic, less that these are FAQ questions at all",
+    "left_to_people": "read as something only a person handles, too weakly to hand over, so the "
+    "bot asked again",
+    "asked_again": "the bot asked the customer to say it again",
 }
 HANDOFF_MESSAGES = 3  # the customer's last messages before a handoff
 
@@ -88,6 +103,10 @@ class Item:
     confidence: float | None = None
     ranking: list[tuple[str, float]] = field(default_factory=list)
     language: str = "en"  # the language it is written in, as far as the bot could tell
+    # why the bot was unsure when its ranking alone would not say (faq 97% "not sure"): in
+    # words with this message's numbers, and as one of CAUSES
+    why: str | None = None
+    cause: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__ | {"ranking": [list(r) for r in self.ranking]}
@@ -118,6 +137,49 @@ def _acted_on(turn: Turn) -> float:
     """The confidence the gate acts on: for an FAQ answer the topic's (the response selector's,
     which `misunderstood` compares with min_faq_confidence), for any other intent the intent's."""
     return turn.faq_confidence if turn.faq_confidence is not None else turn.confidence
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def unsure_why(turn: Turn, policy: Policy) -> tuple[str, str] | None:
+    """What made the gate unsure of a message (`misunderstood`, `confident_faq`), for a reason
+    the ranking shown beside it seems to contradict: one of CAUSES and the words with this
+    message's numbers; None when the bot was sure."""
+    if not turn.shorthand and unfinished(turn.text, policy):
+        return "cut_off", "It stops mid-phrase, so the bot asked again whatever the scores."
+    if turn.intent == "nlu_fallback":
+        if turn.confidence >= policy.min_intent_confidence:
+            return (
+                "ambiguous",
+                "Two intents scored too close to tell apart, so the bot asked again.",
+            )
+        return "no_intent", (
+            "No intent reached the bot's threshold of "
+            f"{_percent(policy.min_intent_confidence)} (or too few of its words were seen in "
+            "training), so the bot asked again."
+        )
+    if turn.faq_confidence is None or not turn.intent.startswith("faq/"):
+        return None
+    faq = f"{_percent(turn.confidence)} sure it is an FAQ question"
+    topic = f"{_percent(turn.faq_confidence)} sure of the topic ({turn.intent})"
+    if turn.faq_confidence < policy.min_faq_confidence:
+        return "topic_too_low", (
+            f"The bot was {faq} but only {topic}: below "
+            f"{_percent(policy.min_faq_confidence)} it asks again instead of answering."
+        )
+    if not confident_faq(turn, policy):
+        both = f"it counts as sure at {_percent(policy.confident_faq)} or more of both"
+        if turn.faq_confidence < turn.confidence:
+            return "topic_unsure", f"The bot answered, {faq} but only {topic}; {both}."
+        return "faq_unsure", f"The bot answered, {topic} but only {faq} at all; {both}."
+    return None
+
+
+def _explain(item: Item, turn: Turn, policy: Policy) -> None:
+    if item.why is None and (found := unsure_why(turn, policy)):
+        item.cause, item.why = found
 
 
 def from_tracker_events(
@@ -168,10 +230,12 @@ def from_tracker_events(
                 mark(last_user[sender], "called_unhelpful")
             if misunderstood(turn, policy):  # as the gate judges it (actions/handoff/turns.py)
                 mark(item, "not_understood")
+                _explain(item, turn, policy)
             elif name == "out_of_scope":
                 mark(item, "out_of_scope")
             elif name.startswith("faq/") and not confident_faq(turn, policy):
                 mark(item, "low_confidence")  # answered, below the gate's confident_faq
+                _explain(item, turn, policy)
             if name != "feedback_negative":
                 last_user[sender] = item
         elif kind == "slot" and data.get("name") == "language" and data.get("value"):
@@ -182,7 +246,24 @@ def from_tracker_events(
             and data.get("value") == "clarify"
             and sender in last_user
         ):
-            mark(last_user[sender], "not_understood")
+            asked = last_user[sender]
+            mark(asked, "not_understood")
+            if asked.why is None and asked.intent:
+                # the gate's own call (actions/handoff/decision.py): an intent it leaves to people,
+                # too weakly recognised to hand over on
+                if asked.intent.split("/")[0] not in policy.bot_answers:
+                    asked.cause, asked.why = (
+                        "left_to_people",
+                        (
+                            f"The bot asked again: it read it as {asked.intent} "
+                            f"({_percent(asked.confidence or 0)}), which it does not answer itself."
+                        ),
+                    )
+                else:
+                    asked.cause, asked.why = (
+                        "asked_again",
+                        "The bot asked the customer to say it again.",
+                    )
     return list(items.values())
 
 

@@ -1,60 +1,45 @@
 """Figures over a period, from the service's database: how much the bot handles alone, why
-people were handed over, how frustration and satisfaction move, and when customers write."""
+people were handed over, how frustration and satisfaction move, and when customers write. What
+a conversation, a handoff and the period are is figures.py's to say."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.survey import by_handler
-from bot.db.models import Conversation, Message, Role, Ticket
-
-
-def _day(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).date().isoformat()
+from bot.db.models import Message, Role
+from bot.designer.figures import Period, conversations
+from bot.designer.inbox import Item
 
 
 async def period(
-    session: AsyncSession, since: datetime, until: datetime, zone: ZoneInfo
+    session: AsyncSession, period: Period, items: Sequence[Item] = ()
 ) -> dict[str, Any]:
-    """Days and hours are the desk's local time (policy.yml desk.hours.timezone)."""
-    conversations = list(
-        await session.execute(
-            select(Conversation.id, Conversation.created_at).where(
-                Conversation.created_at >= since, Conversation.created_at < until
-            )
-        )
-    )
-    ids = {cid for cid, _ in conversations}
-    tickets = [
-        t
-        for t in await session.scalars(
-            select(Ticket).where(Ticket.created_at >= since, Ticket.created_at < until)
-        )
-    ]
-    handed = {t.conversation_id for t in tickets}
-
-    def empty() -> dict[str, Any]:
-        return {"conversations": 0, "handed_over": 0, "frustration_scores": []}
-
-    per_day: dict[str, dict[str, Any]] = defaultdict(empty)
-    for cid, created in conversations:
-        day = per_day[_day(created, zone)]
-        day["conversations"] += 1
-        day["handed_over"] += cid in handed
-    for ticket in tickets:
+    """The period's figures (bot/designer/figures.py defines them); days and hours are the
+    desk's local time. `items`: the period's messages worth a look, which count as activity."""
+    found = await conversations(session, period, items)
+    handed = found.handed_over
+    per_day: dict[str, dict[str, Any]] = {
+        day: {"conversations": 0, "handed_over": 0, "frustration": 0, "scores": []}
+        for day in period.all_days()
+    }
+    for cid, day in found.first_day.items():
+        if day in per_day:
+            per_day[day]["conversations"] += 1
+            per_day[day]["handed_over"] += cid in handed
+    for ticket in found.tickets:
+        that_day = per_day.get(period.day(ticket.created_at))
+        if that_day is None:
+            continue
+        that_day["frustration"] += ticket.reason == "frustration"
         score = ticket.brief.get("frustration_score")
         if isinstance(score, int | float):
-            per_day[_day(ticket.created_at, zone)]["frustration_scores"].append(score)
-    # every day of the period, quiet ones too, so charts have no gaps
-    first, last = since.astimezone(zone).date(), until.astimezone(zone).date()
-    for offset in range((last - first).days + 1):
-        per_day.setdefault((first + timedelta(days=offset)).isoformat(), empty())
+            that_day["scores"].append(score)
     days = [
         {
             "day": day,
@@ -62,35 +47,28 @@ async def period(
             "containment": 1 - v["handed_over"] / v["conversations"]
             if v["conversations"]
             else None,
-            "frustration_handoffs": sum(
-                1 for t in tickets if t.reason == "frustration" and _day(t.created_at, zone) == day
-            ),
-            "mean_frustration_score": (
-                sum(v["frustration_scores"]) / len(v["frustration_scores"])
-                if v["frustration_scores"]
-                else None
-            ),
+            "frustration_handoffs": v["frustration"],
+            "mean_frustration_score": sum(v["scores"]) / len(v["scores"]) if v["scores"] else None,
         }
-        for day, v in sorted(per_day.items())
+        for day, v in per_day.items()
     ]
     hours: Counter[int] = Counter(
-        created.astimezone(zone).hour
+        created.astimezone(period.zone).hour
         for created in await session.scalars(
             select(Message.created_at).where(
                 Message.role == Role.CUSTOMER,
-                Message.created_at >= since,
-                Message.created_at < until,
+                Message.created_at >= period.since,
+                Message.created_at < period.until,
             )
         )
     )
-    return {
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-        "timezone": str(zone),  # of the days and hours below
-        "conversations": len(ids),
-        "containment": 1 - len(handed & ids) / len(ids) if ids else None,
-        "handoffs_by_reason": dict(Counter(t.reason for t in tickets).most_common()),
-        "days": days,
-        "satisfaction": await by_handler(session, since, until),
-        "messages_by_hour": [hours.get(h, 0) for h in range(24)],
-    }
+    return (
+        period.as_dict()
+        | found.as_dict()
+        | {
+            "handoffs_by_reason": dict(Counter(t.reason for t in found.tickets).most_common()),
+            "days": days,
+            "satisfaction": await by_handler(session, period.since, period.until),
+            "messages_by_hour": [hours.get(h, 0) for h in range(24)],
+        }
+    )

@@ -70,10 +70,22 @@ async def items(designer: Designer, since: datetime, until: datetime) -> list[in
         return await inbox.collect(session, designer.tracker, designer.policy, since, until)
 
 
+def _one_language_per_message(found: list[inbox.Item]) -> None:
+    """The same message (`duplicate_key`) told apart as two languages (the detector's guess in
+    one conversation, the conversation's language in another) is one message: all its copies
+    take the language most of them have (a tie: the first one's)."""
+    seen: dict[str, Counter[str]] = {}
+    for item in found:
+        seen.setdefault(grouping.duplicate_key(item.text), Counter())[item.language] += 1
+    for item in found:
+        item.language = seen[grouping.duplicate_key(item.text)].most_common(1)[0][0]
+
+
 def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
     """Groups of similar messages, each within one language (a label writes into one
-    language's files), largest first."""
+    language's files), largest first; copies of one message are always in one group."""
     body = []
+    _one_language_per_message(found)
     by_language: dict[str, list[inbox.Item]] = {}
     for item in found:
         by_language.setdefault(item.language, []).append(item)
@@ -84,6 +96,8 @@ def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
     ]
     for members in sorted(groups, key=lambda g: -len(g)):
         intents = Counter(m.intent for m in members if m.intent)
+        causes = Counter(m.cause for m in members if m.cause)
+        cause, cause_count = causes.most_common(1)[0] if causes else (None, 0)
         body.append(
             {
                 "id": grouping.group_id(members[0].text),
@@ -91,6 +105,10 @@ def grouped(found: list[inbox.Item]) -> list[dict[str, Any]]:
                 "language": members[0].language,
                 "reasons": dict(Counter(r for m in members for r in m.reasons).most_common()),
                 "likely_intent": intents.most_common(1)[0][0] if intents else None,
+                # what made the bot unsure, for the most of its members that say so
+                "why": {"cause": cause, "text": inbox.CAUSES[cause], "messages": cause_count}
+                if cause
+                else None,
                 "items": [m.as_dict() for m in members],
             }
         )

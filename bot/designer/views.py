@@ -15,14 +15,13 @@ GET  /desk/api/designer/insights?days=30      containment, handoffs, satisfactio
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot.db.models import Label, StaffRole, TrainingRun, User, utcnow
-from bot.designer import inbox, insights, labels, loop, training
+from bot.designer import figures, inbox, insights, labels, loop, training
 from bot.desk.api.auth import current_user
 from bot.errors import BadRequest, Forbidden
 from bot.web.http import json_body, path_id, whole_number
@@ -38,28 +37,36 @@ def _designer(request: web.Request) -> User:
     return user
 
 
-def _period(request: web.Request, default_days: int) -> tuple[datetime, datetime]:
+def _period(request: web.Request, default_days: int) -> figures.Period:
     days = whole_number(request.query.get("days", str(default_days)), maximum=366)
     if not days:
         raise BadRequest("invalid_days", "days must be a whole number from 1 to 366")
-    until = utcnow() + timedelta(seconds=1)
-    return until - timedelta(days=days), until
+    return figures.last_days(days, utcnow(), request.app[DESIGNER].policy.desk.hours.timezone)
 
 
-async def _items(request: web.Request) -> list[inbox.Item]:
-    return await loop.items(request.app[DESIGNER], *_period(request, 7))
+async def _items(request: web.Request, period: figures.Period) -> list[inbox.Item]:
+    return await loop.items(request.app[DESIGNER], period.since, period.until)
 
 
 async def inbox_view(request: web.Request) -> web.Response:
     _designer(request)
-    items = await _items(request)
+    items = await _items(request, _period(request, 7))
     return web.json_response({"items": [i.as_dict() for i in items], "reasons": inbox.REASONS})
 
 
 async def groups_view(request: web.Request) -> web.Response:
     _designer(request)
-    groups = loop.grouped(await _items(request))
-    return web.json_response({"groups": groups, "reasons": inbox.REASONS})
+    period = _period(request, 7)
+    items = await _items(request, period)
+    groups = loop.grouped(items)
+    return web.json_response(
+        {
+            "groups": groups,
+            "reasons": inbox.REASONS,
+            "period": period.as_dict(),
+            "figures": figures.inbox_figures(items, groups),
+        }
+    )
 
 
 async def intents_view(request: web.Request) -> web.Response:
@@ -192,15 +199,17 @@ async def promote_view(request: web.Request) -> web.Response:
 
 async def insights_view(request: web.Request) -> web.Response:
     _designer(request)
-    designer = request.app[DESIGNER]
-    since, until = _period(request, 30)
-    async with designer.sessions() as session:
-        figures = await insights.period(session, since, until, designer.policy.desk.hours.timezone)
-    figures["top_unanswered"] = [
-        {"size": g["size"], "examples": [i["text"] for i in g["items"][:3]]}
-        for g in loop.grouped(await _items(request))[:5]
+    period = _period(request, 30)
+    items = await _items(request, period)
+    groups = loop.grouped(items)
+    async with request.app[DESIGNER].sessions() as session:
+        body = await insights.period(session, period, items)
+    # the designer's own figures for the same period (its page shows the same numbers)
+    body["inbox"] = figures.inbox_figures(items, groups)
+    body["top_unanswered"] = [
+        {"size": g["size"], "examples": [i["text"] for i in g["items"][:3]]} for g in groups[:5]
     ]
-    return web.json_response(figures)
+    return web.json_response(body)
 
 
 def setup_routes(app: web.Application) -> None:

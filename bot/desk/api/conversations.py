@@ -234,12 +234,17 @@ async def transfer(request: web.Request) -> web.Response:
 async def escalate(request: web.Request) -> web.Response:
     note_text = await _field(request, "note", 500)
     services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    user = current_user(request)
     async with services.work() as work:
-        ticket = await queue.escalate(
-            work.session, conversation_id, current_user(request), note_text, work.now
-        )
+        ticket = await queue.escalate(work.session, conversation_id, user, note_text, work.now)
+        # who asks, for the supervisors' toast; the note stays behind the supervisors' own API
         work.tell_desks(
-            {"type": "escalation", "conversation_id": conversation_id, "ticket_id": ticket.id}
+            {
+                "type": "escalation",
+                "conversation_id": conversation_id,
+                "ticket_id": ticket.id,
+                "by": user.display_name,
+            }
         )
     return web.json_response({"escalated": True})
 

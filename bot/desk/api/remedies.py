@@ -107,4 +107,6 @@ async def audit(request: web.Request) -> web.Response:
     async with request.app[SERVICES].sessions() as session:
         flagged = await remedies.flagged(session)
     rows = [remedies.grant_body(g) | {"actor": name} for g, name in flagged]
-    return web.json_response({"flagged": rows})
+    # the page states the threshold it lists grants from, as policy.yml sets it
+    threshold = request.app[SERVICES].policy.audit_threshold_cents
+    return web.json_response({"flagged": rows, "threshold_cents": threshold})

@@ -90,9 +90,53 @@ def test_groups_stay_within_one_language() -> None:
     items = [
         Item(f"k{i}", f"c{i}", text, "2026-12-03T08:00:00", ["not_understood"], language=code)
         for i, (text, code) in enumerate(
-            [("ship bao nhieu", "vi"), ("ship bao nhieu vay", "vi"), ("ship bao nhieu?", "en")]
+            [("ship bao nhieu", "vi"), ("ship bao nhieu vay", "vi"), ("phi ship bao nhieu", "en")]
         )
     ]
     groups = grouped(items)
     assert sorted((g["language"], g["size"]) for g in groups) == [("en", 1), ("vi", 2)]
     assert all({i["language"] for i in g["items"]} == {g["language"]} for g in groups)
+
+
+def full_width(text: str) -> str:
+    """`text` as a Chinese or Japanese keyboard types it: each ASCII letter and sign full-width."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_normalised_duplicates_are_one_group() -> None:
+    # case, punctuation, spacing, Vietnamese tone marks and full-width forms aside, the same
+    # message; "thank you" has no word left once the stop words go, and copies still group
+    copies = {
+        "address": ["how do I change my delivery address", "How do I change my delivery address?",
+                    "how do i  change my DELIVERY address!!",
+                    full_width("how do I change my delivery address?")],
+        "vi": ["Làm sao đổi địa chỉ giao hàng?", "lam sao doi dia chi giao hang"],
+        "zh": ["运费多少？", "运费多少?"],
+        "thanks": ["thank you", "Thank you!"],
+    }  # fmt: skip
+    texts = [t for ts in copies.values() for t in ts] + OTHER
+    random.Random(3).shuffle(texts)
+    found = [{texts[m] for m in g.members} for g in group(texts)]
+    for name, same in copies.items():
+        assert any(set(same) <= members for members in found), name
+    assert sorted(m for g in group(texts) for m in g.members) == list(range(len(texts)))
+
+
+def test_copies_of_one_message_told_apart_as_two_languages_are_one_group() -> None:
+    from bot.designer.inbox import Item
+    from bot.designer.loop import grouped
+
+    # the language detector's guess in one conversation, the conversation's language in others
+    items = [
+        Item(f"k{i}", f"c{i}", text, "2026-12-03T08:00:00", ["handoff_nlu_failure"], language=code)
+        for i, (text, code) in enumerate(
+            [
+                ("how do I change my delivery address", "en"),
+                ("How do I change my delivery address?", "id"),
+                ("how do i change my delivery address", "en"),
+            ]
+        )
+    ]
+    [one] = grouped(items)
+    assert (one["size"], one["language"]) == (3, "en")
+    assert {i["language"] for i in one["items"]} == {"en"}

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from actions.handoff.decision import decide
 from actions.handoff.policy import ROOT, load_policy
 from actions.handoff.turns import turns_from_events
-from bot.designer.inbox import Known, from_tracker_events, without_personal_data
+from bot.designer.inbox import CAUSES, Known, from_tracker_events, without_personal_data
 from bot.designer.nlu_files import Project
 from tests.bot.helpers import claimed, queued, seed_demo, sign_in
 
@@ -35,6 +35,87 @@ def user(text: str, intent: str, confidence: float, topic: str | None = None) ->
 
 def slot(name: str, value: str) -> str:
     return json.dumps({"event": "slot", "name": name, "value": value})
+
+
+def faq_user(text: str, intent: float, topic: str, topic_confidence: float) -> str:
+    """An FAQ message whose intent and topic (the response selector's) were scored apart."""
+    parse = {
+        "intent": {"name": "faq", "confidence": intent},
+        "intent_ranking": [{"name": "faq", "confidence": intent}],
+        "response_selector": {
+            "faq": {"response": {"intent_response_key": topic, "confidence": topic_confidence}}
+        },
+    }
+    return json.dumps({"event": "user", "text": text, "parse_data": parse})
+
+
+@pytest.mark.parametrize(
+    ("event", "reason", "why"),
+    [
+        # the ranking says faq 97%: the topic is what the gate was unsure of
+        (
+            faq_user("change my delivery address", 0.97, "faq/delivery_time", 0.45),
+            "low_confidence",
+            "The bot answered, 97% sure it is an FAQ question but only 45% sure of the topic "
+            "(faq/delivery_time); it counts as sure at 60% or more of both.",
+        ),
+        (
+            faq_user("change my delivery address", 0.97, "faq/delivery_time", 0.2),
+            "not_understood",
+            "The bot was 97% sure it is an FAQ question but only 20% sure of the topic "
+            "(faq/delivery_time): below 38% it asks again instead of answering.",
+        ),
+        (
+            faq_user("where is my order but the", 0.97, "faq/order_status", 0.95),
+            "not_understood",
+            "It stops mid-phrase, so the bot asked again whatever the scores.",
+        ),
+        (
+            user("do you sell aquariums", "nlu_fallback", 0.3),
+            "not_understood",
+            "Two intents scored too close to tell apart, so the bot asked again.",
+        ),
+        (
+            user("asdf qwer", "nlu_fallback", 0.0),
+            "not_understood",
+            "No intent reached the bot's threshold of 30% (or too few of its words were seen "
+            "in training), so the bot asked again.",
+        ),
+    ],
+)
+def test_a_reason_the_confidence_shown_seems_to_contradict_is_explained(
+    event: str, reason: str, why: str
+) -> None:
+    [item] = from_tracker_events([("c1", "user", 1.0, event)], POLICY)
+    assert (item.reasons, item.why) == ([reason], why)
+    assert item.cause in CAUSES
+
+
+def test_a_group_says_what_made_the_bot_unsure_of_most_of_its_messages() -> None:
+    from bot.designer.loop import grouped
+
+    rows = [
+        (f"c{i}", "user", 1.0, faq_user(text, 0.97, "faq/gift_wrap", topic))
+        for i, (text, topic) in enumerate(
+            [("is gift wrapping free", 0.45), ("is the gift wrapping free", 0.5)]
+        )
+    ]
+    [group] = grouped(from_tracker_events(rows, POLICY))
+    assert group["why"] == {"cause": "topic_unsure", "text": CAUSES["topic_unsure"], "messages": 2}
+
+
+def test_a_sure_answer_needs_no_explaining_and_a_clarify_names_what_the_bot_read() -> None:
+    rows = [
+        ("c1", "user", 1.0, faq_user("where is my box", 0.95, "faq/order_status", 0.9)),
+        ("c1", "user", 2.0, user("that didn't help", "feedback_negative", 0.9)),
+        ("c2", "user", 1.0, user("I want my money back maybe", "request_refund", 0.4)),
+        ("c2", "slot", 1.1, slot("gate", "clarify")),
+    ]
+    items = {i.text: i for i in from_tracker_events(rows, POLICY)}
+    assert items["where is my box"].why is None
+    assert items["I want my money back maybe"].why == (
+        "The bot asked again: it read it as request_refund (40%), which it does not answer itself."
+    )
 
 
 def test_the_inbox_explains_why_each_message_is_there() -> None:

@@ -44,6 +44,8 @@ const KIND_TEXT = { intent: "Intent", new_topic: "New FAQ topic", out_of_scope: 
 const state = {
   days: 7,
   groups: [],
+  figures: null, // messages, groups and their conversations, as the service counts them
+  period: null,
   reasons: {},
   intents: [],
   faqFiles: [],
@@ -83,6 +85,17 @@ function quoted(text) {
   return `“${text}”`;
 }
 
+// "Since Nov 27 (desk time)": the period's first local day, as the service counts it.
+function periodText(period) {
+  const [y, m, d] = period.since.slice(0, 10).split("-").map(Number);
+  const first = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" }).format(
+    new Date(y, m - 1, d),
+  );
+  return period.day_count === 1
+    ? "Today, in the desk's time zone."
+    : `Since ${first}, in the desk's time zone.`;
+}
+
 // --- the inbox, grouped --------------------------------------------------------------------
 
 async function loadGroups() {
@@ -92,6 +105,8 @@ async function loadGroups() {
   try {
     const body = await get(`${D}/groups?days=${state.days}`);
     state.groups = body.groups;
+    state.figures = body.figures;
+    state.period = body.period;
     state.reasons = body.reasons || {};
   } finally {
     card.setAttribute("aria-busy", "false");
@@ -108,10 +123,12 @@ async function loadGroups() {
 }
 
 function renderGroups() {
-  const messages = state.groups.reduce((n, g) => n + g.size, 0);
-  $("#groups-count").textContent = String(state.groups.length);
-  $("#groups-summary").textContent = state.groups.length
-    ? `${plural(messages, "message")} in ${plural(state.groups.length, "group")}, largest first.`
+  // the service's figures (bot/designer/figures.py), the very ones Insights shows
+  const f = state.figures;
+  $("#groups-count").textContent = String(f.groups);
+  $("#groups-summary").textContent = f.groups
+    ? `${plural(f.messages, "message")} from ${plural(f.conversations, "conversation")}, in ` +
+      `${plural(f.groups, "group")}, largest first. ${periodText(state.period)}`
     : "";
   clear(
     $("#groups"),
@@ -195,6 +212,19 @@ function groupItem(group, index) {
             ),
           ),
         ),
+        group.why
+          ? h(
+              "p",
+              { class: "group-why" },
+              h("strong", {
+                text:
+                  group.why.messages === group.size
+                    ? "Why the bot was unsure: "
+                    : `Why the bot was unsure of ${group.why.messages} of ${group.size}: `,
+              }),
+              `${group.why.text}.`,
+            )
+          : null,
         h(
           "ul",
           { class: "previews", "aria-label": "Examples" },
@@ -271,6 +301,7 @@ function messageItem(group, item) {
             ]),
           )
         : null,
+      item.why ? h("p", { class: "message-why", text: item.why }) : null,
     ),
   );
 }

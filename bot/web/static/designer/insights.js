@@ -65,23 +65,34 @@ function satisfactionText(entry) {
   return entry ? `${entry.average.toFixed(1)} / 5` : "–";
 }
 
+// Each figure as the service defines it (bot/designer/figures.py), the designer's page included.
 function renderTiles(data) {
-  const handoffs = Object.values(data.handoffs_by_reason).reduce((a, b) => a + b, 0);
   const bot = data.satisfaction.bot;
   const agent = data.satisfaction.agent;
+  const inbox = data.inbox;
+  // handoffs can outnumber the conversations handed over: say so rather than show 5 for 4
+  const handedNote = !data.handoffs
+    ? "no handoffs"
+    : data.handoffs > data.handed_over
+      ? `${plural(data.handoffs, "handoff")}: some were handed over more than once`
+      : plural(data.handoffs, "handoff");
   clear(
     $("#tiles"),
-    tile("Conversations", String(data.conversations), "started in the period", {
+    tile("Conversations", String(data.conversations), "a customer wrote in the period", {
       id: "tile-conversations",
     }),
     tile("Answered by the bot alone", percent(data.containment), "containment: never handed over", {
       id: "tile-containment",
     }),
+    tile("Handed to a person", String(data.handed_over), `conversations · ${handedNote}`, {
+      id: "tile-handoffs",
+    }),
     tile(
-      "Handed to a person",
-      String(handoffs),
-      handoffs ? "handoffs in the period" : "no handoffs",
-      { id: "tile-handoffs" },
+      "Worth a look",
+      String(inbox.messages),
+      `messages from ${plural(inbox.conversations, "conversation")}, in ` +
+        plural(inbox.groups, "group"),
+      { id: "tile-inbox" },
     ),
     tile(
       "Satisfaction, bot only",
@@ -441,8 +452,9 @@ function render() {
     (d) => d.closest(".chart").id,
   );
   $("#period-text").textContent =
-    `${fullDate.format(new Date(data.since))} to ${fullDate.format(new Date(data.until))}. Days ` +
-    `and hours are the desk's local time.`;
+    `${fullDate.format(parseDay(days[0].day))} to ` +
+    `${fullDate.format(parseDay(days[days.length - 1].day))} (${plural(data.days.length, "day")}` +
+    `, to now). Days and hours are the desk's local time (${data.timezone}).`;
   renderTiles(data);
   renderConversations(data, days);
   renderReasons(data);

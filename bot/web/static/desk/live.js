@@ -61,7 +61,14 @@ function onFrame(frame) {
       }
       break;
     case "escalation":
-      if (state.me.role === "supervisor") reloadSoon();
+      if (state.me.role === "supervisor") {
+        toast(
+          `Escalation: ${frame.by || "an agent"} asks for a supervisor. The conversation is in ` +
+            "your conversations.",
+          "warn",
+        );
+        reloadSoon();
+      }
       break;
     default:
       break;

@@ -102,10 +102,6 @@ async function loadStats() {
       row("agent", "Handled by a person"),
       row("bot", "Handled by the bot"),
     ),
-    h("p", {
-      class: "muted small",
-      text: `${plural(s.flagged_grants_last_day, "grant")} flagged for audit today.`,
-    }),
   );
   $("#updated").textContent = `Updated ${clock(new Date().toISOString())}`;
 }
@@ -245,6 +241,7 @@ async function loadOpen() {
       { empty: "No open conversations." },
     ),
   );
+  return rows;
 }
 
 async function join(conversation, button) {
@@ -273,40 +270,60 @@ async function claim(conversation, button) {
 // --- audit ---------------------------------------------------------------------------------
 
 async function loadAudit() {
-  const { flagged } = await get("/desk/api/audit");
+  const { flagged, threshold_cents: threshold } = await get("/desk/api/audit");
+  // one statement of what is listed and from which amount; the table (or "none yet") follows it
+  $("#audit-title").textContent = `Audit: grants of ${money(threshold)} or more`;
   clear(
     $("#audit"),
-    table(
-      "Grants flagged for review",
-      ["When", "By", "Remedy", "Order", "Reason", "Policy"],
-      flagged.map((g) =>
-        h(
-          "tr",
-          {},
-          h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
-          h("td", { text: g.actor }),
-          h(
-            "td",
-            {},
-            h("strong", {
-              text: `${REMEDY_LABEL[g.kind] || words(g.kind)} ${money(g.amount_cents)}`,
-            }),
-            g.approval_id
-              ? h("span", { class: "muted block", text: "approved by a supervisor" })
-              : null,
+    h("p", {
+      class: "muted audit-rule",
+      text: flagged.length
+        ? `Grants of ${money(threshold)} or more are made at once and listed here for review ` +
+          "afterwards, newest first."
+        : `No grants of ${money(threshold)} or more yet. Such grants are made at once and ` +
+          "listed here for review afterwards.",
+    }),
+    flagged.length
+      ? table(
+          "Grants flagged for review",
+          ["When", "By", "Remedy", "Order", "Reason", "Policy"],
+          flagged.map((g) =>
+            h(
+              "tr",
+              {},
+              h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
+              h("td", { text: g.actor }),
+              h(
+                "td",
+                {},
+                h("strong", {
+                  text: `${REMEDY_LABEL[g.kind] || words(g.kind)} ${money(g.amount_cents)}`,
+                }),
+                g.approval_id
+                  ? h("span", { class: "muted block", text: "approved by a supervisor" })
+                  : null,
+              ),
+              h("td", { text: `#${g.order_id}` }),
+              h("td", { class: "reason-cell", text: g.reason }),
+              h("td", { text: `v${g.policy_version}` }),
+            ),
           ),
-          h("td", { text: `#${g.order_id}` }),
-          h("td", { class: "reason-cell", text: g.reason }),
-          h("td", { text: `v${g.policy_version}` }),
-        ),
-      ),
-      {
-        empty:
-          "No grants at or above the audit threshold. Large grants are made at once and listed " +
-          "here for review.",
-      },
-    ),
+        )
+      : null,
   );
+}
+
+// --- escalations ---------------------------------------------------------------------------
+
+// A new escalation is worth interrupting for: a toast names who asks about whom, and the row
+// in the open conversations carries the note.
+async function announceEscalation(frame) {
+  const rows = await loadOpen();
+  const row = rows.find((c) => c.conversation_id === frame.conversation_id);
+  const who = row ? `${row.agent || "An agent"} asks` : "An agent asks";
+  const about = row ? ` about ${row.customer || "a guest"}` : "";
+  const note = row?.escalation_note ? `: “${row.escalation_note}”` : ".";
+  toast(`Escalation: ${who} for a supervisor${about}${note}`, "warn");
 }
 
 // --- start ---------------------------------------------------------------------------------
@@ -338,6 +355,7 @@ async function main() {
   const socket = new DeskSocket({
     onState: showConnection(() => refreshSoon("approvals")),
     onFrame(frame) {
+      if (frame.type === "escalation") announceEscalation(frame).catch(() => {});
       if (["queue", "approvals", "audit", "escalation"].includes(frame.type))
         refreshSoon(frame.type);
     },

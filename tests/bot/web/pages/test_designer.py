@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -113,8 +114,8 @@ async def _designer_and_history(session: Any) -> None:
     now = utcnow()
     plan: list[tuple[int, int, str, str | None, int | None, int | None]] = []
     # (days ago, hour offset, what the customer wrote, handoff reason, frustration, satisfaction)
-    for i, text in enumerate(LOYALTY):
-        plan.append((1 + i, 3 + i, text, "nlu_failure", None, None))
+    for i, text in enumerate(LOYALTY):  # all within the last 7 days of the desk's calendar
+        plan.append((min(1 + i, 5), 3 + i, text, "nlu_failure", None, None))
     for i, text in enumerate(LATE):
         plan.append((1 + i * 2, 6 + i, text, "frustration", 5 + i * 2, 2 + i % 2))
     plan.append((4, 2, "I want a refund for the broken bowl", "out_of_policy", None, 4))
@@ -376,3 +377,139 @@ def test_a_refused_new_topic_and_a_failed_training_say_why(
     expect(page.locator("#runs tbody tr").first).to_contain_text("Failed")
     assert live.fake.loaded == []
     assert errors == []
+
+
+def _more_tracker_rows(url: str, rows: list[tuple[str, str, float, float]]) -> None:
+    """Add (text, topic, intent confidence, topic confidence) FAQ messages to the tracker store."""
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        for i, (text, topic, intent, confidence) in enumerate(rows):
+            parse = {
+                "intent": {"name": "faq", "confidence": intent},
+                "intent_ranking": [{"name": "faq", "confidence": intent}],
+                "response_selector": {
+                    "faq": {"response": {"intent_response_key": topic, "confidence": confidence}}
+                },
+            }
+            event = {"event": "user", "text": text, "parse_data": parse}
+            db.execute(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                " VALUES (?, 'user', ?, 'faq', ?)",
+                (f"more-{i}", utcnow().timestamp() - 3600 - i, json.dumps(event)),
+            )
+
+
+def test_copies_of_a_message_are_one_group_and_an_unsure_reason_says_why(
+    contexts: Any, live: LiveService
+) -> None:
+    """The same question, handed over in conversations whose language was told apart, is one
+    group; a group "not sure" beside "faq 97%" says what the bot was unsure of."""
+    copies = [
+        ("how do I change my delivery address", "en"),
+        ("How do I change my delivery address?", "id"),  # a short message's language misread
+        ("how do i  change my delivery address", "en"),
+    ]
+
+    async def handed_over(session: Any) -> None:
+        for i, (text, language) in enumerate(copies):
+            at, cid = utcnow() - timedelta(hours=5 + i), str(uuid.uuid4())
+            session.add(
+                Conversation(id=cid, mode="closed", created_at=at, last_seq=1, language=language)
+            )
+            session.add(
+                Message(conversation_id=cid, seq=1, role=Role.CUSTOMER, text=text, created_at=at)
+            )
+            session.add(
+                Ticket(conversation_id=cid, status="closed", reason="nlu_failure",
+                       brief={"version": 1, "reason": "nlu_failure"},
+                       created_at=at + timedelta(seconds=20))
+            )  # fmt: skip
+
+    live.in_session(handed_over)
+    wrapping = ["is gift wrapping free", "is the gift wrapping free?"]
+    _more_tracker_rows(
+        live.services.settings.rasa_tracker_store_url,
+        [(text, "faq/gift_wrap", 0.97, 0.45) for text in wrapping],
+    )
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    dee.sign_in("dee", path="/desk/designer")
+    page = dee.page
+    address = page.locator(".group", has_text="change my delivery address")
+    expect(address).to_have_count(1)  # one group, whatever similar messages join it
+    address.get_by_role("button", name="Show").click()
+    shown = address.locator(".message-text").all_inner_texts()
+    assert {text for text, _ in copies} <= set(shown), shown
+
+    gift = page.locator(".group", has_text="gift wrapping")
+    expect(gift.locator(".group-size")).to_have_text("2 messages")
+    expect(gift.locator(".chip-reason")).to_have_text("2 Answered, but the bot was not sure")
+    expect(gift.locator(".group-why")).to_have_text(
+        "Why the bot was unsure: the bot was surer that these are FAQ questions than of their "
+        "topic: the ranking shows the first, the bot counts as sure only when both are high."
+    )
+    gift.get_by_role("button", name="Show 2 messages").click()
+    expect(gift.locator(".message-nlu").first).to_have_text("The bot read it as faq 97%")
+    expect(gift.locator(".message-why").first).to_have_text(
+        "The bot answered, 97% sure it is an FAQ question but only 45% sure of the topic "
+        "(faq/gift_wrap); it counts as sure at 60% or more of both."
+    )
+    expect(gift.locator(".message-why")).to_have_count(2)
+
+
+def test_the_designer_and_insights_show_the_same_figures_for_a_period(
+    contexts: Any, live: LiveService
+) -> None:
+    """Over the same data and days, the designer's messages, groups and conversations are the
+    ones Insights shows; Insights never shows more handoffs than conversations without saying
+    why (a conversation handed back to the bot and over again)."""
+
+    async def handed_over_three_times(session: Any) -> None:
+        cid, at = str(uuid.uuid4()), utcnow() - timedelta(days=2)
+        # started long before the period: counted for what happened in it
+        session.add(Conversation(id=cid, mode="closed", created_at=at - timedelta(days=40),
+                                 last_seq=1))  # fmt: skip
+        session.add(Message(conversation_id=cid, seq=1, role=Role.CUSTOMER,
+                            text="this is the third time I ask", created_at=at))  # fmt: skip
+        for n in range(3):
+            session.add(
+                Ticket(conversation_id=cid, status="closed", reason="frustration",
+                       brief={"version": 1, "reason": "frustration"},
+                       created_at=at + timedelta(minutes=n), closed_at=at + timedelta(minutes=n))
+            )  # fmt: skip
+
+    live.in_session(handed_over_three_times)
+    dee = Agent(contexts(viewport=STUDIO).new_page(), live.base)
+    dee.sign_in("dee", path="/desk/designer?days=7")
+    page = dee.page
+    summary = page.locator("#groups-summary")
+    expect(summary).to_contain_text("largest first")
+    found = re.match(
+        r"(\d+) messages? from (\d+) conversations?, in (\d+) groups?", summary.inner_text()
+    )
+    assert found, summary.inner_text()
+    messages, conversations, groups = (int(n) for n in found.groups())
+    expect(page.locator(".group")).to_have_count(groups)
+
+    page.goto(f"{live.base}/desk/insights?days=7")
+    expect(page.locator("#charts")).to_have_attribute("aria-busy", "false")
+    inbox = page.locator("#tile-inbox")
+    expect(inbox.locator(".tile-value")).to_have_text(str(messages))
+    expect(inbox.locator(".tile-note")).to_have_text(
+        f"messages from {conversations} conversations, in {groups} groups"
+    )
+    shown = int(page.locator("#tile-conversations .tile-value").inner_text())
+    handed = int(page.locator("#tile-handoffs .tile-value").inner_text())
+    assert conversations <= shown and handed <= shown
+    expect(page.locator("#tile-handoffs .tile-note")).to_contain_text(
+        "some were handed over more than once"
+    )
+    per_day = page.locator("#chart-conversations tbody tr td:first-of-type").all_text_contents()
+    assert sum(int(n) for n in per_day) == shown  # each conversation on one day
+
+    # and the two APIs behind the pages, for the same days
+    grouped = page.request.get(f"{live.base}/desk/api/designer/groups?days=7").json()
+    figures = page.request.get(f"{live.base}/desk/api/designer/insights?days=7").json()
+    assert grouped["figures"] == figures["inbox"]
+    assert grouped["period"]["since"] == figures["since"]
+    assert sum(g["size"] for g in grouped["groups"]) == figures["inbox"]["messages"]
+    assert figures["handoffs"] == sum(figures["handoffs_by_reason"].values())
+    assert figures["handed_over"] < figures["handoffs"]
