@@ -48,15 +48,16 @@ SIGNAL_KEYS = {
     "caps_ratio",
     "min_letters",
 }
-SIGNALS = (
-    "repeated_question",
-    "negative_feedback",
-    "misunderstood",
-    "insult",
-    "shouting",
-    "urgency",
-    "threat_to_leave",
-)
+# The frustration signals, each with the words agents see for it on the desk.
+SIGNALS = {
+    "repeated_question": "Repeated question",
+    "negative_feedback": "Said it didn't help",
+    "misunderstood": "Not understood",
+    "insult": "Insult",
+    "shouting": "Shouting",
+    "urgency": "Urgent",
+    "threat_to_leave": "Threatens to leave",
+}
 # What the bot service itself tells customers (service_messages).
 SERVICE_MESSAGES = (
     "bot_unavailable",

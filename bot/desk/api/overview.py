@@ -4,14 +4,15 @@ GET /desk/api/open          supervisors: every open conversation, waiting or hel
                             the supervisor view can join any of them (not only the escalated ones
                             in /desk/api/mine or the waiting ones in /desk/api/queue)
 GET /desk/api/desk-config   what the pages offer in their menus, from policy.yml: wrap-up codes,
-                            teams, remedy kinds, the audit threshold, the claim lease
+                            teams, remedy kinds, signal labels, the audit threshold, the claim
+                            lease
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from actions.handoff.policy import REMEDIES
+from actions.handoff.policy import REMEDIES, SIGNALS
 from bot.desk.api.auth import supervisor
 from bot.desk.queue import open_tickets
 from bot.services import SERVICES
@@ -49,6 +50,7 @@ async def desk_config(request: web.Request) -> web.Response:
             "wrap_ups": list(services.policy.desk.wrap_ups),
             "teams": list(services.policy.desk.teams),
             "remedies": list(REMEDIES),
+            "signal_labels": SIGNALS,
             "audit_threshold_cents": services.policy.audit_threshold_cents,
             "lease_seconds": services.settings.lease_seconds,
             "max_message_chars": services.settings.max_message_chars,

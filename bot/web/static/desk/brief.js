@@ -2,17 +2,13 @@
 // suggested next steps.
 
 import { highlight } from "./conversation.js";
+import { state } from "./state.js";
 import { h, languageName, words, reasonLabel } from "../shared/dom.js";
 
-export const SIGNAL_LABEL = {
-  repeated_question: "Repeated question",
-  negative_feedback: "Said it didn't help",
-  shouting: "Shouting",
-  insult: "Insult",
-  urgency: "Urgent",
-  churn_threat: "Threatens to leave",
-  misunderstood: "Not understood",
-};
+// The words agents see for a signal come with the desk's configuration (policy.py SIGNALS).
+export function signalLabel(name) {
+  return state.config.signal_labels[name] || words(name);
+}
 
 // A brief the service wrote when the bot failed lists no turns, only how often the bot answered.
 function earlierAnswers(count) {
@@ -88,7 +84,7 @@ export function brief(view, turns) {
                       disabled: !turns.has(s.turn),
                       onclick: () => highlight(turns.get(s.turn)),
                     },
-                    `${SIGNAL_LABEL[s.name] || words(s.name)} · turn ${s.turn} · +${s.weight}`,
+                    `${signalLabel(s.name)} · turn ${s.turn} · +${s.weight}`,
                   ),
                 ),
               ),

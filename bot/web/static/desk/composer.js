@@ -11,7 +11,7 @@ export function composer(view) {
   const text = h("textarea", {
     id: "composer-text",
     rows: "3",
-    maxlength: String(state.config.max_message_chars || 2000),
+    maxlength: String(state.config.max_message_chars),
     placeholder: `Write to ${firstName(view)}… (Enter sends, Shift+Enter for a new line)`,
   });
   const label = h("label", {
@@ -97,10 +97,16 @@ export function setComposing(kind) {
   note.setAttribute("aria-pressed", String(kind === "note"));
   form.classList.toggle("is-note", kind === "note");
   const view = state.views.get(state.selected);
+  const who = firstName(view);
   $("#composer-hint").textContent =
-    kind === "note" ? "Only colleagues see private notes." : `${firstName(view)} sees this.`;
-  $("#composer-label").textContent =
-    kind === "note" ? "Private note" : `Reply to ${firstName(view)}`;
+    kind === "note"
+      ? "Private note: the customer does not see this."
+      : `${who[0].toUpperCase()}${who.slice(1)} sees this.`;
+  $("#composer-label").textContent = kind === "note" ? "Private note" : `Reply to ${who}`;
+  $("#composer-text").placeholder =
+    kind === "note"
+      ? "Private note: only colleagues see it…"
+      : `Write to ${who}… (Enter sends, Shift+Enter for a new line)`;
   $("#composer-send").textContent = kind === "note" ? "Add note" : "Send";
 }
 

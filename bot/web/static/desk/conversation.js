@@ -1,12 +1,12 @@
 // One conversation in the middle column: its header and actions, the case brief, the transcript
 // (with the brief's turns and signals marked on it) and the composer.
 
-import { SIGNAL_LABEL, brief } from "./brief.js";
+import { brief, signalLabel } from "./brief.js";
 import { composer } from "./composer.js";
 import { renderContext } from "./customer.js";
 import { escalateDialog, resolveDialog, returnDialog, transferDialog } from "./dialogs.js";
 import { MODE_LABEL, state, customerName } from "./state.js";
-import { $, clear, clock, h, linkify, words } from "../shared/dom.js";
+import { $, clear, clock, h, linkify } from "../shared/dom.js";
 
 // Which transcript message each of the brief's turns is: the brief counts the customer's messages
 // the bot saw since it last took over, up to the handoff (the latest "handoff" event).
@@ -49,6 +49,8 @@ export function renderConversation() {
     typed && body.dataset.cid === state.selected
       ? { value: typed.value, focused: document.activeElement === typed }
       : null;
+  // each conversation opens on Reply: a note mode carried over would send a greeting as a note
+  if (body.dataset.cid !== state.selected) state.composing = "reply";
   body.dataset.cid = state.selected;
   const turns = turnMessages(view);
   view.turnOf = new Map([...turns].map(([turn, seq]) => [seq, turn]));
@@ -222,7 +224,7 @@ function transcriptItem(view, item) {
           signals.map((s) =>
             h("li", {
               class: "chip chip-signal",
-              text: `${SIGNAL_LABEL[s.name] || words(s.name)} +${s.weight}`,
+              text: `${signalLabel(s.name)} +${s.weight}`,
             }),
           ),
         )

@@ -15,7 +15,7 @@ import { loadApprovals, loadMine, loadQueue } from "./load.js";
 import { open, renderMine } from "./mine.js";
 import { currentUser, showRoleLinks, signIn, signOut } from "./session.js";
 import { state, myConversationIds, saveExtra, updateTitle } from "./state.js";
-import { fail, toast } from "./ui.js";
+import { toast } from "./ui.js";
 import { $, paw, since } from "../shared/dom.js";
 
 for (const mark of document.querySelectorAll("[data-paw]")) mark.append(paw());
@@ -63,16 +63,13 @@ async function main() {
     }
     if (!document.hidden) updateTitle();
   });
-  try {
-    const [config, canned] = await Promise.all([
-      get("/desk/api/desk-config"),
-      get("/desk/api/canned-replies"),
-    ]);
-    state.config = config;
-    state.canned = canned.replies;
-  } catch (error) {
-    fail(error);
-  }
+  // the menus, labels and limits come from the service: without them the desk does not start
+  const [config, canned] = await Promise.all([
+    get("/desk/api/desk-config"),
+    get("/desk/api/canned-replies"),
+  ]);
+  state.config = config;
+  state.canned = canned.replies;
   socket.start();
   await Promise.all([loadQueue(), loadApprovals()]);
   await loadMine();
@@ -86,10 +83,7 @@ async function main() {
   const first = wanted && myConversationIds().includes(wanted) ? wanted : myConversationIds()[0];
   if (first && !state.selected) await open(first);
   setInterval(tick, 1000);
-  setInterval(
-    heartbeats,
-    Math.max(10, Math.min(60, (state.config.lease_seconds || 300) / 4)) * 1000,
-  );
+  setInterval(heartbeats, Math.max(10, Math.min(60, state.config.lease_seconds / 4)) * 1000);
 }
 
 main().catch((error) => {

@@ -12,12 +12,7 @@ export const MODE_LABEL = {
 
 export const state = {
   me: null,
-  config: {
-    wrap_ups: ["resolved"],
-    teams: [],
-    remedies: ["credit", "refund", "fee_waiver", "replacement"],
-    audit_threshold_cents: 25000,
-  },
+  config: null, // /desk/api/desk-config: menus, labels and limits from policy.yml
   canned: [],
   queue: [],
   seenTickets: null,

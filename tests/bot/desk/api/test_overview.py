@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import TestClient
 
+from actions.handoff.policy import SIGNALS
 from tests.bot.helpers import claimed, queued, seed_demo, sign_in
 
 
@@ -38,3 +39,6 @@ async def test_desk_config_offers_the_policy_menus(client: TestClient) -> None:
     assert body["teams"] == ["general", "pharmacy", "billing"]
     assert body["remedies"] == ["credit", "refund", "fee_waiver", "replacement"]
     assert body["audit_threshold_cents"] == 25000
+    # every signal the policy may name has the words agents see for it
+    assert body["signal_labels"]["threat_to_leave"] == "Threatens to leave"
+    assert set(body["signal_labels"]) == set(SIGNALS)

@@ -1,0 +1,86 @@
+"""The desk's conversation view in a real browser: a reply and a private note are never mistaken
+for each other (issue 12, item 7), and the brief's signals carry the service's labels (item 10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from bot.db.models import Ticket
+from tests.bot.web.pages.live import LiveService
+from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer
+
+
+def _waiting_customer(contexts: Any, live: LiveService, who: str | None) -> Customer:
+    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
+    customer.visit(who)
+    customer.say("hand me over")
+    expect(customer.queue).to_be_visible()
+    return customer
+
+
+def test_each_conversation_opens_on_reply_and_note_mode_is_unmistakable(
+    contexts: Any, live: LiveService
+) -> None:
+    maya = _waiting_customer(contexts, live, "C1001")
+    guest = _waiting_customer(contexts, live, None)
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    expect(agent.page.locator(".queue-item")).to_have_count(2)
+    agent.claim_first()
+    agent.claim_first()
+    page = agent.page
+    mine = page.locator(".mine-item")
+    expect(mine).to_have_count(2)
+
+    mine.filter(has_text="Maya Thompson").click()
+    expect(page.locator("#conv-title")).to_have_text("Maya Thompson")
+    page.get_by_role("button", name="Private note").click()
+    text = page.locator("#composer-text")
+    expect(text).to_have_attribute("placeholder", "Private note: only colleagues see it…")
+    expect(page.locator("#composer-hint")).to_have_text(
+        "Private note: the customer does not see this."
+    )
+    expect(page.locator("#composer-send")).to_have_text("Add note")
+
+    # the other conversation opens on Reply, whatever the last one was left on
+    mine.filter(has_text="Guest customer").click()
+    expect(page.locator("#conv-title")).to_have_text("Guest customer")
+    expect(page.get_by_role("button", name="Reply")).to_have_attribute("aria-pressed", "true")
+    expect(text).to_have_attribute(
+        "placeholder", "Write to the customer… (Enter sends, Shift+Enter for a new line)"
+    )
+    expect(page.locator("#composer-hint")).to_have_text("The customer sees this.")
+    agent.reply("Hello, I'm Ana from Customer Care.")
+    guest.expect_last("agent", "Hello, I'm Ana from Customer Care.")
+
+    # and so does the first one, opened again
+    mine.filter(has_text="Maya Thompson").click()
+    expect(page.get_by_role("button", name="Reply")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#composer-hint")).to_have_text("Maya sees this.")
+    expect(maya.page.locator(".fh-agent")).to_have_count(0)
+
+
+def test_the_brief_names_every_signal_in_the_words_the_service_gives(
+    contexts: Any, live: LiveService
+) -> None:
+    _waiting_customer(contexts, live, "C1001")
+
+    async def threatened_to_leave(session: Any) -> None:
+        ticket = (await session.execute(select(Ticket))).scalar_one()
+        ticket.brief = {
+            **ticket.brief,
+            "signals": [
+                {"name": "threat_to_leave", "turn": 1, "weight": 3, "text": "I'm done with you"}
+            ],
+        }
+
+    live.in_session(threatened_to_leave)
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    agent.claim_first()
+    expect(agent.page.locator(".brief .chip-signal")).to_have_text(
+        "Threatens to leave · turn 1 · +3"
+    )
