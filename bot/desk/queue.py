@@ -56,6 +56,7 @@ class Waiting:
     escalated: bool
     callback: dict[str, Any] | None
     speakers_online: int  # people online who speak the conversation's language
+    customer: str | None  # the linked customer's name, if any
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -68,8 +69,9 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
     """Waiting tickets, high priority first, then the longest waiting (FIFO: nobody starves)."""
     rows = list(
         await session.execute(
-            select(Ticket, Conversation.language)
+            select(Ticket, Conversation.language, Customer.name)
             .join(Conversation, Conversation.id == Ticket.conversation_id)
+            .outerjoin(Customer, Customer.id == Conversation.customer_id)
             .where(Ticket.status == TicketStatus.WAITING)
             .order_by(*QUEUE_ORDER)
         )
@@ -79,7 +81,7 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
         for c in await session.scalars(
             select(CallbackRequest).where(
                 CallbackRequest.status == CallbackStatus.OPEN,
-                CallbackRequest.conversation_id.in_([t.conversation_id for t, _ in rows]),
+                CallbackRequest.conversation_id.in_([t.conversation_id for t, _, _ in rows]),
             )
         )
     }
@@ -99,9 +101,25 @@ async def waiting(session: AsyncSession) -> list[Waiting]:
             escalated=ticket.escalated_at is not None,
             callback=_callback(callbacks.get(ticket.conversation_id)),
             speakers_online=spoken[language],
+            customer=name,
         )
-        for ticket, language in rows
+        for ticket, language, name in rows
     ]
+
+
+async def open_callback(session: AsyncSession, conversation_id: str) -> dict[str, Any] | None:
+    """The contact details a customer left and no one has acted on yet (the latest), which the
+    agent who claims the conversation needs as much as the queue card did."""
+    request = await session.scalar(
+        select(CallbackRequest)
+        .where(
+            CallbackRequest.conversation_id == conversation_id,
+            CallbackRequest.status == CallbackStatus.OPEN,
+        )
+        .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
+        .limit(1)
+    )
+    return _callback(request)
 
 
 async def held(session: AsyncSession, user: User) -> tuple[list[Ticket], list[Ticket]]:

@@ -99,6 +99,7 @@ async def view(request: web.Request) -> web.Response:
         notes = await queue.notes_of(session, conversation_id)
         grants = await remedies.grants_of(session, conversation_id)
         events = await queue.events_of(session, conversation_id)
+        callback = await queue.open_callback(session, conversation_id)
         return web.json_response(
             {
                 "conversation_id": conversation_id,
@@ -111,6 +112,7 @@ async def view(request: web.Request) -> web.Response:
                 "authority": authority,
                 "audit_threshold_cents": services.policy.audit_threshold_cents,
                 "notes": notes,
+                "callback": callback,
                 "grants": [remedies.grant_body(g) for g in grants],
                 "events": [
                     {

@@ -112,7 +112,12 @@ async def test_out_of_hours_handoff_says_so_and_the_call_back_reaches_agents(
     agent = await sign_in(client, "cal")
     [waiting] = (await agent.json("GET", "/desk/api/queue"))["waiting"]
     assert waiting["callback"]["phone"] == "+1 614 555 0141"
+    assert waiting["customer"] is None  # a guest: the card shows the name left, if any
     await agent.json("POST", f"/desk/api/tickets/{waiting['ticket_id']}/claim")
+    # the agent who claimed still has the details and the note
+    view = await agent.json("GET", f"/desk/api/conversations/{cid}")
+    assert view["callback"]["phone"] == "+1 614 555 0141"
+    assert view["callback"]["note"] == "after 5pm please"
     await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "called_back"})
     async with client.app[SERVICES].sessions() as session:
         request = await session.scalar(select(CallbackRequest).filter_by(conversation_id=cid))

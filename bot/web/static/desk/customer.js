@@ -7,7 +7,7 @@ import { reloadView } from "./load.js";
 import { remedyCard } from "./remedies.js";
 import { MODE_LABEL, state } from "./state.js";
 import { fail, toast } from "./ui.js";
-import { $, clear, day, h, money } from "../shared/dom.js";
+import { $, clear, clock, day, h, money } from "../shared/dom.js";
 
 export function renderContext() {
   const view = state.views.get(state.selected);
@@ -15,10 +15,35 @@ export function renderContext() {
   if (!view) return;
   clear(
     box,
+    view.callback ? callbackCard(view.callback) : null,
     customerCard(view),
     view.customer ? remedyCard(view) : null,
     view.customer ? ordersCard(view) : null,
     view.customer ? extrasCard(view) : null,
+  );
+}
+
+// The details a customer left when nobody could answer: the agent who claims needs them too.
+function callbackCard(callback) {
+  const rows = [
+    ["Name", callback.name],
+    [
+      "E-mail",
+      callback.email && h("a", { href: `mailto:${callback.email}`, text: callback.email }),
+    ],
+    ["Phone", callback.phone && h("a", { href: `tel:${callback.phone}`, text: callback.phone })],
+    ["Note", callback.note],
+  ].filter(([, value]) => value);
+  return h(
+    "section",
+    { class: "card callback-card", "aria-labelledby": "callback-title" },
+    h("h2", { id: "callback-title", class: "card-title", text: "Asked to be contacted" }),
+    h(
+      "dl",
+      { class: "facts" },
+      rows.map(([term, value]) => [h("dt", { text: term }), h("dd", {}, value)]),
+    ),
+    h("p", { class: "muted", text: `Left at ${clock(callback.requested_at)}` }),
   );
 }
 

@@ -39,6 +39,17 @@ function languageBadge(t) {
   });
 }
 
+function waitingWho(t) {
+  if (t.customer) return t.customer;
+  return t.callback?.name ? `${t.callback.name} (guest)` : "Guest customer";
+}
+
+// How to reach a customer who left details, and what they asked us to know.
+export function contact(callback) {
+  const ways = [callback.email, callback.phone].filter(Boolean).join(", ");
+  return callback.note ? `${ways} · “${callback.note}”` : ways;
+}
+
 export function renderQueue() {
   const list = $("#queue-list");
   $("#queue-count").textContent = String(state.queue.length);
@@ -68,13 +79,12 @@ export function renderQueue() {
             since(t.waiting_since),
           ),
         ),
+        h("p", { class: "queue-who", text: waitingWho(t) }),
         h("p", { class: "queue-summary", text: t.summary || "No summary." }),
         t.callback
           ? h("p", {
               class: "queue-callback",
-              text:
-                `Left contact details: ` +
-                `${[t.callback.email, t.callback.phone].filter(Boolean).join(", ")}`,
+              text: `Left contact details: ${contact(t.callback)}`,
             })
           : null,
         t.team ? h("p", { class: "queue-team", text: `For the ${t.team} team` }) : null,

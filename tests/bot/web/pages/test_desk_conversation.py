@@ -84,3 +84,34 @@ def test_the_brief_names_every_signal_in_the_words_the_service_gives(
     expect(agent.page.locator(".brief .chip-signal")).to_have_text(
         "Threatens to leave · turn 1 · +3"
     )
+
+
+def test_the_queue_card_and_the_claimed_conversation_show_who_and_the_call_back_details(
+    contexts: Any, live: LiveService
+) -> None:
+    """Issue 12, items 5 and 11: the customer's name on the card, and the details and note a
+    customer left stay in view after the claim."""
+    _waiting_customer(contexts, live, "C1001")
+    guest = _waiting_customer(contexts, live, None)
+    form = guest.page.locator(".fh-callback")
+    form.get_by_label("Name (optional)").fill("Sam")
+    form.get_by_label("E-mail").fill("sam@example.com")
+    form.get_by_label("Anything we should know? (optional)").fill("please call after 5pm")
+    form.get_by_role("button", name="Send my details").click()
+    expect(guest.page.locator(".fh-thanks")).to_be_visible()
+
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    cards = agent.page.locator(".queue-item")
+    expect(cards).to_have_count(2)
+    expect(cards.locator(".queue-who")).to_have_text(["Maya Thompson", "Sam (guest)"])
+    expect(cards.nth(1).locator(".queue-callback")).to_have_text(
+        "Left contact details: sam@example.com · “please call after 5pm”"
+    )
+    cards.nth(1).locator(".claim").click()
+    card = agent.page.locator(".callback-card")
+    expect(card).to_contain_text("sam@example.com")
+    expect(card).to_contain_text("please call after 5pm")
+    expect(card.get_by_role("link", name="sam@example.com")).to_have_attribute(
+        "href", "mailto:sam@example.com"
+    )
