@@ -70,6 +70,7 @@ SERVICE_MESSAGES = (
     "callback_saved",
     "agent_joined",
     "supervisor_joined",
+    "agent_left",
     "transferred_to_agent",
     "transferred_to_team",
     "back_to_bot",

@@ -403,11 +403,18 @@ async def resolve(
     wrap_ups: tuple[str, ...],
     question: str,
     ends: list[str] | None = None,
+    left: str | None = None,
 ) -> None:
-    """Close with a wrap-up code and ask the customer the satisfaction question; `ends` are the
-    words for the two ends of the scale, in the question's language."""
+    """Close with a wrap-up code, tell the customer the person has left (`left`, whose {name} is
+    theirs) and ask the satisfaction question; `ends` are the words for the two ends of the
+    scale, in the question's language."""
     _check_wrap_up(wrap_up, wrap_ups)
     ticket = await owned_ticket(work.session, conversation_id, user)
+    if left:
+        notice = left.replace("{name}", user.display_name)
+        work.said(
+            conversation_id, await add_message(work.session, conversation_id, Role.SYSTEM, notice)
+        )
     payload: dict[str, Any] = {"survey": "csat", "scale": [1, 2, 3, 4, 5]}
     if ends:
         payload["scale_ends"] = ends

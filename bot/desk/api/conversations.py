@@ -193,6 +193,7 @@ async def resolve(request: web.Request) -> web.Response:
                 await services.say(work.session, conversation_id, "satisfaction_low"),
                 await services.say(work.session, conversation_id, "satisfaction_high"),
             ],
+            left=await services.say(work.session, conversation_id, "agent_left"),
         )
     return web.json_response({"mode": Mode.CLOSED})
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
@@ -270,3 +271,19 @@ async def test_a_score_after_a_second_resolve_answers_the_survey_not_the_bot(
     async with client.app[SERVICES].sessions() as session:
         rated = await session.get(Satisfaction, cid)
     assert rated is not None and rated.score == 4
+
+
+@pytest.mark.parametrize(
+    ("language", "left"), [("en", "has left the chat."), ("vi", "đã rời cuộc trò chuyện.")]
+)
+async def test_on_resolve_the_customer_is_told_the_person_has_left_before_the_survey(
+    client: TestClient, language: str, left: str
+) -> None:
+    agent = await sign_in(client, "eve")
+    cid, auth = await claimed(client, agent, language=language)
+    await agent.json("POST", f"/desk/api/conversations/{cid}/resolve", {"wrap_up": "resolved"})
+    body = await poll(client, cid, auth)
+    notice, question = body["messages"][-2:]
+    assert notice["role"] == "system" and notice["text"].endswith(left)
+    assert "{name}" not in notice["text"] and len(notice["text"]) > len(left)
+    assert question["survey"] == "csat"

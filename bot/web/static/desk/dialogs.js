@@ -22,14 +22,17 @@ function dialog(title, fields, okLabel, onOk) {
   const form = box.querySelector("form");
   $("#dialog-title").textContent = title;
   clear(box.querySelector(".dialog-body"), fields);
-  box.querySelector("[data-ok]").textContent = okLabel;
+  // no okLabel: a dialog to look things up, with one way out
+  const ok = box.querySelector("[data-ok]");
+  ok.hidden = !okLabel;
+  ok.textContent = okLabel || "";
+  box.querySelector("[data-cancel]").textContent = okLabel ? "Cancel" : "Close";
   const error = box.querySelector(".form-error");
   error.textContent = "";
   const close = () => box.close();
   box.querySelector("[data-cancel]").onclick = close;
   form.onsubmit = async (event) => {
     event.preventDefault();
-    const ok = box.querySelector("[data-ok]");
     ok.disabled = true;
     error.textContent = "";
     try {
@@ -244,10 +247,10 @@ export function faqDialog() {
     clearTimeout(timer);
     timer = setTimeout(run, 200);
   });
-  dialog(
-    "Search the bot's answers",
-    [field("faq-q", "Search", search), results],
-    "Close",
-    () => true,
-  );
+  // Enter searches at once rather than closing the dialog
+  dialog("Search the bot's answers", [field("faq-q", "Search", search), results], null, () => {
+    clearTimeout(timer);
+    run();
+    return false;
+  });
 }

@@ -9,8 +9,10 @@ import { $, clear, h, reasonLabel } from "../shared/dom.js";
 export function renderMine() {
   const ids = myConversationIds();
   const list = $("#mine-list");
+  // the seats count only what this person holds: a conversation a supervisor joined takes none
+  const seats = state.me ? `${state.assigned.length}/${state.me.max_concurrent}` : "";
   $("#mine-count").textContent =
-    `${state.assigned.length}${state.me ? `/${state.me.max_concurrent}` : ""}`;
+    ids.length === state.assigned.length ? seats : `${ids.length} · seats ${seats}`;
   $("#mine-empty").hidden = ids.length > 0;
   clear(
     list,

@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from bot.db.models import Ticket
+from bot.desk.staff import create_user
+from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
 from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer
 
@@ -115,3 +117,40 @@ def test_the_queue_card_and_the_claimed_conversation_show_who_and_the_call_back_
     expect(card.get_by_role("link", name="sam@example.com")).to_have_attribute(
         "href", "mailto:sam@example.com"
     )
+
+
+def test_a_joined_conversation_takes_no_seat_and_the_answer_search_has_one_way_out(
+    contexts: Any, live: LiveService
+) -> None:
+    """Issue 12, item 11: the sidebar counted "0/3" beside a conversation a supervisor had
+    joined, and the search dialog offered both Cancel and Close."""
+
+    async def supervisor(session: Any) -> None:
+        await create_user(
+            session, username="grace", display_name="Grace Lin", role="supervisor",
+            password=PASSWORD,
+        )  # fmt: skip
+
+    live.in_session(supervisor)
+    _waiting_customer(contexts, live, "C1001")
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    agent.claim_first()
+    expect(agent.page.locator("#mine-count")).to_have_text("1/3")
+    grace = Agent(contexts(viewport=DESK).new_page(), live.base)
+    grace.sign_in("grace", path="/desk/supervisor")
+    grace.page.get_by_role("button", name="Join the conversation with Maya Thompson").click()
+    expect(grace.page.locator("#conv-title")).to_have_text("Maya Thompson")
+    expect(grace.page.locator("#mine-count")).to_have_text("1 · seats 0/3")
+
+    page = agent.page
+    page.get_by_role("button", name="Search answers").click()
+    actions = page.locator("#dialog .dialog-actions button:visible")
+    expect(actions).to_have_text(["Close"])
+    search = page.locator("#faq-q")
+    search.fill("refund")
+    search.press("Enter")  # searches; does not close
+    expect(page.locator("#dialog .faq-result").first).to_be_visible()
+    expect(page.locator("#dialog")).to_be_visible()
+    actions.click()
+    expect(page.locator("#dialog")).to_be_hidden()

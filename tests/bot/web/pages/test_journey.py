@@ -238,6 +238,10 @@ def test_a_vietnamese_customer_on_an_english_page_from_faq_to_an_agent_who_speak
 
         desk.get_by_role("button", name="Resolve").click()
         desk.locator("#dialog [data-ok]").click()
+        # told the person has left, then asked how it went
+        expect(
+            customer.texts("system").filter(has_text="Linh Tran đã rời cuộc trò chuyện.")
+        ).to_have_count(1)
         survey = customer.texts("system").filter(has_text="Bạn hài lòng thế nào với sự hỗ trợ")
         expect(survey).to_have_count(1)
         expect(customer.page.locator(".fh-score-label")).to_have_text(
