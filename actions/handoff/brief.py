@@ -5,6 +5,7 @@ A versioned, JSON-ready dict built from plain data (turns, the decision, slots, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,9 +40,14 @@ INTENT_LABELS = {
 }
 
 
+# a code can't hold an apostrophe: 'pet_wont_eat' reads "pet won't eat"
+_CONTRACTION = re.compile(r"\b(won|don|can|isn|aren|doesn|didn|wasn|haven|hasn)t\b")
+
+
 def label(intent: str) -> str:
     """'faq/order_status' -> 'order status'; 'request_refund' -> 'a refund'."""
-    return INTENT_LABELS.get(intent, intent.split("/")[-1].replace("_", " "))
+    found = INTENT_LABELS.get(intent, intent.split("/")[-1].replace("_", " "))
+    return _CONTRACTION.sub(r"\1't", found)
 
 
 def _quote(text: str, limit: int = 160) -> str:
@@ -49,18 +55,24 @@ def _quote(text: str, limit: int = 160) -> str:
     return f'"{text}"' if len(text) <= limit else f'"{text[: limit - 1]}…"'
 
 
-def _why(decision: Decision, policy: Policy) -> str:
+def _handed_over(decision: Decision, policy: Policy) -> str:
     if decision.rule is not None:
-        why = decision.rule.why.rstrip(".")  # a sentence in policy.yml, a clause here
-        return f"{why[:1].lower()}{why[1:]} (policy rule {decision.rule.name})"
+        # policy.yml's sentence as written: agents read why; the rule's id is on the badge
+        return f"Handed over by policy: {decision.rule.why.rstrip('.')}"
     if decision.reason == "explicit_request":
-        return "the customer asked for a person"
+        return "Handed over because the customer asked for a person"
     if decision.reason == "frustration":
         names = ", ".join(sorted({f"{f.name} (turn {f.turn})" for f in decision.signals}))
-        return f"frustration score {decision.score} reached {policy.threshold}: {names}"
+        return (
+            f"Handed over because frustration score {decision.score} reached "
+            f"{policy.threshold}: {names}"
+        )
     if decision.reason == "nlu_failure":
-        return f"{decision.consecutive_misunderstood} messages in a row were not understood"
-    return str(decision.reason)
+        return (
+            f"Handed over because {decision.consecutive_misunderstood} messages in a row were "
+            "not understood"
+        )
+    return f"Handed over because {decision.reason}"
 
 
 def summarize(
@@ -84,7 +96,7 @@ def summarize(
         parts.append(f"Order{'s' * (len(orders) > 1)} {', '.join(orders)}")
     if entities.get("amount"):
         parts.append(f"Amount mentioned: {', '.join(entities['amount'])}")
-    parts.append(f"Handed over because {_why(decision, policy)}")
+    parts.append(_handed_over(decision, policy))
     parts.append(f"Last message: {_quote(turns[-1].text)}" if turns else "No messages")
     return ". ".join(parts) + "."
 

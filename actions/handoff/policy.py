@@ -178,6 +178,8 @@ class CannedReply:
     id: str
     title: str
     text: str
+    # the kind of remedy whose latest amount in the conversation fills the text's {amount}
+    remedy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -517,11 +519,18 @@ def _desk(r: _Reader, data: Any) -> Desk:
         key = f"desk.canned_replies[{number}]"
         if not isinstance(reply, dict):
             raise r.fail(key, "id, title and text")
+        text = _text(r, f"{key}.text", reply.get("text"))
+        remedy = reply.get("remedy")
+        if remedy is not None and remedy not in REMEDIES:
+            raise r.fail(f"{key}.remedy", f"one of {', '.join(REMEDIES)}", remedy)
+        if ("{amount}" in text) != (remedy is not None):
+            raise r.error(key, "a text with {amount} names its remedy, and only such a text")
         canned.append(
             CannedReply(
                 _text(r, f"{key}.id", reply.get("id"), 40),
                 _text(r, f"{key}.title", reply.get("title"), 80),
-                _text(r, f"{key}.text", reply.get("text")),
+                text,
+                remedy,
             )
         )
     if len({c.id for c in canned}) != len(canned):

@@ -93,6 +93,7 @@ async def decide(request: web.Request) -> web.Response:
             {
                 "type": "approvals",
                 "decided": approval.id,
+                "approved": approve,
                 "conversation_id": approval.conversation_id,
             }
         )

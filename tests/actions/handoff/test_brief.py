@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from actions.handoff.brief import build_brief
+from actions.handoff.brief import build_brief, label
 from actions.handoff.decision import decide
 from actions.handoff.policy import ROOT, load_policy
 from actions.handoff.turns import turns_from_events
@@ -71,8 +71,8 @@ def test_out_of_policy_brief_names_the_rule_and_fills_the_amount() -> None:
         "normal",
     )
     assert (
-        "Handed over because refunds move money; an agent grants them within their authority "
-        "(policy rule refund). Last message:"
+        "Handed over by policy: Refunds move money; an agent grants them within their "
+        "authority. Last message:"
     ) in brief["summary"]
     assert "Amount mentioned: $42.50" in brief["summary"]
     assert brief["suggested_next_steps"][0].startswith("Check order 71555555")
@@ -123,3 +123,8 @@ def test_every_order_number_the_customer_gave_is_kept() -> None:
     )
     assert brief["entities"] == {"order_id": ["71042388", "71042399"]}
     assert "Orders 71042388, 71042399" in brief["summary"]
+
+
+def test_topic_codes_read_as_words_with_their_apostrophes() -> None:
+    assert label("faq/pet_wont_eat") == "pet won't eat"
+    assert label("faq/order_status") == "order status"

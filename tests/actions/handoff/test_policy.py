@@ -171,6 +171,12 @@ def test_the_shipped_policy_loads() -> None:
          "two replies share an id"),
         (lambda d: d["desk"]["canned_replies"].append({"id": "x", "title": "x"}),
          "'desk.canned_replies[8].text'"),
+        (lambda d: d["desk"]["canned_replies"].append(
+            {"id": "x", "title": "x", "text": "I gave {amount}"}),
+         "'desk.canned_replies[8]': a text with {amount} names its remedy"),
+        (lambda d: d["desk"]["canned_replies"].append(
+            {"id": "x", "title": "x", "text": "a {amount} gift", "remedy": "gift"}),
+         "'desk.canned_replies[8].remedy': expected one of credit"),
         (lambda d: d["service_messages"].pop("out_of_hours"), "'service_messages.out_of_hours'"),
         (lambda d: d["authority"]["roles"]["agent"]["credit"].update(per_day=100),
          "per_conversation is more than per_day"),

@@ -5,7 +5,7 @@ import { faqDialog } from "./dialogs.js";
 import { socket, onNote } from "./live.js";
 import { state, firstName } from "./state.js";
 import { fail } from "./ui.js";
-import { $, h } from "../shared/dom.js";
+import { $, h, money } from "../shared/dom.js";
 
 export function composer(view) {
   const text = h("textarea", {
@@ -40,7 +40,7 @@ export function composer(view) {
       id: "canned",
       onchange: (event) => {
         const reply = state.canned.find((r) => r.id === event.target.value);
-        if (reply) insert(reply.text);
+        if (reply) insert(cannedText(reply, view));
         event.target.value = "";
       },
     },
@@ -108,6 +108,16 @@ export function setComposing(kind) {
       ? "Private note: only colleagues see it…"
       : `Write to ${who}… (Enter sends, Shift+Enter for a new line)`;
   $("#composer-send").textContent = kind === "note" ? "Add note" : "Send";
+}
+
+// A reply about a remedy says the amount just given: the latest such grant in the conversation
+// (grants come oldest first); without one, the sentence reads without it.
+function cannedText(reply, view) {
+  if (!reply.remedy) return reply.text;
+  const given = (view.grants || []).filter((g) => g.kind === reply.remedy).at(-1);
+  return given
+    ? reply.text.replaceAll("{amount}", money(given.amount_cents))
+    : reply.text.replace(/ (of )?\{amount\}/g, "");
 }
 
 export function insert(text) {

@@ -8,7 +8,7 @@ import { renderMine } from "./mine.js";
 import { DeskSocket, showConnection } from "./socket.js";
 import { chime, state, firstName, updateTitle } from "./state.js";
 import { toast } from "./ui.js";
-import { $, REMEDY_LABEL } from "../shared/dom.js";
+import { $, REMEDY_LABEL, money } from "../shared/dom.js";
 
 export const socket = new DeskSocket({
   onState: showConnection(refreshAll, {
@@ -56,8 +56,15 @@ function onFrame(frame) {
       });
       if (frame.decided) {
         const decided = state.approvals.find((a) => a.id === frame.decided);
-        if (decided)
-          toast(`A supervisor decided your ${REMEDY_LABEL[decided.kind].toLowerCase()} request.`);
+        if (decided) {
+          const what = `${REMEDY_LABEL[decided.kind].toLowerCase()} of ${money(decided.amount_cents)}`;
+          toast(
+            frame.approved
+              ? `A supervisor approved your ${what}: it has been given.`
+              : `A supervisor declined your ${what}.`,
+            frame.approved ? "success" : "warn",
+          );
+        }
       }
       break;
     case "escalation":

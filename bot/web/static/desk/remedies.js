@@ -222,7 +222,13 @@ async function askApproval(body) {
 async function grant(body) {
   const made = await post(`/desk/api/conversations/${state.selected}/grants`, body);
   const replacement = made.applied?.replacement_order_id;
-  const done = `${REMEDY_LABEL[body.kind]} of ${money(body.amount_cents)} done`;
+  const amount = money(body.amount_cents);
+  const done = {
+    credit: `${amount} credit added to the customer's account`,
+    refund: `Refund of ${amount} issued`,
+    fee_waiver: `Fee of ${amount} waived`,
+    replacement: `Replacement worth ${amount} sent`,
+  }[body.kind];
   toast(`${done}${replacement ? `: order ${replacement}` : ""}.`, "success");
 }
 

@@ -118,6 +118,8 @@ export function words(code) {
   const text = String(code || "")
     .replace(/^utter_(faq\/)?/, "")
     .replace(/[_/]+/g, " ")
+    // a code can't hold an apostrophe: "pet_wont_eat" reads "Pet won't eat"
+    .replace(/\b(won|don|can|isn|aren|doesn|didn|wasn|haven|hasn)t\b/g, "$1't")
     .trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

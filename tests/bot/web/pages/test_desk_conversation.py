@@ -12,7 +12,7 @@ from bot.db.models import Ticket
 from bot.desk.staff import create_user
 from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
-from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer
+from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer, api_agent
 
 
 def _waiting_customer(contexts: Any, live: LiveService, who: str | None) -> Customer:
@@ -154,3 +154,60 @@ def test_a_joined_conversation_takes_no_seat_and_the_answer_search_has_one_way_o
     expect(page.locator("#dialog")).to_be_visible()
     actions.click()
     expect(page.locator("#dialog")).to_be_hidden()
+
+
+def test_the_words_agents_see_after_a_grant_a_decision_and_in_the_brief(
+    contexts: Any, live: LiveService
+) -> None:
+    """Issue 12, item 9: "Credit of $10.00 done.", "A supervisor decided your credit request",
+    "pet wont eat", and a "Credit added" reply without the amount just given."""
+
+    async def supervisor_and_brief(session: Any) -> None:
+        await create_user(
+            session, username="grace", display_name="Grace Lin", role="supervisor",
+            password=PASSWORD,
+        )  # fmt: skip
+        ticket = (await session.execute(select(Ticket))).scalar_one()
+        ticket.brief = {
+            **ticket.brief,
+            "answered": [{"turn": 1, "response": "utter_faq/pet_wont_eat"}],
+        }
+
+    _waiting_customer(contexts, live, "C1001")
+    live.in_session(supervisor_and_brief)
+    agent = Agent(contexts(viewport=DESK).new_page(), live.base)
+    agent.sign_in("ana")
+    agent.claim_first()
+    page = agent.page
+    expect(page.locator("#brief-answered + ul")).to_contain_text("Pet won't eat")
+
+    remedy = page.locator("form.remedy")
+    remedy.locator("input[name=amount]").fill("10")
+    remedy.locator("input[name=reason]").fill("late box")
+    remedy.get_by_role("button", name="Give $10.00 credit").click()
+    expect(page.locator(".toast").last).to_have_text(
+        "$10.00 credit added to the customer's account."
+    )
+    page.locator("#canned").select_option(label="Credit added")
+    expect(page.locator("#composer-text")).to_have_value(
+        "I've added a $10.00 credit to your Fetch & Home account; it will be used automatically "
+        "on your next order."
+    )
+
+    remedy = page.locator("form.remedy")
+    remedy.locator("input[name=amount]").fill("40")
+    remedy.locator("input[name=reason]").fill("second late box")
+    remedy.get_by_role("button", name="Ask a supervisor to approve $40.00").click()
+    expect(page.locator(".approval")).to_contain_text("waiting for a supervisor")
+    desk = contexts()
+    csrf = api_agent(desk, live.base, "grace")
+    [pending] = desk.request.get(f"{live.base}/desk/api/approvals").json()["approvals"]
+    decided = desk.request.post(
+        f"{live.base}/desk/api/approvals/{pending['id']}/decide",
+        data={"approve": False},
+        headers=csrf,
+    )
+    assert decided.ok, decided.text()
+    expect(page.locator(".toast", has_text="A supervisor declined")).to_have_text(
+        "A supervisor declined your credit of $40.00."
+    )
