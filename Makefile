@@ -33,12 +33,12 @@ endef
 comma := ,
 
 .PHONY: help run test setup model shell lint format validate test-actions test-rasa test-bot \
-	eval-nlu eval-handoff explore bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean
+	eval-nlu eval-handoff explore fuzz bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean
 
 help:
 	@echo "make run    start the whole system (installs and trains first if needed)"
 	@echo "make test   run every check and test"
-	@echo "other: setup model shell lint format validate eval-nlu eval-handoff explore"
+	@echo "other: setup model shell lint format validate eval-nlu eval-handoff explore fuzz"
 	@echo "       bench bench-nlu bench-rasa bench-claims bench-load browser screenshots clean"
 
 ## --- the two commands ---------------------------------------------------------------------------
@@ -139,6 +139,11 @@ test-rasa: model
 # real Rasa and action servers.
 test-bot: model
 	$(BOT_PY) -m pytest tests/test_layout.py tests/bot tests/e2e
+
+# The longer fuzz of every route from docs/openapi.yaml (make test runs a bounded one): prints the
+# probe counts, requests sent and 500s found.
+fuzz: $(BOT_VENV)/.installed
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-60} $(BOT_PY) -m pytest -s tests/bot/test_openapi.py
 
 # The README's screenshots (docs/*.png), from the browser tests of the whole journey and of the
 # designer's pages.

@@ -28,7 +28,7 @@ from bot.desk.queue import release_expired_leases
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
 from bot.rasa.turn import TURNS, BotTurns
-from bot.services import DESK_FEED, SERVICES, Services
+from bot.services import DESK_DETACH, DESK_FEED, SERVICES, Services
 from bot.settings import Settings
 from bot.web import http, pages
 from bot.web.security import security_headers
@@ -46,8 +46,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await upgrade(engine)
     hub = Hub(settings.redis_url)
     await hub.start()
-    sockets = app[SOCKETS] = DeskSockets()
+    sockets = app[SOCKETS] = DeskSockets(hub)
     hub.listen(DESK_FEED, sockets.on_desk_feed)
+    hub.listen(DESK_DETACH, sockets.on_detach)
     async with aiohttp.ClientSession(settings.rasa_url) as rasa_http:
         app[RASA_HTTP] = rasa_http
         actions = ActionServerWatch(settings.action_health_url)

@@ -24,6 +24,7 @@ from bot.db.models import utcnow
 from bot.settings import Settings
 
 DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
+DESK_DETACH = "desk:detach"  # hub key, listeners only: an agent lost a conversation
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Services:
         async with self.sessions.begin() as session:
             work = Work(session, self.now())
             yield work
+        for conversation_id, agent_id in work.detached:  # before its frames: none reach them
+            await self.hub.publish(
+                DESK_DETACH, {"conversation_id": conversation_id, "agent_id": agent_id}
+            )
         for conversation_id, body in work.frames:
             await self.publish(conversation_id, body)
         for body in work.desk:

@@ -99,10 +99,10 @@ class Hub:
                 log.exception("hub listener for %s failed", key)
         sockets = list(self._sockets.get(key, ()))
         if sockets:
-            await asyncio.gather(*(self._send(s, body) for s in sockets))
+            await asyncio.gather(*(self.send(s, body) for s in sockets))
 
     @staticmethod
-    async def _send(socket: web.WebSocketResponse, body: dict[str, Any]) -> None:
+    async def send(socket: web.WebSocketResponse, body: dict[str, Any]) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await socket.send_json(body)
 

@@ -60,6 +60,7 @@ class Work:
     now: datetime
     frames: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     desk: list[dict[str, Any]] = field(default_factory=list)
+    detached: list[tuple[str, int]] = field(default_factory=list)
     queue_changed: bool = False
 
     def publish(self, conversation_id: str, body: dict[str, Any]) -> None:
@@ -72,6 +73,11 @@ class Work:
     def tell_desks(self, body: dict[str, Any]) -> None:
         """To every desk socket, after the commit."""
         self.desk.append(body)
+
+    def detach(self, conversation_id: str, agent_id: int) -> None:
+        """The agent no longer holds the conversation: after the commit, their desk sockets on
+        every replica stop following it."""
+        self.detached.append((conversation_id, agent_id))
 
 
 def mode_frame(mode: str, **details: Any) -> dict[str, Any]:

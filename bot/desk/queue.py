@@ -455,6 +455,7 @@ async def transfer_to_agent(
     if ticket.agent_id == target.id:
         raise QueueError(f"{target.display_name} already has this conversation")
     await _check_capacity(session, target, target.display_name)
+    giver = ticket.agent_id  # read first: the update below refreshes the loaded ticket
     moved = await session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
@@ -473,6 +474,8 @@ async def transfer_to_agent(
             ticket=ticket.id,
         )
     )
+    if giver is not None:
+        work.detach(conversation_id, giver)
     work.said(conversation_id, await add_message(session, conversation_id, Role.SYSTEM, notice))
     work.publish(conversation_id, mode_frame(Mode.ASSIGNED, agent=target.display_name))
     work.queue_changed = True
@@ -490,6 +493,7 @@ async def transfer_to_team(
     if team not in teams:
         raise QueueError(f"the team must be one of {', '.join(teams)}")
     ticket = await owned_ticket(work.session, conversation_id, user)
+    giver = ticket.agent_id  # read first: the update below refreshes the loaded ticket
     moved = await work.session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.ASSIGNED)
@@ -512,6 +516,8 @@ async def transfer_to_team(
         ticket=ticket.id,
     ):
         raise QueueError("only a claimed conversation can be transferred to a team")
+    if giver is not None:
+        work.detach(conversation_id, giver)
     work.said(
         conversation_id, await add_message(work.session, conversation_id, Role.SYSTEM, notice)
     )
@@ -621,6 +627,7 @@ async def _requeue(
     )
     if expired_before is not None:
         query = query.where(Ticket.lease_expires_at < expired_before)
+    holder = ticket.agent_id  # read first: the update below refreshes the loaded ticket
     done = await work.session.execute(
         query.values(
             status=TicketStatus.WAITING, agent_id=None, claimed_at=None, lease_expires_at=None
@@ -633,6 +640,8 @@ async def _requeue(
     ):
         # an assigned ticket whose conversation is not assigned: never leave the two apart
         raise QueueError(f"conversation {ticket.conversation_id} was not with a person")
+    if holder is not None:
+        work.detach(ticket.conversation_id, holder)
     return True
 
 

@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.db.models import User
+from bot.conversations.hub import Hub
+from bot.db.models import StaffRole, User
 from bot.desk import presence, staff
 from bot.desk.api.auth import COOKIE, DESK_SESSION, current_user
 from bot.desk.queue import DESK_ROLES, owned_ticket
@@ -23,19 +25,45 @@ log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 16 * 1024
 
 
+@dataclass
+class _Watcher:
+    user: User
+    watching: set[str]
+
+
 class DeskSockets:
-    """This replica's desk sockets by sign-in session, to close them when it ends anywhere."""
+    """This replica's desk sockets by sign-in session, to close them when it ends anywhere, and
+    whom each belongs to and what it follows, to detach it when its agent loses a conversation."""
 
-    def __init__(self) -> None:
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
         self._by_session: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._watchers: dict[web.WebSocketResponse, _Watcher] = {}
 
-    def add(self, session: str, socket: web.WebSocketResponse) -> None:
+    def add(
+        self, session: str, socket: web.WebSocketResponse, user: User, watching: set[str]
+    ) -> None:
         self._by_session[session].add(socket)
+        self._watchers[socket] = _Watcher(user, watching)
 
     def discard(self, session: str, socket: web.WebSocketResponse) -> None:
         self._by_session[session].discard(socket)
+        self._watchers.pop(socket, None)
         if not self._by_session[session]:
             del self._by_session[session]
+
+    def on_detach(self, body: dict[str, Any]) -> None:
+        """The agent's sockets stop following the conversation now, before anything published
+        after the transfer reaches them (a supervisor may still watch any conversation)."""
+        cid, agent_id = str(body.get("conversation_id")), body.get("agent_id")
+        for socket, watcher in list(self._watchers.items()):
+            if watcher.user.id != agent_id or watcher.user.role == StaffRole.SUPERVISOR:
+                continue
+            if cid in watcher.watching:
+                unwatch(self._hub, socket, watcher.watching, cid)
+                asyncio.get_running_loop().create_task(
+                    Hub.send(socket, {"type": "unwatched", "conversation_id": cid})
+                )
 
     def on_desk_feed(self, body: dict[str, Any]) -> None:
         if body.get("type") == "signed_out":
@@ -46,6 +74,12 @@ class DeskSockets:
 
 
 SOCKETS = web.AppKey("desk_sockets", DeskSockets)
+
+
+def unwatch(hub: Hub, socket: web.WebSocketResponse, watching: set[str], cid: str) -> None:
+    for gone in (cid, f"notes:{cid}"):
+        hub.leave(gone, socket)
+        watching.discard(gone)
 
 
 async def _still_signed_in(services: Services, token: str) -> bool:
@@ -70,10 +104,9 @@ async def _keep_present(
                     try:
                         await owned_ticket(session, key, user)
                     except (Forbidden, Conflict):
-                        for gone in (key, f"notes:{key}"):
-                            services.hub.leave(gone, socket)
-                            watching.discard(gone)
-                        await socket.send_json({"type": "unwatched", "conversation_id": key})
+                        if key in watching:  # not detached at a transfer meanwhile
+                            unwatch(services.hub, socket, watching, key)
+                            await socket.send_json({"type": "unwatched", "conversation_id": key})
                 if user.role in DESK_ROLES:
                     await presence.touch(session, user.id)
         except Exception:
@@ -88,15 +121,15 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     token, session_key = request.cookies[COOKIE], request[DESK_SESSION].token_hash
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await socket.prepare(request)
+    watching: set[str] = set()
     sockets = request.app[SOCKETS]
-    sockets.add(session_key, socket)
+    sockets.add(session_key, socket, user, watching)
     services.hub.join(DESK_FEED, socket)
     takes_conversations = user.role in DESK_ROLES
     if takes_conversations:
         async with services.sessions.begin() as session:
             await presence.touch(session, user.id)
         await services.queue_changed()  # waiting customers' estimates change with who is online
-    watching: set[str] = set()
     keeper = asyncio.create_task(_keep_present(services, socket, user, token, watching))
     try:
         async for frame in socket:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.conversations.hub import Hub
+from bot.db.models import User
 from bot.desk import presence
+from bot.desk.api.socket import DeskSockets
+from bot.services import DESK_DETACH
+from tests.bot.conversations.test_hub import Socket, redis_url
 from tests.bot.helpers import Agent, claimed, queued, send, sign_in
 
 
@@ -98,3 +104,52 @@ async def test_a_transferred_conversation_stops_reaching_the_agent_who_gave_it_a
         await bo.json("POST", f"/desk/api/conversations/{cid}/messages", {"text": "Yes!"}, 201)
         with pytest.raises(TimeoutError):
             await next_frame(ws, type="message")  # nothing more of it reaches Ana
+
+
+@pytest.mark.parametrize(
+    "transfer", [{"to_team": "billing"}, {"to_agent": "flo"}], ids=["to_team", "to_agent"]
+)
+async def test_a_transfer_detaches_the_old_agents_socket_at_once(
+    client: TestClient, transfer: dict[str, str]
+) -> None:
+    """Not at the next presence refresh (20 s): the customer's next words and details must not
+    reach the agent who gave the conversation away."""
+    assert presence.REFRESH_SECONDS >= 20  # the refresh cannot be what detaches it here
+    ana = await sign_in(client, "ana")
+    await sign_in(client, "flo")
+    cid, auth = await claimed(client, ana)
+    async with desk_ws(client, ana) as ws:
+        await ws.send_json({"watch": cid})
+        await next_frame(ws, type="watching")
+        await ana.json("POST", f"/desk/api/conversations/{cid}/transfer", transfer)
+        assert (await next_frame(ws, type="unwatched"))["conversation_id"] == cid
+        await send(client, cid, auth, "my phone is 555 0199", "m7")
+        with pytest.raises(TimeoutError):
+            await next_frame(ws, type="message", role="customer")
+
+
+async def test_a_transfer_on_one_replica_detaches_the_agents_socket_on_another() -> None:
+    """The detach goes through Redis like every publish, and ahead of what follows it."""
+    first, second = Hub(redis_url()), Hub(redis_url())
+    await first.start()
+    await second.start()
+    try:
+        sockets, socket = DeskSockets(second), Socket()
+        second.listen(DESK_DETACH, sockets.on_detach)
+        watching = {"c1", "notes:c1"}
+        sockets.add("s1", socket, User(id=7, role="agent"), watching)  # type: ignore[arg-type]
+        for key in watching:
+            second.join(key, socket)  # type: ignore[arg-type]
+        await first.publish(DESK_DETACH, {"conversation_id": "c1", "agent_id": 7})
+        await first.publish("c1", {"type": "message", "text": "my phone is 555 0199"})
+        await first.publish("c1", {"type": "sentinel"})
+        for _ in range(100):
+            if socket.sent or not watching:
+                await asyncio.sleep(0.2)  # time for the message, had it been delivered
+                break
+            await asyncio.sleep(0.02)
+        assert watching == set()
+        assert socket.sent == [{"type": "unwatched", "conversation_id": "c1"}]
+    finally:
+        await first.close()
+        await second.close()
