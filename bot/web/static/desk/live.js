@@ -57,7 +57,8 @@ function onFrame(frame) {
       if (frame.decided) {
         const decided = state.approvals.find((a) => a.id === frame.decided);
         if (decided) {
-          const what = `${REMEDY_LABEL[decided.kind].toLowerCase()} of ${money(decided.amount_cents)}`;
+          const kind = REMEDY_LABEL[decided.kind].toLowerCase();
+          const what = `${kind} of ${money(decided.amount_cents)}`;
           toast(
             frame.approved
               ? `A supervisor approved your ${what}: it has been given.`
