@@ -7,6 +7,8 @@ binds to loopback and stores in SQLite under `var/`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +34,9 @@ class Settings:
     rasa_port: int
     rasa_jwt_secret: str
     action_port: int
+    # what Rasa sends the action server with every call (endpoints.yml `token`), which refuses
+    # any call without it (actions/serve.py)
+    action_server_token: str
     rasa_tracker_store_url: str
     rasa_lock_store_type: str
     rasa_lock_store_redis_host: str
@@ -76,12 +81,13 @@ class Settings:
         """What endpoints.yml interpolates; given to the Rasa and action server processes."""
         return {
             "RASA_ACTION_ENDPOINT": self.rasa_action_endpoint,
+            "ACTION_SERVER_TOKEN": self.action_server_token,
             "RASA_TRACKER_STORE_URL": self.rasa_tracker_store_url,
             "RASA_LOCK_STORE_TYPE": self.rasa_lock_store_type,
             "RASA_LOCK_STORE_REDIS_HOST": self.rasa_lock_store_redis_host,
             "RASA_LOCK_STORE_REDIS_PORT": str(self.rasa_lock_store_redis_port),
             "POLICY_FILE": str(self.policy_file),
-            # rasa-sdk binds to SANIC_HOST; the action server has no auth, so loopback only.
+            # rasa-sdk binds to SANIC_HOST: loopback on one machine (it checks the token too)
             "SANIC_HOST": "127.0.0.1",
             # Rasa otherwise sends usage and crash reports (with tracebacks) to a third party.
             "RASA_TELEMETRY_ENABLED": "false",
@@ -136,6 +142,14 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _action_server_token(env: Mapping[str, str], jwt_secret: str) -> str:
+    """ACTION_SERVER_TOKEN when set (an action server on another host is given the same), else
+    one derived from RASA_JWT_SECRET, which every process on one machine already shares."""
+    if env.get("ACTION_SERVER_TOKEN", "").strip():
+        return _secret(env, "ACTION_SERVER_TOKEN", "Rasa sends the action server with every call")
+    return hmac.new(jwt_secret.encode(), b"action server token", hashlib.sha256).hexdigest()
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `env` (default: the process environment after loading `.env`)."""
     if env is None:
@@ -145,14 +159,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     var = ROOT / "var"
     rasa_port = _int(env, "RASA_PORT", 5005)
     port = _int(env, "BOT_PORT", 8000)
+    jwt_secret = _secret(env, "RASA_JWT_SECRET", "signs the tokens for Rasa's HTTP API")
     return Settings(
         host=env.get("BOT_HOST", "").strip() or "127.0.0.1",
         port=port,
         database_url=env.get("DATABASE_URL", "").strip() or f"sqlite+aiosqlite:///{var}/bot.db",
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         rasa_port=rasa_port,
-        rasa_jwt_secret=_secret(env, "RASA_JWT_SECRET", "signs the tokens for Rasa's HTTP API"),
+        rasa_jwt_secret=jwt_secret,
         action_port=_int(env, "ACTION_PORT", 5055),
+        action_server_token=_action_server_token(env, jwt_secret),
         rasa_tracker_store_url=env.get("RASA_TRACKER_STORE_URL", "").strip()
         or f"sqlite:///{var}/rasa_tracker.db",
         rasa_lock_store_type=_choice(

@@ -179,7 +179,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
             [
                 str(RASA_BIN / "python"),
                 "-m",
-                "rasa_sdk",
+                "actions.serve",  # rasa-sdk's server, refusing calls without the token
                 "--actions",
                 "actions.server",
                 "--port",

@@ -51,3 +51,15 @@ def test_production_values_are_taken_as_given() -> None:
 def test_bad_settings_name_the_variable_and_expectation(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_the_action_server_token_is_shared_by_rasa_and_the_action_server() -> None:
+    derived = load_settings(BASE)
+    assert len(derived.action_server_token) >= 32
+    assert derived.action_server_token not in BASE.values()
+    assert derived.rasa_environment()["ACTION_SERVER_TOKEN"] == derived.action_server_token
+    # an action server on another host is given the same token explicitly
+    given = load_settings(BASE | {"ACTION_SERVER_TOKEN": "a" * 40})
+    assert given.rasa_environment()["ACTION_SERVER_TOKEN"] == "a" * 40
+    with pytest.raises(SettingsError, match="ACTION_SERVER_TOKEN"):
+        load_settings(BASE | {"ACTION_SERVER_TOKEN": "short"})

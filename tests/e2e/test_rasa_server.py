@@ -71,6 +71,17 @@ def test_rasa_http_api_refuses_requests_without_a_valid_token(stack: Settings) -
     assert status == 200 and body["model_id"]
 
 
+def test_the_action_server_answers_only_rasa(stack: Settings) -> None:
+    """Rasa's calls carry endpoints.yml's token (every FAQ test here runs through them); anyone
+    else reaching the port is refused."""
+    webhook = f"http://127.0.0.1:{stack.action_port}/webhook"
+    assert http(webhook, {"next_action": "action_gate"})[0] == 401
+    assert (
+        http(f"{webhook}?token={stack.rasa_jwt_secret}", {"next_action": "action_gate"})[0] == 401
+    )
+    assert http(f"http://127.0.0.1:{stack.action_port}/health")[0] == 200
+
+
 def test_rasa_and_action_server_listen_on_loopback_only(stack: Settings) -> None:
     listening: dict[int, set[str]] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
