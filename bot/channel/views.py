@@ -80,7 +80,8 @@ async def start(request: web.Request) -> web.Response:
             "conversation_id": started.conversation_id,
             "token": started.token,
             "expires": started.expires,
-        },
+        }
+        | ({"contact": started.contact} if started.contact else {}),
         status=201,
     )
 
