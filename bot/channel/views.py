@@ -1,6 +1,7 @@
 """The website channel: the customer's HTTP and websocket routes.
 
-POST /api/conversations                      start {language, customer?}: id and token
+POST /api/conversations                      start {language, customer?}: id and token (and a
+                                             signed-in customer's e-mail, for the call-back form)
 POST /api/conversations/{id}/messages        send (Authorization: Bearer <token>)
 GET  /api/conversations/{id}/messages        poll: ?since_seq=k returns what came after k, the
                                              mode and the conversation's language
