@@ -27,7 +27,7 @@ from bot.conversations.messages import (
     find_by_client_id,
     get_conversation,
 )
-from bot.db.models import Message, Mode, Role
+from bot.db.models import Customer, Message, Mode, Role
 from bot.desk.queue import customer_back_to_bot
 from bot.errors import BadRequest, Conflict
 from bot.rasa.turn import BotTurns
@@ -72,6 +72,8 @@ class Started:
     conversation_id: str
     token: str
     expires: int
+    # a signed-in customer's e-mail address, so the call-back form need not ask for it
+    contact: dict[str, str] | None = None
 
 
 @dataclass
@@ -84,8 +86,10 @@ class Intake:
             conversation = await lifecycle.start(
                 session, language=language, customer_id=customer_id
             )
+            known = await session.get(Customer, customer_id) if customer_id else None
         token, expires = tokens.issue(self.services.settings.secret, conversation.id)
-        return Started(conversation.id, token, expires)
+        contact = {"email": known.email} if known is not None and known.email else None
+        return Started(conversation.id, token, expires, contact)
 
     async def receive(
         self, conversation_id: str, client_msg_id: str, text: str

@@ -1,6 +1,7 @@
 """The website channel: the customer's HTTP and websocket routes.
 
-POST /api/conversations                      start {language, customer?}: id and token
+POST /api/conversations                      start {language, customer?}: id and token (and a
+                                             signed-in customer's e-mail, for the call-back form)
 POST /api/conversations/{id}/messages        send (Authorization: Bearer <token>)
 GET  /api/conversations/{id}/messages        poll: ?since_seq=k returns what came after k, the
                                              mode and the conversation's language
@@ -80,7 +81,8 @@ async def start(request: web.Request) -> web.Response:
             "conversation_id": started.conversation_id,
             "token": started.token,
             "expires": started.expires,
-        },
+        }
+        | ({"contact": started.contact} if started.contact else {}),
         status=201,
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.lifecycle import Work
@@ -340,22 +340,37 @@ TURNS = web.AppKey("turns", BotTurns)
 async def _unavailable_brief(
     session: AsyncSession, conversation_id: str, message: StoredMessage, error: str, language: str
 ) -> dict[str, Any]:
-    """The brief the service writes when the bot fails: what the bot did answer before, from the
-    transcript (the bot can't say), so the agent knows how far the customer got."""
-    answered = await session.scalar(
-        select(func.count()).where(
+    """The brief the service writes when the bot fails, built from the stored transcript (the
+    bot can't say): each earlier question and the bot's answer to it, so the agent knows how far
+    the customer got (issue 12, item 6)."""
+    rows = await session.scalars(
+        select(Message)
+        .where(
             Message.conversation_id == conversation_id,
-            Message.role == Role.BOT,
+            Message.role.in_((Role.CUSTOMER, Role.BOT)),
             Message.seq < message.seq,
         )
+        .order_by(Message.seq)
     )
-    answered = int(answered or 0)
-    before = (
-        f"Earlier in this conversation the bot sent {answered} "
-        f"answer{'s' if answered != 1 else ''}."
-        if answered
-        else "The bot had not answered anything in this conversation yet."
-    )
+    answered: list[dict[str, Any]] = []
+    turn, asked = 0, ""
+    for row in rows:
+        if row.role == Role.CUSTOMER:
+            turn, asked = turn + 1, row.text
+        elif answered and answered[-1]["turn"] == turn:
+            answered[-1]["answer"] += f" {row.text}"  # one answer in several bubbles
+        elif turn:
+            answered.append({"turn": turn, "asked": asked, "answer": row.text, "response": None})
+    for entry in answered:
+        entry["asked"], entry["answer"] = entry["asked"][:200], entry["answer"][:300]
+    if answered:
+        questions = ", ".join(f'"{a["asked"][:80]}"' for a in answered)
+        before = (
+            f"The customer asked {len(answered)} question{'s' if len(answered) != 1 else ''} "
+            f"before: {questions}; the bot answered each (see the transcript)."
+        )
+    else:
+        before = "This was the customer's first question to the bot."
     return {
         "version": 1,
         "reason": "bot_unavailable",
@@ -366,7 +381,8 @@ async def _unavailable_brief(
             f"The bot stopped answering ({error[:200]}). {before} "
             f'Customer\'s last message: "{message.text[:300]}"'
         ),
-        "bot_answers": answered,
+        "bot_answers": len(answered),
+        "answered": answered,
         "signals": [],
         "suggested_next_steps": ["Read the transcript; the bot could not answer the last message."],
     }

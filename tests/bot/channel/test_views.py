@@ -237,7 +237,25 @@ async def test_the_bot_unavailable_brief_counts_what_the_bot_answered_before(
         await wait_for(client, cid, auth, 2 * (number + 1))
     ticket = await ticket_of(client, cid)
     assert ticket.reason == "bot_unavailable" and ticket.brief["bot_answers"] == 2
-    assert "the bot sent 2 answers" in ticket.brief["summary"]
+    assert "The customer asked 2 questions before" in ticket.brief["summary"]
+
+
+async def test_the_bot_unavailable_brief_tells_the_whole_conversation_from_the_transcript(
+    client: TestClient,
+) -> None:
+    """Four answered questions, then a failure: the brief lists what was asked and answered
+    (issue 12, item 6), it does not say the bot answered nothing."""
+    questions = ["how much is shipping", "and to Alaska?", "where is my order", "can I return it"]
+    cid, auth = await start(client)
+    for number, text in enumerate([*questions, "please fail"]):
+        await send(client, cid, auth, text, f"m{number}")
+        await wait_for(client, cid, auth, 2 * (number + 1))
+    brief = (await ticket_of(client, cid)).brief
+    assert [a["asked"] for a in brief["answered"]] == questions
+    assert [a["answer"] for a in brief["answered"]] == [f"echo: {q}" for q in questions]
+    assert [a["turn"] for a in brief["answered"]] == [1, 2, 3, 4]
+    assert 'The customer asked 4 questions before: "how much is shipping", ' in brief["summary"]
+    assert "nothing" not in brief["summary"].lower()
 
 
 async def test_a_bot_answering_in_circles_hands_over_instead_of_repeating_itself(

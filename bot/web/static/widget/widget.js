@@ -81,15 +81,16 @@ const STRINGS = {
     reconnecting: "Connection lost. Reconnecting…",
     offline: "You're offline. We'll send your messages when you're back.",
     handoffTitle: "Connecting you to a person",
-    handoffLead:
-      "Everything you've written so far is passed on, so you won't need to repeat yourself.",
+    offlineTitle: "Our team is away right now",
+    doneTitle: "We'll be in touch",
+    foldQueue: "Hide the waiting details",
+    unfoldQueue: "Show the waiting details",
     findingPlace: "Finding your place in the queue…",
     position: (n) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
     eta: (text) => `Estimated wait: ${text}.`,
     etaSoon: "a few minutes",
     etaMinutes: (low, high) => (low === high ? `about ${low} minutes` : `${low}-${high} minutes`),
     etaHours: (n) => `about ${n} hour${n === 1 ? "" : "s"}`,
-    offlineTeam: "Our team can't answer right now. Leave your details below and we'll contact you.",
     backToBot: "Back to the assistant",
     backFailed: "A person is already picking up your chat.",
     surveyLabel: "How satisfied are you? 1 is not at all, 5 is very.",
@@ -102,7 +103,9 @@ const STRINGS = {
     callbackNote: "Anything we should know? (optional)",
     callbackHint: "An e-mail address or a phone number is enough.",
     callbackSend: "Send my details",
-    callbackDone: "Thanks, we've got your details.",
+    contactWhenOpen: (contact) => `We'll contact you at ${contact} as soon as we open.`,
+    contactWhenBack: (contact) =>
+      `We'll contact you at ${contact} as soon as someone from our team is back.`,
     badEmail: "That doesn't look like an e-mail address.",
     badPhone: "That doesn't look like a phone number.",
     expired: "Your earlier chat has expired, so this is a new one.",
@@ -150,7 +153,10 @@ const STRINGS = {
     reconnecting: "Mất kết nối. Đang kết nối lại…",
     offline: "Bạn đang mất mạng. Tin nhắn sẽ được gửi khi bạn có mạng trở lại.",
     handoffTitle: "Đang kết nối bạn với nhân viên",
-    handoffLead: "Mọi điều bạn đã viết đều được chuyển cho nhân viên, nên bạn không cần nhắc lại.",
+    offlineTitle: "Đội ngũ hiện đang vắng mặt",
+    doneTitle: "Chúng mình sẽ liên hệ lại",
+    foldQueue: "Ẩn thông tin chờ",
+    unfoldQueue: "Hiện thông tin chờ",
     findingPlace: "Đang xác định vị trí của bạn trong hàng chờ…",
     position: (n) =>
       n === 1 ? "Bạn là người tiếp theo." : `Bạn đang ở vị trí thứ ${n} trong hàng chờ.`,
@@ -158,9 +164,6 @@ const STRINGS = {
     etaSoon: "vài phút",
     etaMinutes: (low, high) => (low === high ? `khoảng ${low} phút` : `${low}-${high} phút`),
     etaHours: (n) => `khoảng ${n} giờ`,
-    offlineTeam:
-      "Hiện nhân viên chưa thể trả lời. Bạn hãy để lại thông tin bên dưới, " +
-      "chúng mình sẽ liên hệ với bạn.",
     backToBot: "Quay lại trợ lý ảo",
     backFailed: "Một nhân viên đang tiếp nhận cuộc trò chuyện của bạn.",
     surveyLabel: "Bạn hài lòng đến mức nào? 1 là hoàn toàn không hài lòng, 5 là rất hài lòng.",
@@ -173,7 +176,9 @@ const STRINGS = {
     callbackNote: "Bạn có muốn nhắn thêm gì không? (không bắt buộc)",
     callbackHint: "Chỉ cần địa chỉ email hoặc số điện thoại.",
     callbackSend: "Gửi thông tin",
-    callbackDone: "Cảm ơn bạn, chúng mình đã nhận được thông tin.",
+    contactWhenOpen: (contact) => `Chúng mình sẽ liên hệ với bạn qua ${contact} ngay khi mở cửa.`,
+    contactWhenBack: (contact) =>
+      `Chúng mình sẽ liên hệ với bạn qua ${contact} ngay khi có nhân viên quay lại.`,
     badEmail: "Địa chỉ email có vẻ chưa đúng.",
     badPhone: "Số điện thoại có vẻ chưa đúng.",
     expired: "Cuộc trò chuyện trước đã hết hạn, đây là cuộc trò chuyện mới.",
@@ -221,7 +226,10 @@ const STRINGS = {
     reconnecting: "Koneksi terputus. Menghubungkan kembali…",
     offline: "Kakak sedang offline. Pesan akan kami kirim begitu Kakak online lagi.",
     handoffTitle: "Menghubungkan Kakak ke petugas",
-    handoffLead: "Semua pesan Kakak sudah diteruskan, jadi Kakak tidak perlu mengulang.",
+    offlineTitle: "Tim kami sedang tidak di chat",
+    doneTitle: "Kami akan menghubungi Kakak",
+    foldQueue: "Sembunyikan info antrean",
+    unfoldQueue: "Tampilkan info antrean",
     findingPlace: "Mencari posisi Kakak di antrean…",
     position: (n) =>
       n === 1 ? "Kakak berikutnya di antrean." : `Kakak di urutan ke-${n} dalam antrean.`,
@@ -229,8 +237,6 @@ const STRINGS = {
     etaSoon: "beberapa menit",
     etaMinutes: (low, high) => (low === high ? `sekitar ${low} menit` : `${low}-${high} menit`),
     etaHours: (n) => `sekitar ${n} jam`,
-    offlineTeam:
-      "Tim kami belum bisa menjawab saat ini. Tinggalkan data Kakak di bawah, nanti kami hubungi.",
     backToBot: "Kembali ke asisten",
     backFailed: "Petugas sedang mengambil chat Kakak.",
     surveyLabel: "Seberapa puas Kakak? 1 berarti sama sekali tidak puas, 5 berarti sangat puas.",
@@ -243,7 +249,9 @@ const STRINGS = {
     callbackNote: "Ada yang perlu kami ketahui? (opsional)",
     callbackHint: "Cukup alamat e-mail atau nomor telepon.",
     callbackSend: "Kirim data saya",
-    callbackDone: "Terima kasih, data Kakak sudah kami terima.",
+    contactWhenOpen: (contact) => `Kami akan menghubungi Kakak di ${contact} segera setelah buka.`,
+    contactWhenBack: (contact) =>
+      `Kami akan menghubungi Kakak di ${contact} segera setelah petugas kami kembali.`,
     badEmail: "Sepertinya itu bukan alamat e-mail yang valid.",
     badPhone: "Sepertinya itu bukan nomor telepon yang valid.",
     expired: "Chat sebelumnya sudah kedaluwarsa, jadi ini chat baru.",
@@ -286,14 +294,16 @@ const STRINGS = {
     reconnecting: "连接已断开，正在重新连接…",
     offline: "您目前处于离线状态，恢复网络后我们会发送您的消息。",
     handoffTitle: "正在为您转接人工客服",
-    handoffLead: "您之前写的内容都会转交给工作人员，无需重复。",
+    offlineTitle: "客服人员暂时不在线",
+    doneTitle: "我们会联系您",
+    foldQueue: "收起排队信息",
+    unfoldQueue: "展开排队信息",
     findingPlace: "正在查询您的排队位置…",
     position: (n) => (n === 1 ? "下一位就是您。" : `您目前排在第 ${n} 位。`),
     eta: (text) => `预计等待时间：${text}。`,
     etaSoon: "几分钟",
     etaMinutes: (low, high) => (low === high ? `约 ${low} 分钟` : `${low}-${high} 分钟`),
     etaHours: (n) => `约 ${n} 小时`,
-    offlineTeam: "我们的团队目前无法回复。请在下方留下联系方式，我们会与您联系。",
     backToBot: "返回智能助手",
     backFailed: "已有工作人员正在接入您的对话。",
     surveyLabel: "您满意吗？1 表示完全不满意，5 表示非常满意。",
@@ -306,7 +316,8 @@ const STRINGS = {
     callbackNote: "还有什么需要我们知道的吗？（选填）",
     callbackHint: "留下邮箱或电话号码其中一项即可。",
     callbackSend: "提交联系方式",
-    callbackDone: "谢谢，我们已收到您的联系方式。",
+    contactWhenOpen: (contact) => `我们上班后会第一时间通过 ${contact} 联系您。`,
+    contactWhenBack: (contact) => `客服人员回来后会第一时间通过 ${contact} 联系您。`,
     badEmail: "邮箱地址格式似乎不正确。",
     badPhone: "电话号码格式似乎不正确。",
     expired: "您之前的对话已过期，这是一个新的对话。",
@@ -382,6 +393,7 @@ function start(script) {
       "2.2zM12 13c-2.6 0-5 3-5 5 0 1.3 1 2 2.3 2 1 0 1.7-.5 2.7-.5s1.7.5 2.7.5c1.3 0 2.3-.7 " +
       "2.3-2 0-2-2.4-5-5-5z",
     person: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6",
+    chevron: "M6 15l6-6 6 6",
   };
 
   function icon(name, label) {
@@ -452,13 +464,15 @@ function start(script) {
     open: data.open === "true" || Boolean(saved.open),
     outbox: Array.isArray(saved.outbox) ? saved.outbox : [],
     rated: saved.rated || {},
-    callbackDone: saved.callbackDone || {},
+    callbackDone: saved.callbackDone || {}, // conversation id -> {contact, availability}
+    contact: saved.contact || null, // a signed-in customer's e-mail address, from the service
     mode: "bot",
     agent: null,
     contiguous: 0, // every seq up to this one is shown
     lastReplySeq: 0, // the newest message not from the customer
     unread: 0,
     starting: null,
+    queueFrame: null, // the latest place in line, to redraw the card
   };
   function persist() {
     try {
@@ -474,6 +488,7 @@ function start(script) {
           outbox: state.outbox.map(({ client_msg_id, text, at }) => ({ client_msg_id, text, at })),
           rated: state.rated,
           callbackDone: state.callbackDone,
+          contact: state.contact,
         }),
       );
     } catch {
@@ -525,10 +540,25 @@ function start(script) {
     minimise,
   );
   const banner = h("div", { class: "fh-banner", role: "status", hidden: true });
-  const queueText = h("p", { class: "fh-queue-text" });
-  const queueEta = h("p", { class: "fh-queue-eta" });
+  // The queue card stays small (a title row, one line, the way back) and folds to its title
+  // row: on a phone the conversation and the call-back form need the height (issue 12, item 1).
+  const queueText = h("span", { class: "fh-queue-text" });
+  const queueEta = h("span", { class: "fh-queue-eta" });
+  const queueNext = h("p", { class: "fh-thanks", role: "status", hidden: true });
   const backButton = h("button", { class: "fh-secondary", type: "button", text: T.backToBot });
   const queueError = h("p", { class: "fh-error", role: "alert" });
+  const queueTitle = h("h3", { id: "fh-queue-title", text: T.handoffTitle });
+  const queueToggle = h(
+    "button",
+    {
+      class: "fh-queue-toggle",
+      type: "button",
+      "aria-expanded": "true",
+      "aria-controls": "fh-queue-body",
+      "aria-label": T.foldQueue,
+    },
+    icon("chevron"),
+  );
   const queueCard = h(
     "section",
     { class: "fh-queue", "aria-labelledby": "fh-queue-title", hidden: true },
@@ -536,16 +566,21 @@ function start(script) {
       "div",
       { class: "fh-queue-head" },
       h("span", { class: "fh-pulse", "aria-hidden": "true" }),
-      h("h3", { id: "fh-queue-title", text: T.handoffTitle }),
+      queueTitle,
+      queueToggle,
     ),
     h(
       "div",
-      { class: "fh-queue-live", role: "status", "aria-live": "polite" },
-      queueText,
-      queueEta,
+      { class: "fh-queue-body", id: "fh-queue-body" },
+      h(
+        "p",
+        { class: "fh-queue-live", role: "status", "aria-live": "polite" },
+        queueText,
+        queueEta,
+      ),
+      queueNext,
+      backButton,
     ),
-    h("p", { class: "fh-queue-lead", text: T.handoffLead }),
-    backButton,
     queueError,
   );
   const log = h("ol", {
@@ -616,8 +651,7 @@ function start(script) {
     if (state.open) launcher.setAttribute("aria-label", T.minimise);
     header.querySelector(".fh-title").textContent = OPTIONS.title();
     minimise.setAttribute("aria-label", T.minimise);
-    queueCard.querySelector("h3").textContent = T.handoffTitle;
-    queueCard.querySelector(".fh-queue-lead").textContent = T.handoffLead;
+    queueToggle.setAttribute("aria-label", queueFolded() ? T.unfoldQueue : T.foldQueue);
     backButton.textContent = T.backToBot;
     logLabel.textContent = T.log;
     composer.querySelector("label").textContent = T.input;
@@ -709,6 +743,11 @@ function start(script) {
     if (force || nearEnd())
       requestAnimationFrame(() => (scroller.scrollTop = scroller.scrollHeight));
   }
+  // When the transcript's box shrinks (the queue card, a phone's keyboard) a reader at the end
+  // stays at the end.
+  let atEnd = true;
+  log.parentElement.addEventListener("scroll", () => (atEnd = nearEnd()), { passive: true });
+  new ResizeObserver(() => atEnd && scrollToEnd(true)).observe(log.parentElement);
 
   function senderOf(message) {
     if (message.role === "customer") return { label: T.you, said: T.youSaid };
@@ -842,8 +881,10 @@ function start(script) {
     if (Array.isArray(message.buttons) && message.buttons.length)
       li.append(quickReplies(message.buttons));
     if (message.survey) li.append(survey(message));
-    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId])
+    if (message.callback && state.mode === "queued" && !state.callbackDone[state.conversationId]) {
       li.append(callbackForm());
+      scrollToEnd(true); // the newest thing, and the customer's next step: shown whole
+    }
   }
 
   function quickReplies(buttons) {
@@ -940,7 +981,11 @@ function start(script) {
       h("h4", { id: `fh-cb-title-${n}`, text: T.callbackTitle }),
       h("p", { class: "fh-hint", text: T.callbackHint }),
       field("name", T.callbackName, "text", { autocomplete: "name", maxlength: "100" }),
-      field("email", T.callbackEmail, "email", { autocomplete: "email", maxlength: "200" }),
+      field("email", T.callbackEmail, "email", {
+        autocomplete: "email",
+        maxlength: "200",
+        value: state.contact?.email || "", // the shop has it for a signed-in customer
+      }),
       field("phone", T.callbackPhone, "tel", { autocomplete: "tel", maxlength: "40" }),
       field("note", T.callbackNote, "textarea", { rows: "2", maxlength: "500" }),
       error,
@@ -972,9 +1017,14 @@ function start(script) {
       form.querySelector("button[type=submit]").disabled = true;
       try {
         await api("POST", `/api/conversations/${state.conversationId}/callback`, body);
-        state.callbackDone[state.conversationId] = true;
+        // the service's notice thanks them; the card says how and when they'll hear from us
+        state.callbackDone[state.conversationId] = {
+          contact: body.email || body.phone,
+          availability: queueCard.dataset.availability || "no_agents_online",
+        };
         persist();
-        form.replaceWith(h("p", { class: "fh-thanks", role: "status", text: T.callbackDone }));
+        form.remove();
+        showQueue();
       } catch (failure) {
         error.textContent = reason(failure);
         form.querySelector("button[type=submit]").disabled = false;
@@ -1019,11 +1069,12 @@ function start(script) {
     panel.dataset.mode = mode;
     queueCard.hidden = mode !== "queued";
     if (mode === "queued" && before !== "queued") {
-      queueText.textContent = T.findingPlace;
-      queueEta.textContent = "";
+      state.queueFrame = null;
       queueError.textContent = "";
       backButton.disabled = false;
+      scrollToEnd(true); // the card takes height from the transcript: keep its newest in view
     }
+    if (mode === "queued") showQueue();
     if (mode !== "bot") hideTyping();
     if (mode !== "queued") for (const form of log.querySelectorAll(".fh-callback")) form.remove();
     avatar.replaceChildren(mode === "assigned" ? personInitial() : icon("paw"));
@@ -1046,18 +1097,49 @@ function start(script) {
 
   function onQueue(frame) {
     if (state.mode !== "queued" || frame.position === null || frame.position === undefined) return;
-    const open = frame.availability === "open";
-    const line = T.position(frame.position);
-    if (queueText.textContent !== line) queueText.textContent = line;
-    const eta =
-      open && Array.isArray(frame.estimated_wait_range)
-        ? T.eta(etaText(frame.estimated_wait_range))
-        : open
-          ? ""
-          : T.offlineTeam;
-    if (queueEta.textContent !== eta) queueEta.textContent = eta;
+    state.queueFrame = frame;
     queueCard.dataset.availability = frame.availability || "open";
+    showQueue();
   }
+
+  // One thing at a time (issue 12, item 2): the place in line and the wait while someone can
+  // answer; nothing of the kind when nobody can (the notice in the transcript says what happens
+  // and offers the form); once details are left, how and when we'll be in touch.
+  function showQueue() {
+    const frame = state.queueFrame;
+    const done = state.callbackDone[state.conversationId];
+    const open = (queueCard.dataset.availability || "open") === "open";
+    let line = "";
+    let eta = "";
+    if (!done && open) {
+      line = frame ? T.position(frame.position) : T.findingPlace;
+      if (frame && Array.isArray(frame.estimated_wait_range))
+        eta = T.eta(etaText(frame.estimated_wait_range));
+    }
+    const title = done ? T.doneTitle : open ? T.handoffTitle : T.offlineTitle;
+    if (queueTitle.textContent !== title) queueTitle.textContent = title;
+    if (queueText.textContent !== line) queueText.textContent = line;
+    if (queueEta.textContent !== eta) queueEta.textContent = eta;
+    queueText.parentElement.hidden = !line && !eta;
+    const next =
+      done?.contact &&
+      (done.availability === "out_of_hours" ? T.contactWhenOpen : T.contactWhenBack)(done.contact);
+    queueNext.textContent = next || "";
+    queueNext.hidden = !next;
+  }
+
+  function queueFolded() {
+    return queueToggle.getAttribute("aria-expanded") === "false";
+  }
+  queueToggle.addEventListener("click", () => {
+    const stick = nearEnd();
+    const fold = !queueFolded();
+    queueToggle.setAttribute("aria-expanded", String(!fold));
+    queueToggle.setAttribute("aria-label", fold ? T.unfoldQueue : T.foldQueue);
+    queueCard.querySelector(".fh-queue-body").hidden = fold;
+    queueCard.classList.toggle("fh-queue-folded", fold);
+    scrollToEnd(stick);
+  });
 
   backButton.addEventListener("click", async () => {
     backButton.disabled = true;
@@ -1119,6 +1201,7 @@ function start(script) {
         state.conversationId = started.conversation_id;
         state.token = started.token;
         state.expires = started.expires;
+        state.contact = started.contact || null;
         state.language = language;
         persist();
         for (const group of log.querySelectorAll(".fh-greeting .fh-quick")) group.remove();

@@ -124,7 +124,7 @@ def test_a_claim_made_while_the_desk_is_still_loading_keeps_what_the_agent_types
 def test_after_the_bot_fails_the_brief_counts_its_answers_and_a_resolved_chat_goes_on(
     contexts: Any, live: LiveService
 ) -> None:
-    """The bot_unavailable brief says what the bot had answered (not "Nothing yet"); after
+    """The bot_unavailable brief lists what the bot had answered (not "Nothing yet"); after
     Resolve the widget says the assistant is there, and writing again gets one answer."""
     customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
     customer.visit("C1001")
@@ -138,9 +138,15 @@ def test_after_the_bot_fails_the_brief_counts_its_answers_and_a_resolved_chat_go
     agent.sign_in("ana")
     agent.claim_first()
     desk = agent.page
-    expect(desk.locator("#brief-answered + p")).to_have_text(
-        "2 answers earlier in this conversation: see the transcript."
+    # built from the transcript: each question and the bot's answer (issue 12, item 6)
+    desk.get_by_role("button", name="Show the whole brief").click()
+    expect(desk.locator("#brief-answered + ul li")).to_have_text(
+        [
+            "Turn 1“how much is shipping” → echo: how much is shipping",
+            "Turn 2“and to Alaska?” → echo: and to Alaska?",
+        ]
     )
+    expect(desk.locator(".brief-summary")).to_contain_text("asked 2 questions before")
     desk.get_by_role("button", name="Resolve").click()
     desk.locator("#dialog [data-ok]").click()
     expect(customer.status).to_have_text("Chat ended · the assistant is here")

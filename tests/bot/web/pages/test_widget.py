@@ -186,7 +186,8 @@ def test_waiting_customer_leaves_contact_details_or_goes_back_to_the_bot(
     expect(customer.queue).to_be_visible()
     # nobody is on the desk: said plainly, with a way to be contacted
     expect(customer.queue).to_have_attribute("data-availability", "no_agents_online")
-    expect(customer.page.locator(".fh-queue-eta")).to_contain_text("can't answer right now")
+    expect(customer.queue.locator("h3")).to_have_text("Our team is away right now")
+    customer.expect_last("system", "away from the chat", exact=False)
     form = customer.page.locator(".fh-callback")
     form.get_by_label("E-mail").fill("not an address")
     form.get_by_role("button", name="Send my details").click()
@@ -194,7 +195,9 @@ def test_waiting_customer_leaves_contact_details_or_goes_back_to_the_bot(
     form.get_by_label("E-mail").fill("sam@example.com")
     form.get_by_label("Name (optional)").fill("Sam")
     form.get_by_role("button", name="Send my details").click()
-    expect(customer.page.locator(".fh-thanks")).to_have_text("Thanks, we've got your details.")
+    expect(customer.page.locator(".fh-thanks")).to_have_text(
+        "We'll contact you at sam@example.com as soon as someone from our team is back."
+    )
     customer.expect_last("system", "Thank you, we've saved your details", exact=False)
 
     customer.page.get_by_role("button", name="Back to the assistant").click()

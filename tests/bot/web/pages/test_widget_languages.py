@@ -69,12 +69,8 @@ def test_a_vietnamese_conversation_hears_the_widget_in_vietnamese(
     # handed over with nobody on the desk: the queue card, the notice and the call-back form
     expect(customer.queue).to_be_visible()
     expect(customer.status).to_have_text("Đang kết nối bạn với nhân viên")
-    expect(customer.queue.locator("h3")).to_have_text("Đang kết nối bạn với nhân viên")
-    expect(page.locator(".fh-queue-text")).to_have_text("Bạn là người tiếp theo.")
-    expect(page.locator(".fh-queue-eta")).to_have_text(
-        "Hiện nhân viên chưa thể trả lời. Bạn hãy để lại thông tin bên dưới, "
-        "chúng mình sẽ liên hệ với bạn."
-    )
+    expect(customer.queue.locator("h3")).to_have_text("Đội ngũ hiện đang vắng mặt")
+    expect(customer.queue.get_by_role("button", name="Ẩn thông tin chờ")).to_be_visible()
     customer.expect_last("system", "Hiện tất cả nhân viên Chăm sóc khách hàng", exact=False)
     expect(page.get_by_role("button", name="Quay lại trợ lý ảo")).to_be_visible()
     form = page.locator(".fh-callback")
@@ -85,8 +81,9 @@ def test_a_vietnamese_conversation_hears_the_widget_in_vietnamese(
     form.get_by_label("Số điện thoại").fill("+1 614 555 0141")
     form.get_by_label("Họ tên (không bắt buộc)").fill("Maya")
     form.get_by_role("button", name="Gửi thông tin").click()
+    expect(customer.queue.locator("h3")).to_have_text("Chúng mình sẽ liên hệ lại")
     expect(page.locator(".fh-thanks")).to_have_text(
-        "Cảm ơn bạn, chúng mình đã nhận được thông tin."
+        "Chúng mình sẽ liên hệ với bạn qua maya.t@example.com ngay khi có nhân viên quay lại."
     )
     customer.expect_last("system", "Cảm ơn bạn, chúng mình đã lưu thông tin", exact=False)
     page.screenshot(path=str(screenshots / "widget-vi.png"))
@@ -134,8 +131,8 @@ def test_a_chinese_conversation_keeps_its_language_and_follows_the_service(
     expect(customer.status).to_have_text("智能助手")
     expect(customer.texts("bot").first).to_contain_text("我是 Fetch & Home 智能助手")
     customer.say("hand me over")
-    expect(customer.queue.locator("h3")).to_have_text("正在为您转接人工客服")
-    expect(page.locator(".fh-queue-text")).to_have_text("下一位就是您。")
+    expect(customer.queue.locator("h3")).to_have_text("客服人员暂时不在线")
+    expect(page.locator(".fh-queue-live")).to_be_hidden()
     expect(page.get_by_role("button", name="返回智能助手")).to_be_visible()
     expect(page.locator(".fh-callback h4")).to_have_text("请我们联系您")
     page.get_by_role("button", name="返回智能助手").click()
