@@ -40,7 +40,7 @@ export function composer(view) {
       id: "canned",
       onchange: (event) => {
         const reply = state.canned.find((r) => r.id === event.target.value);
-        if (reply) insert(cannedText(reply, view));
+        if (reply) insert(cannedText(reply, state.views.get(state.selected)));
         event.target.value = "";
       },
     },

@@ -53,6 +53,7 @@ def test_the_brief_is_compact_by_default_and_the_transcript_gets_most_of_the_hei
     expect(brief.locator(".chip-signal")).to_have_count(2)
     expect(brief.locator(".brief-compact .steps li")).to_have_text(STEPS[:2])
     expect(brief.locator(".brief-summary")).to_be_hidden()
+    expect(thread).to_be_visible()  # drawn again after the claim's own render
     compact, shown = brief.bounding_box(), thread.bounding_box()
     assert compact is not None and shown is not None
     assert compact["height"] <= 140, compact

@@ -188,6 +188,7 @@ def test_the_words_agents_see_after_a_grant_a_decision_and_in_the_brief(
     expect(page.locator(".toast").last).to_have_text(
         "$10.00 credit added to the customer's account."
     )
+    expect(page.locator(".given")).to_contain_text("Credit $10.00")
     page.locator("#canned").select_option(label="Credit added")
     expect(page.locator("#composer-text")).to_have_value(
         "I've added a $10.00 credit to your Fetch & Home account; it will be used automatically "
