@@ -16,7 +16,7 @@ from bot.channel.intake import INTAKE, Intake
 from bot.channel.limits import LIMITS, Limits
 from bot.channel.positions import POSITIONS, QueuePositions
 from bot.conversations.hub import Hub
-from bot.db.engine import create_engine, session_factory
+from bot.db.engine import answers, create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.designer import loop as designer_loop
 from bot.designer import views as designer
@@ -94,27 +94,32 @@ async def _release_expired_leases(services: Services) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness of the service and readiness of what it needs: the Rasa server (a model loaded)
-    and the action server. 503 while either is down (restarting, say): customers who write then
-    are handed to a person."""
+    """Liveness: the service answers. What it depends on is /readyz's to say."""
+    return web.json_response({"service": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness of what the service needs: its database, the Rasa server (a model loaded) and
+    the action server. 503, naming the part, while any is down (restarting, say): customers who
+    write then are handed to a person."""
     secret = request.app[SETTINGS].rasa_jwt_secret
     rasa_http = request.app[RASA_HTTP]
     try:
         status = await rasa_client.status(rasa_http, secret, 3)
     except rasa_client.RasaUnavailable:
         status = {}
-    rasa_ok = bool(status.get("model_id"))
-    actions_ok = await request.app[TURNS].actions.check(rasa_http)
-    body = {
-        "service": "ok",
-        "rasa": "ok" if rasa_ok else "unavailable",
-        "actions": "ok" if actions_ok else "unavailable",
+    parts = {
+        "database": await answers(request.app[SERVICES].sessions),
+        "rasa": bool(status.get("model_id")),
+        "actions": await request.app[TURNS].actions.check(rasa_http),
     }
-    return web.json_response(body, status=200 if rasa_ok and actions_ok else 503)
+    body = {"service": "ok"} | {k: "ok" if up else "unavailable" for k, up in parts.items()}
+    return web.json_response(body, status=200 if all(parts.values()) else 503)
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     channel.setup_routes(app)
     desk.setup_routes(app)
     designer.setup_routes(app)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
@@ -34,3 +35,13 @@ def create_engine(url: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def answers(sessions: async_sessionmaker[Any], timeout: float = 3.0) -> bool:
+    """Whether the database answers a trivial query within `timeout` seconds (readiness)."""
+    try:
+        async with asyncio.timeout(timeout), sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:  # any failure to answer is "not ready"; the caller reports which part
+        return False
+    return True

@@ -4,7 +4,7 @@
 named after a fingerprint of them); `model-path` prints that model's path. `run` trains if needed,
 starts the action server, the Rasa server and the bot service on loopback, waits until each
 answers, prints where to go, restarts any of them that dies (after 1 s, then 2 s, 4 s ... up to
-30 s while it keeps dying; the others stay up, and the bot service's /healthz says what is down),
+30 s while it keeps dying; the others stay up, and the bot service's /readyz says what is down),
 and stops all three on Ctrl-C. `shell` chats with the bot in the terminal (`rasa shell`, using
 the action server that `run` started). In production a supervisor does the restarting instead
 (README, "Production": systemd units or a container restart policy).
@@ -146,10 +146,8 @@ def _http_ok(
     url: str,
     jwt_secret: str | None = None,
     predicate: Callable[[bytes], bool] | None = None,
-    also: tuple[int, ...] = (),
 ) -> bool:
-    """Whether `url` answers 200 (and `predicate` likes the body), or one of the `also` statuses;
-    False while still starting."""
+    """Whether `url` answers 200 (and `predicate` likes the body); False while still starting."""
     request = urllib.request.Request(url, headers=authorization(jwt_secret) if jwt_secret else {})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
@@ -157,8 +155,6 @@ def _http_ok(
             return response.status == 200 and (predicate is None or predicate(body))
     except urllib.error.HTTPError as error:
         error.close()
-        if error.code in also:
-            return True
         if error.code in (401, 403):
             raise RuntimeError(
                 f"{url} refused our token: is RASA_JWT_SECRET the same for every process?"
@@ -219,8 +215,8 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "bot",
             [str(BOT_PYTHON), "-m", "bot"],
-            # up when it answers: its /healthz says 503 while Rasa or the action server is down
-            lambda: _http_ok(f"http://127.0.0.1:{settings.port}/healthz", also=(503,)),
+            # up when it is alive: its /readyz says whether Rasa and the action server are
+            lambda: _http_ok(f"http://127.0.0.1:{settings.port}/healthz"),
         ),
     ]
 
@@ -334,7 +330,7 @@ def run() -> int:
             f"  agent desk   http://{settings.host}:{settings.port}/desk/\n"
             f"               {desk_hint}\n"
             f"  supervisor   http://{settings.host}:{settings.port}/desk/supervisor\n"
-            f"  bot service  http://{settings.host}:{settings.port}/healthz\n"
+            f"  bot service  http://{settings.host}:{settings.port}/readyz\n"
             f"  website API  http://{settings.host}:{settings.port}/api/conversations"
             f" (README, 'The bot service')\n"
             f"  Rasa server  {settings.rasa_url} (loopback only; API needs a signed token)\n"

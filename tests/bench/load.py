@@ -527,7 +527,7 @@ async def handoff_latency(port: int, repeats: int) -> dict[str, Any]:
 async def first_answer(
     port: int, limit: float, started: float | None = None
 ) -> tuple[float, float]:
-    """(seconds until /healthz says Rasa is ready, seconds until the bot's first answer), both
+    """(seconds until /readyz says Rasa is ready, seconds until the bot's first answer), both
     from `started` (a time.monotonic(); default now)."""
     import aiohttp
 
@@ -538,7 +538,7 @@ async def first_answer(
         while time.monotonic() - started < limit:
             try:
                 if healthy is None:
-                    async with http.get(f"{base}/healthz") as response:
+                    async with http.get(f"{base}/readyz") as response:
                         if response.status != 200:
                             raise ConnectionError
                     healthy = time.monotonic() - started
@@ -765,7 +765,7 @@ def tables(report: dict[str, Any]) -> str:
             "",
             f"Cold start, `python -m bot.ops.launcher run` to the first answer through the service "
             f"({len(cold)} runs, model trained, fresh database): {answers} s "
-            f"(service and Rasa ready by /healthz: {healthy} s).",
+            f"(service and Rasa ready by /readyz: {healthy} s).",
         ]
     return "\n".join(out)
 

@@ -33,23 +33,28 @@ def settings_in(tmp_path: Path, **extra: str) -> Settings:
     )
 
 
-async def test_healthz_says_when_rasa_is_unavailable(aiohttp_client, tmp_path) -> None:
+async def test_readyz_says_when_rasa_is_unavailable_and_healthz_that_the_service_lives(
+    aiohttp_client, tmp_path
+) -> None:
     settings = settings_in(tmp_path)
     client: TestClient = await aiohttp_client(create_app(settings))
-    response = await client.get("/healthz")
+    response = await client.get("/readyz")
     assert response.status == 503
     assert (await response.json())["rasa"] == "unavailable"
+    alive = await client.get("/healthz")
+    assert (alive.status, await alive.json()) == (200, {"service": "ok"})
 
 
-async def test_healthz_says_when_the_action_server_is_down(client: TestClient, fake_rasa) -> None:
+async def test_readyz_says_when_the_action_server_is_down(client: TestClient, fake_rasa) -> None:
     """While the launcher restarts a crashed action server, the service says so."""
-    assert await (await client.get("/healthz")).json() == {
-        "service": "ok", "rasa": "ok", "actions": "ok",
+    assert await (await client.get("/readyz")).json() == {
+        "service": "ok", "database": "ok", "rasa": "ok", "actions": "ok",
     }  # fmt: skip
     fake_rasa[0].actions_down = True
-    response = await client.get("/healthz")
+    response = await client.get("/readyz")
     assert response.status == 503
-    assert await response.json() == {"service": "ok", "rasa": "ok", "actions": "unavailable"}
+    assert (await response.json())["actions"] == "unavailable"
+    assert (await client.get("/healthz")).status == 200
 
 
 async def test_start_up_fails_clearly_on_a_bad_policy_file(tmp_path) -> None:

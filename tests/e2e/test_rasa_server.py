@@ -96,8 +96,10 @@ def test_rasa_and_action_server_listen_on_loopback_only(stack: Settings) -> None
 
 
 def test_bot_service_reports_rasa_ready(stack: Settings) -> None:
-    status, body = http(f"http://127.0.0.1:{stack.port}/healthz")
-    assert (status, body) == (200, {"service": "ok", "rasa": "ok", "actions": "ok"})
+    status, body = http(f"http://127.0.0.1:{stack.port}/readyz")
+    assert (status, body) == (
+        200, {"service": "ok", "database": "ok", "rasa": "ok", "actions": "ok"}
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
