@@ -6,6 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
+from bot.desk.staff import create_user
 from tests.bot.helpers import PASSWORD
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -81,3 +82,25 @@ def api_agent(context: Any, base: str, username: str) -> dict[str, str]:
     )
     assert login.ok, login.text()
     return {"X-CSRF-Token": login.json()["csrf_token"]}
+
+
+def waiting_customer(contexts: Any, live: Any, who: str | None) -> Customer:
+    """A customer (`who`: a demo customer's id, or None for a guest) whom the scripted bot has
+    handed over, on their own page."""
+    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
+    customer.visit(who)
+    customer.say("hand me over")
+    expect(customer.queue).to_be_visible()
+    return customer
+
+
+def add_supervisor_grace(live: Any) -> None:
+    """Grace Lin, a supervisor, on the desk's staff."""
+
+    async def supervisor(session: Any) -> None:
+        await create_user(
+            session, username="grace", display_name="Grace Lin", role="supervisor",
+            password=PASSWORD,
+        )  # fmt: skip
+
+    live.in_session(supervisor)

@@ -12,22 +12,21 @@ from bot.db.models import Conversation
 from bot.desk.staff import create_user
 from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
-from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer
-
-
-def _waiting_customer(contexts: Any, live: LiveService, who: str) -> Customer:
-    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
-    customer.visit(who)
-    customer.say("hand me over")
-    expect(customer.queue).to_be_visible()
-    return customer
+from tests.bot.web.pages.people import (
+    DESK,
+    DESKTOP,
+    Agent,
+    Customer,
+    add_supervisor_grace,
+    waiting_customer,
+)
 
 
 def test_agent_holds_several_conversations_with_unread_markers(
     contexts: Any, live: LiveService
 ) -> None:
-    maya = _waiting_customer(contexts, live, "C1001")
-    daniel = _waiting_customer(contexts, live, "C1002")
+    maya = waiting_customer(contexts, live, "C1001")
+    daniel = waiting_customer(contexts, live, "C1002")
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")
     expect(agent.page.locator(".queue-item")).to_have_count(2)
@@ -67,14 +66,8 @@ def test_agent_holds_several_conversations_with_unread_markers(
 def test_supervisor_joins_an_agents_conversation_from_the_supervisor_view(
     contexts: Any, live: LiveService
 ) -> None:
-    async def supervisor(session: Any) -> None:
-        await create_user(
-            session, username="grace", display_name="Grace Lin", role="supervisor",
-            password=PASSWORD,
-        )  # fmt: skip
-
-    live.in_session(supervisor)
-    maya = _waiting_customer(contexts, live, "C1001")
+    add_supervisor_grace(live)
+    maya = waiting_customer(contexts, live, "C1001")
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")
     agent.claim_first()
@@ -97,8 +90,8 @@ def test_a_claim_made_while_the_desk_is_still_loading_keeps_what_the_agent_types
 ) -> None:
     """The queue shows before the desk has finished starting; an agent who claims and types at
     once keeps the conversation, the text and the focus when the rest of the start-up lands."""
-    maya = _waiting_customer(contexts, live, "C1001")
-    _waiting_customer(contexts, live, "C1002")
+    maya = waiting_customer(contexts, live, "C1001")
+    waiting_customer(contexts, live, "C1002")
     desk = contexts(viewport=DESK).new_page()
     held: list[Any] = []
     desk.route("**/desk/api/approvals", lambda route: held.append(route))
@@ -169,8 +162,8 @@ def test_the_queue_offers_a_conversation_first_to_agents_who_speak_its_language(
         )  # fmt: skip
 
     live.in_session(linh)
-    _waiting_customer(contexts, live, "C1001")  # English, waiting longest
-    _waiting_customer(contexts, live, "C1002")
+    waiting_customer(contexts, live, "C1001")  # English, waiting longest
+    waiting_customer(contexts, live, "C1002")
 
     async def in_vietnamese(session: Any) -> None:
         # as a handoff brief from a customer writing in Vietnamese leaves it; the newest one

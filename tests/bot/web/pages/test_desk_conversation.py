@@ -12,22 +12,20 @@ from bot.db.models import Ticket
 from bot.desk.staff import create_user
 from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
-from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer, api_agent
-
-
-def _waiting_customer(contexts: Any, live: LiveService, who: str | None) -> Customer:
-    customer = Customer(contexts(viewport=DESKTOP).new_page(), live.base)
-    customer.visit(who)
-    customer.say("hand me over")
-    expect(customer.queue).to_be_visible()
-    return customer
+from tests.bot.web.pages.people import (
+    DESK,
+    Agent,
+    add_supervisor_grace,
+    api_agent,
+    waiting_customer,
+)
 
 
 def test_each_conversation_opens_on_reply_and_note_mode_is_unmistakable(
     contexts: Any, live: LiveService
 ) -> None:
-    maya = _waiting_customer(contexts, live, "C1001")
-    guest = _waiting_customer(contexts, live, None)
+    maya = waiting_customer(contexts, live, "C1001")
+    guest = waiting_customer(contexts, live, None)
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")
     expect(agent.page.locator(".queue-item")).to_have_count(2)
@@ -36,6 +34,7 @@ def test_each_conversation_opens_on_reply_and_note_mode_is_unmistakable(
     page = agent.page
     mine = page.locator(".mine-item")
     expect(mine).to_have_count(2)
+    expect(page.locator("#conv-title")).to_have_text("Guest customer")  # the second claim opened
 
     mine.filter(has_text="Maya Thompson").click()
     expect(page.locator("#conv-title")).to_have_text("Maya Thompson")
@@ -68,7 +67,7 @@ def test_each_conversation_opens_on_reply_and_note_mode_is_unmistakable(
 def test_the_brief_names_every_signal_in_the_words_the_service_gives(
     contexts: Any, live: LiveService
 ) -> None:
-    _waiting_customer(contexts, live, "C1001")
+    waiting_customer(contexts, live, "C1001")
 
     async def threatened_to_leave(session: Any) -> None:
         ticket = (await session.execute(select(Ticket))).scalar_one()
@@ -93,8 +92,8 @@ def test_the_queue_card_and_the_claimed_conversation_show_who_and_the_call_back_
 ) -> None:
     """Issue 12, items 5 and 11: the customer's name on the card, and the details and note a
     customer left stay in view after the claim."""
-    _waiting_customer(contexts, live, "C1001")
-    guest = _waiting_customer(contexts, live, None)
+    waiting_customer(contexts, live, "C1001")
+    guest = waiting_customer(contexts, live, None)
     form = guest.page.locator(".fh-callback")
     form.get_by_label("Name (optional)").fill("Sam")
     form.get_by_label("E-mail").fill("sam@example.com")
@@ -125,14 +124,8 @@ def test_a_joined_conversation_takes_no_seat_and_the_answer_search_has_one_way_o
     """Issue 12, item 11: the sidebar counted "0/3" beside a conversation a supervisor had
     joined, and the search dialog offered both Cancel and Close."""
 
-    async def supervisor(session: Any) -> None:
-        await create_user(
-            session, username="grace", display_name="Grace Lin", role="supervisor",
-            password=PASSWORD,
-        )  # fmt: skip
-
-    live.in_session(supervisor)
-    _waiting_customer(contexts, live, "C1001")
+    add_supervisor_grace(live)
+    waiting_customer(contexts, live, "C1001")
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")
     agent.claim_first()
@@ -173,7 +166,7 @@ def test_the_words_agents_see_after_a_grant_a_decision_and_in_the_brief(
             "answered": [{"turn": 1, "response": "utter_faq/pet_wont_eat"}],
         }
 
-    _waiting_customer(contexts, live, "C1001")
+    waiting_customer(contexts, live, "C1001")
     live.in_session(supervisor_and_brief)
     agent = Agent(contexts(viewport=DESK).new_page(), live.base)
     agent.sign_in("ana")

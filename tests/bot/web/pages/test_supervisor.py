@@ -7,20 +7,15 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from bot.desk.staff import create_user
-from tests.bot.helpers import PASSWORD
 from tests.bot.web.pages.live import LiveService
-from tests.bot.web.pages.people import DESK, DESKTOP, Agent, Customer, api_agent
-
-
-def _grace(live: LiveService) -> None:
-    async def supervisor(session: Any) -> None:
-        await create_user(
-            session, username="grace", display_name="Grace Lin", role="supervisor",
-            password=PASSWORD,
-        )  # fmt: skip
-
-    live.in_session(supervisor)
+from tests.bot.web.pages.people import (
+    DESK,
+    DESKTOP,
+    Agent,
+    Customer,
+    add_supervisor_grace,
+    api_agent,
+)
 
 
 def _held_by_ana(contexts: Any, live: LiveService) -> tuple[Any, dict[str, str], str]:
@@ -40,7 +35,7 @@ def _held_by_ana(contexts: Any, live: LiveService) -> tuple[Any, dict[str, str],
 
 
 def test_the_audit_section_states_its_threshold_once(contexts: Any, live: LiveService) -> None:
-    _grace(live)
+    add_supervisor_grace(live)
     threshold = live.services.policy.audit_threshold_cents
     amount = f"${threshold / 100:,.2f}"
     grace = Agent(contexts(viewport=DESK).new_page(), live.base)
@@ -59,7 +54,7 @@ def test_the_audit_section_states_its_threshold_once(contexts: Any, live: LiveSe
 def test_a_new_escalation_raises_a_toast_on_the_supervisors_desk(
     contexts: Any, live: LiveService
 ) -> None:
-    _grace(live)
+    add_supervisor_grace(live)
     grace = Agent(contexts(viewport=DESK).new_page(), live.base)
     grace.sign_in("grace", path="/desk/supervisor")
     expect(grace.page.locator("#connection")).to_have_attribute("data-state", "open")
@@ -84,7 +79,7 @@ def test_a_new_escalation_raises_a_toast_on_the_supervisors_desk(
 def test_a_supervisor_at_the_desk_is_told_of_a_new_escalation(
     contexts: Any, live: LiveService
 ) -> None:
-    _grace(live)
+    add_supervisor_grace(live)
     grace = Agent(contexts(viewport=DESK).new_page(), live.base)
     grace.sign_in("grace")  # the conversations desk, not the supervisor view
     expect(grace.page.locator("#connection")).to_have_attribute("data-state", "open")
