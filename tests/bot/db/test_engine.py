@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.db.engine import answers, create_engine, session_factory
 
 
@@ -13,13 +15,14 @@ async def test_a_database_that_answers_is_ready(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_a_database_that_cannot_be_reached_is_not(database_url: str) -> None:
-    unreachable = (
-        "sqlite+aiosqlite:////nonexistent-folder/bot.db"
-        if database_url.startswith("sqlite")
-        else "postgresql+asyncpg://postgres@127.0.0.1:1/postgres"
-    )
-    engine = create_engine(unreachable)
+async def test_a_database_that_cannot_answer_is_not(database_url: str, tmp_path: Path) -> None:
+    if database_url.startswith("sqlite"):
+        broken = tmp_path / "not-a-database.db"
+        broken.write_bytes(b"this is no SQLite file " * 100)
+        url = f"sqlite+aiosqlite:///{broken}"
+    else:
+        url = "postgresql+asyncpg://postgres@127.0.0.1:1/postgres"  # nothing listens there
+    engine = create_engine(url)
     try:
         assert not await answers(session_factory(engine), timeout=5)
     finally:
