@@ -32,18 +32,22 @@ pytestmark = [
 ]
 
 
-async def _shop_with_staff(settings: Settings) -> None:
+# (username, display name, role, languages spoken)
+STAFF = (("ana", "Ana Souza", "agent", ("en",)), ("grace", "Grace Lin", "supervisor", ("en",)))
+
+
+async def _shop_with_staff(
+    settings: Settings, staff: tuple[tuple[str, str, str, tuple[str, ...]], ...] = STAFF
+) -> None:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as session:
             await seed(session)
-            for username, name, role in (
-                ("ana", "Ana Souza", "agent"),
-                ("grace", "Grace Lin", "supervisor"),
-            ):
+            for username, name, role, languages in staff:
                 await create_user(
-                    session, username=username, display_name=name, role=role, password=PASSWORD
-                )
+                    session, username=username, display_name=name, role=role,
+                    password=PASSWORD, languages=languages,
+                )  # fmt: skip
     finally:
         await engine.dispose()
 
@@ -184,19 +188,6 @@ def test_customer_and_agent_from_faq_to_frustration_to_a_credit_and_back_to_the_
             context.close()
 
 
-async def _shop_with_a_vietnamese_speaking_agent(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        async with session_factory(engine).begin() as session:
-            await seed(session)
-            await create_user(
-                session, username="linh", display_name="Linh Tran", role="agent",
-                password=PASSWORD, languages=("en", "vi"),
-            )  # fmt: skip
-    finally:
-        await engine.dispose()
-
-
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
 def test_a_vietnamese_customer_on_an_english_page_from_faq_to_an_agent_who_speaks_it(
     stack: Settings, browser: Any
@@ -204,7 +195,8 @@ def test_a_vietnamese_customer_on_an_english_page_from_faq_to_an_agent_who_speak
     """Issue 14's journey in Vietnamese on the real bot: the page says nothing of the language,
     the customer just writes it (without tone marks, as many do)."""
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _shop_with_a_vietnamese_speaking_agent(stack)).result()
+        linh = (("linh", "Linh Tran", "agent", ("en", "vi")),)
+        pool.submit(asyncio.run, _shop_with_staff(stack, linh)).result()
     base = f"http://127.0.0.1:{stack.port}"
     customer_context = browser.new_context(viewport=DESKTOP)
     desk_context = browser.new_context(viewport=DESK)

@@ -34,6 +34,13 @@ def _held_by_ana(contexts: Any, live: LiveService) -> tuple[Any, dict[str, str],
     return ana, csrf, ticket["conversation_id"]
 
 
+def _escalate(ana: Any, csrf: dict[str, str], live: LiveService, cid: str, note: str) -> None:
+    escalated = ana.request.post(
+        f"{live.base}/desk/api/conversations/{cid}/escalate", data={"note": note}, headers=csrf
+    )
+    assert escalated.ok, escalated.text()
+
+
 def test_the_audit_section_states_its_threshold_once(contexts: Any, live: LiveService) -> None:
     add_supervisor_grace(live)
     threshold = live.services.policy.audit_threshold_cents
@@ -61,12 +68,7 @@ def test_a_new_escalation_raises_a_toast_on_the_supervisors_desk(
     ana, csrf, conversation = _held_by_ana(contexts, live)
     expect(grace.page.locator("#open tbody tr")).to_contain_text("With Ana Souza")
     expect(grace.page.locator(".toast")).to_have_count(0)
-    escalated = ana.request.post(
-        f"{live.base}/desk/api/conversations/{conversation}/escalate",
-        data={"note": "wants a refund above my limit"},
-        headers=csrf,
-    )
-    assert escalated.ok, escalated.text()
+    _escalate(ana, csrf, live, conversation, "wants a refund above my limit")
     expect(grace.page.locator(".toast-warn")).to_have_text(
         "Escalation: Ana Souza asks for a supervisor about Maya Thompson: "
         "“wants a refund above my limit”"
@@ -84,12 +86,7 @@ def test_a_supervisor_at_the_desk_is_told_of_a_new_escalation(
     grace.sign_in("grace")  # the conversations desk, not the supervisor view
     expect(grace.page.locator("#connection")).to_have_attribute("data-state", "open")
     ana, csrf, conversation = _held_by_ana(contexts, live)
-    escalated = ana.request.post(
-        f"{live.base}/desk/api/conversations/{conversation}/escalate",
-        data={"note": "wants a refund above my limit"},
-        headers=csrf,
-    )
-    assert escalated.ok, escalated.text()
+    _escalate(ana, csrf, live, conversation, "wants a refund above my limit")
     expect(grace.page.locator(".toast-warn")).to_have_text(
         "Escalation: Ana Souza asks for a supervisor. The conversation is in your conversations."
     )
