@@ -57,6 +57,8 @@ const state = {
   pollTimer: null,
   showAllLabels: false,
   step: "",
+  confirming: null, // the run whose "promote it?" question is open
+  promoting: false, // its promotion was asked for and has not answered yet
 };
 
 // --- small things --------------------------------------------------------------------------
@@ -812,8 +814,9 @@ async function refreshShown() {
   }
   if (!state.shown || state.shown.id !== run.id) return;
   const finished = state.shown.status === "running" && run.status !== "running";
+  const same = JSON.stringify(run) === JSON.stringify(state.shown);
   state.shown = run;
-  renderRun(run);
+  if (!same) renderRun(run);
   if (run.status === "running") {
     poll();
     return;
@@ -965,7 +968,11 @@ function report(run) {
                 : "Only a run that is ready to review can be promoted.",
         }),
       ),
-      h("div", { class: "promote-actions", id: "promote-actions" }, promote),
+      h(
+        "div",
+        { class: "promote-actions", id: "promote-actions" },
+        state.confirming === run.id && run.status === "ready" ? promoteQuestion(run) : promote,
+      ),
     ),
     h("h3", { class: "report-title", text: "Headline measures" }),
     table(
@@ -1089,12 +1096,22 @@ function perLabelTable(rows) {
   );
 }
 
+// The question "promote it?" is state, not just DOM: a refresh of the shown run (the poll, or
+// the socket's training frame arriving late) re-renders the report and must not take the
+// question away from under the designer's pointer.
 function confirmPromote(run) {
-  const actions = $("#promote-actions");
+  state.confirming = run.id;
+  renderRun(state.shown);
+  $("#promote-yes").focus();
+}
+
+function promoteQuestion(run) {
   const yes = h("button", {
     type: "button",
     class: "btn btn-primary",
+    id: "promote-yes",
     text: "Yes, promote it",
+    disabled: state.promoting,
     onclick: () => promote(run, yes),
   });
   const no = h("button", {
@@ -1102,35 +1119,36 @@ function confirmPromote(run) {
     class: "btn btn-quiet",
     text: "Cancel",
     onclick: () => {
+      state.confirming = null;
       renderRun(state.shown);
       $("#promote").focus();
     },
   });
-  clear(
-    actions,
-    h(
-      "div",
-      { class: "confirm", role: "group", "aria-labelledby": "confirm-text" },
-      h("p", {
-        id: "confirm-text",
-        text: `Customers will be answered by ${run.candidate} from now on. Promote it?`,
-      }),
-      h("div", { class: "confirm-buttons" }, no, yes),
-    ),
+  return h(
+    "div",
+    { class: "confirm", role: "group", "aria-labelledby": "confirm-text" },
+    h("p", {
+      id: "confirm-text",
+      text: `Customers will be answered by ${run.candidate} from now on. Promote it?`,
+    }),
+    h("div", { class: "confirm-buttons" }, no, yes),
   );
-  yes.focus();
 }
 
 async function promote(run, button) {
   button.disabled = true;
+  state.promoting = true;
   try {
     await post(`${D}/runs/${run.id}/promote`);
+    state.confirming = null;
+    state.promoting = false;
     toast(`Run ${run.id} promoted: Rasa now answers with ${run.candidate}.`, "success");
     announce(`Run ${run.id} promoted.`);
     await showRun(run.id);
     await Promise.all([loadRuns(), loadLabels()]);
     $("#verdict").scrollIntoView({ block: "nearest" });
   } catch (error) {
+    state.promoting = false;
     fail(error);
     renderRun(state.shown);
   }

@@ -287,6 +287,11 @@ def test_designer_labels_undoes_retrains_promotes_and_reads_the_insights(
     promote.click()
     expect(page.locator(".confirm")).to_contain_text("Customers will be answered by")
     assert live.fake.loaded == []
+    # a training frame arriving late re-reads the run: the open question stays
+    run_id = int(page.locator("#runs tbody tr td").first.inner_text())
+    with page.expect_response(lambda r: r.url.endswith(f"/designer/runs/{run_id}")):
+        live.call(live.services.publish_desk({"type": "training", "run": run_id}))
+    expect(page.locator(".confirm")).to_contain_text("Customers will be answered by")
     page.get_by_role("button", name="Yes, promote it").click()
     expect(page.get_by_role("button", name="Promoted")).to_be_disabled()
     expect(page.locator("#runs tbody tr").first).to_contain_text("Promoted")
