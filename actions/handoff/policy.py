@@ -47,6 +47,9 @@ SIGNAL_KEYS = {
     "topic_similarity",
     "caps_ratio",
     "min_letters",
+    "min_score",
+    "strong_score",
+    "strong_weight",
 }
 # The frustration signals, each with the words agents see for it on the desk.
 SIGNALS = {
@@ -57,6 +60,7 @@ SIGNALS = {
     "shouting": "Shouting",
     "urgency": "Urgent",
     "threat_to_leave": "Threatens to leave",
+    "learned": "Sounds frustrated",
 }
 # What the bot service itself tells customers (service_messages).
 SERVICE_MESSAGES = (
@@ -165,6 +169,10 @@ class Signal:
     topic_similarity: float = 0.5
     caps_ratio: float = 0.7
     min_letters: int = 8
+    # the learned signal: it fires with `weight` at min_score, with strong_weight at strong_score
+    min_score: float = 0.7
+    strong_score: float = 0.9
+    strong_weight: int = 4
 
 
 @dataclass(frozen=True)
@@ -626,7 +634,16 @@ def parse_policy(data: Any, path: Path) -> Policy:
             ),
             caps_ratio=r.number(item, "caps_ratio", where, 0, 1, Signal.caps_ratio),
             min_letters=r.integer(item, "min_letters", where, 1, 1000, Signal.min_letters),
+            min_score=r.number(item, "min_score", where, 0, 1, Signal.min_score),
+            strong_score=r.number(item, "strong_score", where, 0, 1, Signal.strong_score),
+            strong_weight=r.integer(item, "strong_weight", where, 0, 100, Signal.strong_weight),
         )
+        if signals[name].strong_score < signals[name].min_score:
+            raise r.fail(
+                f"{where}.strong_score",
+                f"min_score ({signals[name].min_score}) or more",
+                signals[name].strong_score,
+            )
 
     next_steps: dict[str, dict[str, tuple[str, ...]]] = {}
     for group, entries in r.mapping(top.get("next_steps", {}), "next_steps").items():

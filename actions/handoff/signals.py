@@ -152,13 +152,24 @@ def signals_for_turn(turn: Turn, earlier: list[Turn], policy: Policy) -> list[Fi
     # "my promo code is not working" is a question, not feedback.
     after_an_answer = any(before.answered_with for before in earlier)
 
-    def fire(name: str, snippet: str) -> None:
+    def fire(name: str, snippet: str, weight: int | None = None) -> None:
         signal = policy.signals.get(name)
-        if signal is not None and signal.weight > 0:
-            fired.append(Fired(name, turn.number, snippet, signal.weight))
+        if signal is None:
+            return
+        weight = signal.weight if weight is None else weight
+        if weight > 0:
+            fired.append(Fired(name, turn.number, snippet, weight))
 
     for name, signal in policy.signals.items():
-        if name == "misunderstood":
+        if name == "learned":
+            if turn.frustration >= signal.min_score:
+                strong = turn.frustration >= signal.strong_score
+                fire(
+                    name,
+                    _snippet(turn.frustration_text or text),
+                    signal.strong_weight if strong else signal.weight,
+                )
+        elif name == "misunderstood":
             if misunderstood(turn, policy):
                 fire(name, _snippet(text))
         elif name == "shouting":

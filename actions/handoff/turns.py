@@ -36,6 +36,10 @@ class Turn:
     # a message of two or more sentences: each one's (text, intent, confidence) as the NLU
     # classified it alone (actions/nlu/linear.py)
     sentences: tuple[tuple[str, str, float], ...] = ()
+    # the learned frustration signal (actions/nlu/frustration.py): its score, and the text (the
+    # message or its most frustrated sentence) that scored it
+    frustration: float = 0.0
+    frustration_text: str | None = None
 
     @property
     def shorthand(self) -> bool:
@@ -85,7 +89,19 @@ def turn_from_parse(number: int, text: str, parse: Mapping[str, Any]) -> Turn:
         for s in parse.get("sentences") or []
         if isinstance(s, Mapping) and s.get("name")
     )
-    return Turn(number, text, intent, confidence, faq_confidence, entities, sentences=sentences)
+    learned = parse.get("frustration")
+    learned = learned if isinstance(learned, Mapping) else {}
+    return Turn(
+        number,
+        text,
+        intent,
+        confidence,
+        faq_confidence,
+        entities,
+        sentences=sentences,
+        frustration=float(learned.get("score") or 0.0),
+        frustration_text=str(learned["text"]) if learned.get("text") else None,
+    )
 
 
 def unfinished(text: str, policy: Policy) -> bool:

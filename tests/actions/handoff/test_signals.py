@@ -213,3 +213,45 @@ def test_negative_feedback_in_a_sentence_of_its_own_counts() -> None:
     quiet = [("thanks for the link", "thank", 0.8), ("that is not it", "feedback_negative", 0.5)]
     events = [*ANSWERED, user(text, "faq/order_status", faq_confidence=0.8, sentences=quiet)]
     assert names(events) == []
+
+
+SENTENCE = "also this is my fourth message about the wrong bag"
+LONG = f"hi, when is autoship charged? {SENTENCE}"
+
+
+LEARNED = POLICY.signals["learned"]
+
+
+@pytest.mark.parametrize(
+    ("score", "weight"),
+    [
+        (0.0, None),
+        (LEARNED.min_score - 0.01, None),
+        (LEARNED.min_score, LEARNED.weight),
+        (LEARNED.strong_score - 0.01, LEARNED.weight),
+        (LEARNED.strong_score, LEARNED.strong_weight),
+        (1.0, LEARNED.strong_weight),
+    ],
+)
+def test_the_learned_signal_fires_by_its_score(score: float, weight: int | None) -> None:
+    assert LEARNED.weight < LEARNED.strong_weight  # the cases below tell the two apart
+    turns = turns_from_events(
+        [user(LONG, "faq/payment_charge_timing", frustration=(score, SENTENCE))]
+    )
+    fired = [f for f in score_conversation(turns, POLICY) if f.name == "learned"]
+    if weight is None:
+        assert fired == []
+    else:
+        # the brief quotes the sentence that scored, not the whole message
+        assert [(f.turn, f.weight, f.text) for f in fired] == [(1, weight, SENTENCE)]
+
+
+def test_the_learned_signal_stays_quiet_on_small_talk_and_shorthand() -> None:
+    for text in ("thanks!!", "/request_human"):
+        turns = turns_from_events([user(text, "thank", frustration=(0.99, text))])
+        assert [f.name for f in score_conversation(turns, POLICY)] == []
+
+
+def test_a_parse_without_the_learned_signal_scores_zero() -> None:
+    [turn] = turns_from_events([user("where is my order", "faq/order_status")])
+    assert (turn.frustration, turn.frustration_text) == (0.0, None)

@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
+from actions.nlu import e5
 from actions.nlu.e5 import E5Features, embed
 
 
@@ -29,8 +30,25 @@ def test_the_same_question_in_four_languages_lands_closer_than_another_question(
 def test_a_batch_gives_the_same_vectors_as_one_text_at_a_time() -> None:
     texts = ["where is my order", "运费多少钱", "", "x" * 5000]  # empty and over-long included
     batch = embed(texts)
+    e5._RECENT.clear()  # computed again, not read from the recent ones
     alone = np.vstack([embed([text]) for text in texts])
     assert np.allclose(batch, alone, atol=1e-3)
+
+
+def test_recent_small_batches_are_kept_a_few_and_read_back_unchanged(monkeypatch) -> None:
+    e5._RECENT.clear()
+    first = embed(["where is my order", "运费多少钱"])
+    encoded: list[list[str]] = []
+    real = e5._encode
+    monkeypatch.setattr(e5, "_encode", lambda texts: encoded.append(texts) or real(texts))
+    again = embed(["运费多少钱", "where is my order", "a new one"])
+    assert encoded == [["a new one"]]
+    assert np.array_equal(again[:2], first[::-1])
+    embed([f"text {i}" for i in range(e5.RECENT_KEPT + 5)])  # a big batch is not kept
+    assert "text 0" not in e5._RECENT
+    for i in range(e5.RECENT_KEPT + 5):
+        embed([f"short {i}"])
+    assert len(e5._RECENT) == e5.RECENT_KEPT and "where is my order" not in e5._RECENT
 
 
 def test_a_pickled_model_keeps_no_weights_and_refuses_other_weights() -> None:
