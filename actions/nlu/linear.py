@@ -31,10 +31,12 @@ This module runs inside the Rasa server (config.yml names it); the action server
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import joblib
@@ -48,10 +50,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 from actions.nlu import source_digest
+from actions.nlu.calibration import answered_wrong, fit_temperature, temper
+
+logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_intent.joblib"
 # A sentence ends at ., !, ? or ; followed by a space, at Chinese 。！？； (no space follows them),
@@ -176,8 +182,43 @@ def build_pipeline(config: dict[str, Any], min_class_count: int) -> Pipeline:
     # Calibration turns SVM scores into probabilities the fallback threshold can use; it needs
     # a few examples per label for its internal folds.
     folds = min(config["calibration_folds"], min_class_count)
-    classifier = CalibratedClassifierCV(svm, cv=folds, method="sigmoid") if folds >= 2 else svm
-    return make_pipeline(features, classifier)
+    if folds < 2:
+        return make_pipeline(features, svm)
+    # the folds named, not a number: fit_classifier walks the same splits
+    return make_pipeline(
+        features, CalibratedClassifierCV(svm, cv=StratifiedKFold(folds), method="sigmoid")
+    )
+
+
+@dataclass
+class Fitted:
+    pipeline: Pipeline
+    temperature: float
+    # on the held-out folds, tempered: the share of examples reaching 0.3, and of those wrong
+    at_threshold: tuple[float, float] | None
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        return temper(np.asarray(self.pipeline.predict_proba(texts)), self.temperature)
+
+
+def fit_classifier(config: dict[str, Any], texts: list[str], labels: np.ndarray) -> Fitted:
+    """Build and fit the pipeline; with calibration and `temperature`, fit the temperature on
+    each training example's row from the calibration fold that held it out. The features are
+    computed once for both."""
+    pipeline = build_pipeline(config, min(Counter(labels.tolist()).values()))
+    features, classifier = (step for _, step in pipeline.steps)
+    matrix = features.fit_transform(texts)
+    classifier.fit(matrix, labels)
+    if not (isinstance(classifier, CalibratedClassifierCV) and config["temperature"]):
+        return Fitted(pipeline, 1.0, None)
+    rows = np.zeros((len(texts), len(classifier.classes_)))
+    splits = classifier.cv.split(matrix, labels)
+    for calibrated, (_, held_out) in zip(classifier.calibrated_classifiers_, splits, strict=True):
+        rows[held_out] = calibrated.predict_proba(matrix[held_out])
+    truth = np.searchsorted(classifier.classes_, labels)  # classes_ are sorted
+    temperature = fit_temperature(rows, truth)
+    answered, wrong = answered_wrong(temper(rows, temperature), truth, 0.3)
+    return Fitted(pipeline, temperature, (answered, wrong))
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -210,6 +251,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # classify each sentence of a multi-sentence message too (output `sentences`)
             "sentences": False,
             "calibration_folds": 3,
+            # one temperature over the calibrated rows, fitted on the held-out folds, so that
+            # confidence keeps its meaning with 5 examples per label as with 300
+            # (actions/nlu/calibration.py)
+            "temperature": True,
             "ranking_length": 10,
             "random_seed": 42,
         }
@@ -221,12 +266,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         pipeline: Pipeline | None = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
+        temperature: float = 1.0,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
         self.pipeline = pipeline
         self.responses = responses or {}
+        self.temperature = temperature
 
     @classmethod
     def create(
@@ -242,14 +289,27 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples if m.get("text")]
         texts = [masked_text(m) for m in examples]
         labels = [str(m.get_full_intent()) for m in examples]
-        self.pipeline = build_pipeline(self.config, min(Counter(labels).values()))
         # an array, not a list: sklearn 1.1's calibration counts classes with `y == label`
-        self.pipeline.fit(texts, np.asarray(labels))
+        fitted = fit_classifier(self.config, texts, np.asarray(labels))
+        self.pipeline, self.temperature = fitted.pipeline, fitted.temperature
+        if fitted.at_threshold is not None:
+            logger.info(
+                "Confidence temperature %.3f: on the held-out folds %.1f%% of the training "
+                "examples reach 0.3, and %.1f%% of those are wrong",
+                fitted.temperature,
+                100 * fitted.at_threshold[0],
+                100 * fitted.at_threshold[1],
+            )
         self.responses = dict(training_data.responses)
         with self._storage.write_to(self._resource) as directory:
             # joblib (pickle): the model file is produced and loaded by this project's own training.
             joblib.dump(
-                {"pipeline": self.pipeline, "responses": self.responses}, directory / MODEL_FILE
+                {
+                    "pipeline": self.pipeline,
+                    "responses": self.responses,
+                    "temperature": self.temperature,
+                },
+                directory / MODEL_FILE,
             )
         return self._resource
 
@@ -266,7 +326,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # nothing would send every customer to the fallback and then to a person.
         with model_storage.read_from(resource) as directory:
             saved = joblib.load(directory / MODEL_FILE)
-        classifier = cls(config, model_storage, resource, saved["pipeline"], saved["responses"])
+        classifier = cls(
+            config,
+            model_storage,
+            resource,
+            saved["pipeline"],
+            saved["responses"],
+            saved.get("temperature", 1.0),  # models trained before the temperature: none
+        )
         # One message now: the sentence encoder (when configured) reads its weights and checks
         # them here, at start-up, rather than during the first customer's message.
         classifier._probabilities(["hello"])
@@ -276,7 +343,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         assert self.pipeline is not None
         if hasattr(self.pipeline, "predict_proba"):
             try:
-                return np.asarray(self.pipeline.predict_proba(texts))
+                return temper(np.asarray(self.pipeline.predict_proba(texts)), self.temperature)
             except AttributeError:
                 pass
         return softmax(np.atleast_2d(self.pipeline.decision_function(texts)))

@@ -137,8 +137,22 @@ def word_salad(training_texts: list[str], rng: random.Random) -> str:
 
 
 def embed_each_text_once() -> None:
-    """Let the sentence encoder embed each distinct text once per run: the folds share texts."""
+    """Let the sentence encoders embed each distinct text once per run: the folds share texts."""
+    import actions.nlu.e5 as e5
     import actions.nlu.encoder as nlu_encoder
+
+    e5_rows: dict[str, np.ndarray] = {}
+    encode = e5._encode
+
+    def e5_embed(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in e5_rows]
+        if missing:
+            e5_rows.update(zip(missing, encode(missing), strict=True))
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([e5_rows[t] for t in texts])
+
+    e5.embed = e5_embed  # type: ignore[assignment]
 
     encoder, digest = nlu_encoder.shared_encoder()
     cache: dict[tuple[str, int], np.ndarray] = {}
@@ -163,19 +177,20 @@ def embed_each_text_once() -> None:
 
 
 def read_rows(
-    pipeline: Any, texts: list[str], policy: Policy, ambiguity: float
+    fitted: Any, texts: list[str], policy: Policy, ambiguity: float
 ) -> dict[str, np.ndarray]:
     """Per text what the gate sees: base intent and its probability, the runner-up's, the full
     label, the FAQ topic's share, the known-word share, and whether the text is cut off."""
     from actions.handoff.turns import unfinished
     from actions.nlu.linear import known_share
 
+    pipeline = fitted.pipeline
     labels = [str(c) for c in pipeline.classes_]
     bases = sorted({label.partition("/")[0] for label in labels})
     member = np.zeros((len(labels), len(bases)))
     for j, label in enumerate(labels):
         member[j, bases.index(label.partition("/")[0])] = 1.0
-    probabilities = np.asarray(pipeline.predict_proba(texts)) if texts else np.zeros((0, 0))
+    probabilities = fitted.probabilities(texts) if texts else np.zeros((0, 0))
     by_base = probabilities @ member
     order = np.argsort(-by_base, axis=1)
     rows = np.arange(len(texts))
@@ -232,7 +247,7 @@ def concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold
 
-    from actions.nlu.linear import build_pipeline, sentences
+    from actions.nlu.linear import fit_classifier, sentences
 
     settings, fallback, ambiguity = classifier_settings(config_path)
     if settings["sentence_embeddings"]:
@@ -246,8 +261,7 @@ def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> 
     started = time.monotonic()
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (train, test) in enumerate(splitter.split(texts, labels), start=1):
-        pipeline = build_pipeline(settings, min(Counter(labels[train]).values()))
-        pipeline.fit([texts[i] for i in train], labels[train])
+        fitted = fit_classifier(settings, [texts[i] for i in train], labels[train])
         train_texts = [texts[i] for i in train]
         left_out = [texts[i] for i in test]
         truth = labels[test]
@@ -258,7 +272,7 @@ def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> 
             "word salad": [word_salad(train_texts, rng) for _ in left_out],
         }
         for name, variant in variants.items():
-            gathered[name].append(read_rows(pipeline, variant, policy, ambiguity))
+            gathered[name].append(read_rows(fitted, variant, policy, ambiguity))
             truths[name].append(truth)
 
         # requests alone and after an FAQ question; the training data's own long messages
@@ -272,11 +286,11 @@ def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> 
             whole = [f"{left_out[a]}. {left_out[b]}" for a, b in chosen]
             parts = [[left_out[a], left_out[b]] for a, b in chosen]
             pairs[kind] += sentence_records(
-                pipeline, whole, parts, truth[[b for _, b in chosen]], settings
+                fitted, whole, parts, truth[[b for _, b in chosen]], settings
             )
         own = [i for i, t in enumerate(left_out) if sentences(t)]
         pairs["own"] += sentence_records(
-            pipeline,
+            fitted,
             [left_out[i] for i in own],
             [sentences(left_out[i]) for i in own],
             truth[own],
@@ -386,7 +400,7 @@ def cross_validate(config_path: Path, policy: Policy, folds: int, seed: int) -> 
 
 
 def sentence_records(
-    pipeline: Any,
+    fitted: Any,
     whole: list[str],
     parts: list[list[str]],
     truth: np.ndarray,
@@ -397,9 +411,10 @@ def sentence_records(
 
     if not whole:
         return []
+    pipeline = fitted.pipeline
     labels = [str(c) for c in pipeline.classes_]
     flat = [s for p in parts for s in p]
-    probabilities = np.asarray(pipeline.predict_proba(whole + flat))
+    probabilities = fitted.probabilities(whole + flat)
     records, position = [], len(whole)
     for i, sentence_texts in enumerate(parts):
         ranked = sorted(intent_scores(labels, probabilities[i]).items(), key=lambda kv: -kv[1])

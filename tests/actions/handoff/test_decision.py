@@ -447,6 +447,7 @@ def test_questions_about_the_bot_are_answered_unless_they_carry_a_request(
 
 
 STORY = "the crate came with a split side and the tray was missing"
+SURE = POLICY.min_sentence_confidence or 1.0  # a sentence this confident counts
 
 
 def test_a_request_in_a_sentence_of_its_own_counts_after_a_story() -> None:
@@ -459,7 +460,7 @@ def test_a_request_in_a_sentence_of_its_own_counts_after_a_story() -> None:
             faq_confidence=0.45,
             sentences=[
                 (STORY, "faq", 0.81),
-                ("I'd like something taken off", "request_credit", 0.8),
+                ("I'd like something taken off", "request_credit", SURE),
             ],
         )
     ]
@@ -473,12 +474,15 @@ def test_a_request_in_a_sentence_of_its_own_counts_after_a_story() -> None:
         # below min_sentence_confidence
         (
             f"{STORY}. I'd like something taken off",
-            [(STORY, "faq", 0.81), ("I'd like something taken off", "request_credit", 0.55)],
+            [(STORY, "faq", 0.81), ("I'd like something taken off", "request_credit", SURE - 0.1)],
         ),
         # a sentence cut off mid-phrase names nothing
         (
             f"I'd like something taken off for the. {STORY}",
-            [("I'd like something taken off for the.", "request_credit", 0.9), (STORY, "faq", 0.8)],
+            [
+                ("I'd like something taken off for the.", "request_credit", SURE),
+                (STORY, "faq", 0.8),
+            ],
         ),
     ],
 )
@@ -501,7 +505,7 @@ def test_a_policy_without_min_sentence_confidence_reads_only_the_whole_message()
             f"{STORY}. I want my lawyer to look at this",
             "faq/damaged_item",
             faq_confidence=0.45,
-            sentences=[(STORY, "faq", 0.81), ("I want my lawyer", "legal_threat", 0.95)],
+            sentences=[(STORY, "faq", 0.81), ("I want my lawyer", "legal_threat", SURE)],
         )
     ]
     turns = turns_from_events(events)

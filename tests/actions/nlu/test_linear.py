@@ -47,9 +47,15 @@ EXAMPLES = {
 
 
 def train(tmp_path: Path, **config: Any) -> LinearIntentClassifier:
+    return train_on(tmp_path, EXAMPLES, **config)
+
+
+def train_on(
+    tmp_path: Path, examples: dict[str, list[str]], **config: Any
+) -> LinearIntentClassifier:
     tmp_path.mkdir(parents=True, exist_ok=True)
     messages = []
-    for label, texts in EXAMPLES.items():
+    for label, texts in examples.items():
         intent, _, topic = label.partition("/")
         for text in texts:
             data = {"text": text, "intent": intent}
