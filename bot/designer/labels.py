@@ -79,7 +79,7 @@ class Plan:
         }
 
 
-def _heldout_turn(text: str) -> bool:
+def heldout_turn(text: str) -> bool:
     return int(hashlib.sha256(normalised(text).encode()).hexdigest(), 16) % HELDOUT_SHARE == 0
 
 
@@ -130,7 +130,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             skipped.append(text)
             continue
         seen.add(key)
-        if where == "heldout" or (where == "split" and _heldout_turn(text)):
+        if where == "heldout" or (where == "split" and heldout_turn(text)):
             heldout.append(text)
         else:
             training.append(text)
