@@ -163,9 +163,11 @@ bench: bench-nlu bench-rasa bench-load
 
 # The shipped NLU pipeline and a linear baseline on Banking77, CLINC150 and xSID en/id/zh
 # (../shared/datasets), and PhoATIS (vi) when PHOATIS_DIR names its folder (never copied here).
-# One part alone: `.venv-rasa/bin/python -m tests.bench.nlu_public --only xsid`.
+# One part alone: `.venv-rasa/bin/python -m tests.bench.nlu_public --only xsid`. Then the same
+# classifier on 5 to 50 examples per intent, as an adopting company starts (tests/bench/fewshot.py).
 bench-nlu: $(RASA_VENV)/.installed
 	$(RASA_PY) -m tests.bench.nlu_public
+	$(RASA_PY) -m tests.bench.fewshot
 
 bench-rasa: model
 	$(BOT_PY) -m tests.bench.rasa_latency
