@@ -31,6 +31,11 @@ BATCH = 64
 _RECENT: OrderedDict[str, np.ndarray] = OrderedDict()
 RECENT_BATCH = 16
 RECENT_KEPT = 128
+# Big batches come from training only (the intent classifier's and the frustration signal's, which
+# share the NLU data's calm examples): kept so the second reads what the first computed. Bounded
+# (about 30 MB); a served message never fills it.
+_BULK: dict[str, np.ndarray] = {}
+BULK_KEPT = 20_000
 
 
 @cache
@@ -60,7 +65,12 @@ def _encode(texts: list[str]) -> np.ndarray:
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length 384-dimensional embeddings, one row per text."""
     if len(texts) > RECENT_BATCH:
-        return _encode(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in _BULK]
+        if len(_BULK) + len(missing) > BULK_KEPT:
+            _BULK.clear()
+            missing = list(dict.fromkeys(texts))
+        _BULK.update(zip(missing, _encode(missing), strict=True))
+        return np.vstack([_BULK[text] for text in texts])
     missing = [text for text in dict.fromkeys(texts) if text not in _RECENT]
     for text, row in zip(missing, _encode(missing), strict=True):
         _RECENT[text] = row

@@ -44,11 +44,27 @@ def test_recent_small_batches_are_kept_a_few_and_read_back_unchanged(monkeypatch
     again = embed(["运费多少钱", "where is my order", "a new one"])
     assert encoded == [["a new one"]]
     assert np.array_equal(again[:2], first[::-1])
-    embed([f"text {i}" for i in range(e5.RECENT_KEPT + 5)])  # a big batch is not kept
+    embed([f"text {i}" for i in range(e5.RECENT_KEPT + 5)])  # a big batch is not kept here
     assert "text 0" not in e5._RECENT
     for i in range(e5.RECENT_KEPT + 5):
         embed([f"short {i}"])
     assert len(e5._RECENT) == e5.RECENT_KEPT and "where is my order" not in e5._RECENT
+
+
+def test_big_batches_share_what_they_computed_within_a_bound(monkeypatch) -> None:
+    # training: the frustration signal reads the intent classifier's embeddings of the same texts
+    e5._BULK.clear()
+    texts = [f"calm question {i}" for i in range(40)]
+    first = embed(texts)
+    encoded: list[list[str]] = []
+    real = e5._encode
+    monkeypatch.setattr(e5, "_encode", lambda texts: encoded.append(texts) or real(texts))
+    again = embed([*texts[::-1], "one more", *[f"other {i}" for i in range(20)]])
+    assert encoded == [["one more", *[f"other {i}" for i in range(20)]]]
+    assert np.array_equal(again[:40], first[::-1])
+    monkeypatch.setattr(e5, "BULK_KEPT", 50)
+    embed([f"fresh {i}" for i in range(30)])  # past the bound: starts again
+    assert len(e5._BULK) == 30 and "calm question 0" not in e5._BULK
 
 
 def test_a_pickled_model_keeps_no_weights_and_refuses_other_weights() -> None:
