@@ -207,7 +207,9 @@ def summary(company: CompanyResult) -> dict[str, Any]:
     }
 
 
-async def evaluate(model: Path, quick: bool, policy_path: Path) -> dict[str, Any]:
+async def evaluate(
+    model: Path, quick: bool, policy_path: Path = ROOT / "policy.yml"
+) -> dict[str, Any]:
     from rasa.core.agent import Agent
 
     policy = load_policy(policy_path)
