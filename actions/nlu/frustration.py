@@ -110,6 +110,31 @@ def build_classifier(config: dict[str, Any]) -> Pipeline:
     )
 
 
+def everyday_examples(training_data: TrainingData, calm_intents: list[str]) -> list[str]:
+    """The NLU data's examples of calm intents, masked as the intent classifier sees them."""
+    calm = set(calm_intents)
+    return [
+        masked_text(m)
+        for m in training_data.intent_examples
+        if m.get("intent") in calm and m.get("text")
+    ]
+
+
+def fit(
+    config: dict[str, Any], texts: list[str], labels: np.ndarray, everyday: list[str]
+) -> Pipeline:
+    """The classifier fitted on the labelled messages and, as more calm ones weighted by
+    `calm_weight`, the everyday NLU examples."""
+    weights = np.concatenate(
+        [np.ones(len(texts)), np.full(len(everyday), float(config["calm_weight"]))]
+    )
+    return build_classifier(config).fit(
+        [*texts, *everyday],
+        np.concatenate([labels, np.zeros(len(everyday), dtype=int)]),
+        logisticregression__sample_weight=weights,
+    )
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class FrustrationScorer(GraphComponent):
     @classmethod
@@ -169,16 +194,8 @@ class FrustrationScorer(GraphComponent):
         features = training_data.regex_features
         regexes = [re.compile(f["pattern"]) for f in features]
         texts = [mask(text, regexes, [f["name"] for f in features]) for text in texts]
-        weights = [1.0] * len(texts)
-        calm = set(self.config["calm_intents"])
-        for example in training_data.intent_examples:
-            if example.get("intent") in calm and example.get("text"):
-                texts.append(masked_text(example))
-                labels.append(0)
-                weights.append(float(self.config["calm_weight"]))
-        self.classifier = build_classifier(self.config).fit(
-            texts, np.asarray(labels), logisticregression__sample_weight=np.asarray(weights)
-        )
+        everyday = everyday_examples(training_data, self.config["calm_intents"])
+        self.classifier = fit(self.config, texts, np.asarray(labels), everyday)
         with self._storage.write_to(self._resource) as directory:
             # joblib (pickle): produced and loaded by this project's own training
             joblib.dump({"classifier": self.classifier}, directory / SAVED_FILE)

@@ -41,6 +41,7 @@ import itertools
 import json
 import random
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -141,18 +142,8 @@ def embed_each_text_once() -> None:
     import actions.nlu.e5 as e5
     import actions.nlu.encoder as nlu_encoder
 
-    e5_rows: dict[str, np.ndarray] = {}
-    encode = e5._encode
-
-    def e5_embed(texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in e5_rows]
-        if missing:
-            e5_rows.update(zip(missing, encode(missing), strict=True))
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([e5_rows[t] for t in texts])
-
-    e5.embed = e5_embed  # type: ignore[assignment]
+    # e5's own cache of big batches, for every batch and without its bound
+    e5.RECENT_BATCH, e5.BULK_KEPT = 0, sys.maxsize
 
     encoder, digest = nlu_encoder.shared_encoder()
     cache: dict[tuple[str, int], np.ndarray] = {}

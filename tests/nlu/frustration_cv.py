@@ -20,8 +20,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from actions.nlu.frustration import FrustrationScorer, build_classifier, mask, read_file
-from actions.nlu.linear import masked_text
+from actions.nlu.frustration import FrustrationScorer, everyday_examples, fit, mask, read_file
 from tests.nlu.cross_validate import embed_each_text_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,12 +49,7 @@ def main() -> None:
         texts += [mask(text, regexes, names) for text in found]
         labels += kinds
         languages += [path.stem] * len(found)
-    calm_intents = set(config["calm_intents"])  # type: ignore[call-overload]
-    everyday = [
-        masked_text(m)
-        for m in nlu.intent_examples
-        if m.get("intent") in calm_intents and m.get("text")
-    ]
+    everyday = everyday_examples(nlu, config["calm_intents"])  # type: ignore[arg-type]
     y = np.asarray(labels)
     scores = np.zeros(len(texts))
     everyday_scores = np.zeros(len(everyday))
@@ -65,14 +59,7 @@ def main() -> None:
         strict=True,
     )
     for number, ((train, held), (train_nlu, held_nlu)) in enumerate(splits, start=1):
-        fold_texts = [texts[i] for i in train] + [everyday[i] for i in train_nlu]
-        fold_labels = np.concatenate([y[train], np.zeros(len(train_nlu), dtype=int)])
-        weights = np.concatenate(
-            [np.ones(len(train)), np.full(len(train_nlu), float(config["calm_weight"]))]  # type: ignore[arg-type]
-        )
-        model = build_classifier(config).fit(
-            fold_texts, fold_labels, logisticregression__sample_weight=weights
-        )
+        model = fit(config, [texts[i] for i in train], y[train], [everyday[i] for i in train_nlu])
         scores[held] = model.predict_proba([texts[i] for i in held])[:, 1]
         everyday_scores[held_nlu] = model.predict_proba([everyday[i] for i in held_nlu])[:, 1]
         print(f"fold {number}/{FOLDS} done", flush=True)
