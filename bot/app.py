@@ -18,6 +18,7 @@ from bot.channel.positions import POSITIONS, QueuePositions
 from bot.conversations.hub import Hub
 from bot.db.engine import answers, create_engine, session_factory
 from bot.db.migrate import upgrade
+from bot.db.models import utcnow
 from bot.designer import loop as designer_loop
 from bot.designer import views as designer
 from bot.desk import api as desk
@@ -25,6 +26,7 @@ from bot.desk.api.socket import SOCKETS, DeskSockets
 from bot.desk.api.tools import FAQ
 from bot.desk.faq import FaqIndex, load_answers
 from bot.desk.queue import release_expired_leases
+from bot.ops import metrics
 from bot.rasa import client as rasa_client
 from bot.rasa.health import ActionServerWatch
 from bot.rasa.turn import TURNS, BotTurns
@@ -117,9 +119,19 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if all(parts.values()) else 503)
 
 
+async def prometheus(request: web.Request) -> web.Response:
+    """Prometheus metrics (bot/ops/metrics.py), for a scraper holding METRICS_TOKEN."""
+    metrics.authorised(request, request.app[SETTINGS].metrics_token)
+    services = request.app[SERVICES]
+    async with services.sessions() as session:
+        # the real time: what the queue's rows were stamped with (the app's clock may be moved)
+        return await services.metrics.render(session, utcnow())
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", prometheus)
     channel.setup_routes(app)
     desk.setup_routes(app)
     designer.setup_routes(app)

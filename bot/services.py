@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.conversations.hub import Hub
 from bot.conversations.lifecycle import Work
 from bot.conversations.messages import get_conversation
 from bot.db.models import utcnow
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 
 DESK_FEED = "desk"  # hub key every desk socket listens on for queue changes
@@ -35,6 +36,7 @@ class Services:
     hub: Hub
     # The app's clock (opening hours, and the time of every unit of work); tests move it.
     now: Callable[[], datetime] = utcnow
+    metrics: Metrics = field(default_factory=Metrics)
 
     @contextlib.asynccontextmanager
     async def work(self) -> AsyncIterator[Work]:
@@ -42,6 +44,7 @@ class Services:
         async with self.sessions.begin() as session:
             work = Work(session, self.now())
             yield work
+        self.metrics.committed(work.frames)
         for conversation_id, agent_id in work.detached:  # before its frames: none reach them
             await self.hub.publish(
                 DESK_DETACH, {"conversation_id": conversation_id, "agent_id": agent_id}

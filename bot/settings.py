@@ -67,6 +67,12 @@ class Settings:
     sockets_per_address: int
     # the demo shop page with its "browse as a demo customer" switch, and demo desk accounts
     demo_pages: bool = True
+    # /metrics is served only to a scraper sending this as a bearer token (none: not served)
+    metrics_token: str | None = None
+    # logs: "text" lines for a person, or "json" (one event a line) for a log pipeline; customer
+    # message texts appear in them only when log_message_text is on
+    log_format: str = "text"
+    log_message_text: bool = False
     demo_desk_password: str | None = None
 
     @property
@@ -206,4 +212,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         sockets_per_address=_int(env, "SOCKETS_PER_ADDRESS", 50),
         demo_pages=_flag(env, "DEMO_PAGES", True),
         demo_desk_password=env.get("DEMO_DESK_PASSWORD", "").strip() or None,
+        metrics_token=_secret(env, "METRICS_TOKEN", "a Prometheus scraper sends to read /metrics")
+        if env.get("METRICS_TOKEN", "").strip()
+        else None,
+        log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        log_message_text=_flag(env, "LOG_MESSAGE_TEXT", False),
     )

@@ -57,7 +57,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             await socket.close(code=4429, message=b"too many connections to this conversation")
             return socket
         try:
-            await _serve(request, socket, conversation_id, since)
+            with services.metrics.sockets.labels("customer").track_inprogress():
+                await _serve(request, socket, conversation_id, since)
         finally:
             limits.sockets_per_conversation.leave(conversation_id)
     finally:
@@ -144,7 +145,11 @@ async def _on_frame(
         await socket.send_json({"type": "error", "error": "invalid_json", "message": said})
         return
     except STORAGE_ERRORS:
-        log.exception("storage unavailable for conversation %s", conversation_id)
+        log.exception(
+            "storage unavailable for conversation %s",
+            conversation_id,
+            extra={"conversation_id": conversation_id},
+        )
         await socket.send_json({"type": "error", **UNAVAILABLE})
         return
     # acknowledged only now: the message is committed (N1)

@@ -25,6 +25,7 @@ from bot.designer import cli as designer_cli
 from bot.designer.nlu_files import LabelError
 from bot.desk.staff import StaffError, create_user, deactivate, unlock, user_named
 from bot.errors import ServiceError
+from bot.ops import logs
 from bot.ops.demo import seed
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -126,9 +127,10 @@ def main() -> int:
     token.add_argument("customer_id")
     designer_cli.add_parser(commands)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=logs.TEXT_FORMAT)  # until settings say
     try:
         settings = load_settings()
+        logs.configure(settings)
         if args.command == "migrate":
             asyncio.run(_in_transaction(settings, _nothing))  # upgrading the schema is the work
             print("Database schema is up to date.")

@@ -12,7 +12,13 @@ from bot.rasa.auth import authorization
 
 
 class RasaUnavailable(BotUnavailable):
-    """Rasa or the action server failed or timed out; the customer must not be left hanging."""
+    """Rasa or the action server failed or timed out; the customer must not be left hanging.
+    `kind` says which for the operators' metrics: timeout, busy, error, no_answer, looping,
+    actions_down."""
+
+    def __init__(self, message: str, *, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def for_rasa(text: str) -> str:
@@ -44,7 +50,9 @@ async def send(
             if response.status != 200:
                 raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
             answers = await response.json()
-    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+    except TimeoutError as error:
+        raise RasaUnavailable(f"no answer within {timeout:.1f} s", kind="timeout") from error
+    except (aiohttp.ClientError, ValueError) as error:
         raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
     if not isinstance(answers, list):
         raise RasaUnavailable("Rasa answered something other than a list of messages")

@@ -75,7 +75,10 @@ class BotTurns:
     ) -> None:
         """Let the bot answer a stored customer message, in the background (a `retry` only if
         it is still unanswered when its turn comes)."""
-        task = asyncio.create_task(self._respond(conversation_id, message, reopened, retry))
+        received = asyncio.get_running_loop().time()
+        task = asyncio.create_task(
+            self._respond(conversation_id, message, reopened, retry, received)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -98,7 +101,12 @@ class BotTurns:
                 session, conversation_id, after=before - LEFT_OVER_WINDOW, before=before
             )
         for cid, message in left_over:
-            log.warning("answering message %s of %s, left unanswered", message.seq, cid)
+            log.warning(
+                "answering message %s of %s, left unanswered",
+                message.seq,
+                cid,
+                extra=_fields(cid, seq=message.seq),
+            )
             self.respond(cid, message, reopened=False, retry=True)
         return len(left_over)
 
@@ -126,15 +134,34 @@ class BotTurns:
                 del self._users[conversation_id], self._locks[conversation_id]
 
     async def _respond(
-        self, conversation_id: str, message: StoredMessage, reopened: bool, retry: bool = False
+        self,
+        conversation_id: str,
+        message: StoredMessage,
+        reopened: bool,
+        retry: bool,
+        received: float,
     ) -> None:
         try:
             async with self._turn(conversation_id):
                 if retry and not await self._still_unanswered(conversation_id, message):
                     return  # a turn before this one answered it, or a person has it
-                await self._bot_turn(conversation_id, message, reopened)
+                outcome = await self._bot_turn(conversation_id, message, reopened)
+            if outcome is not None:
+                seconds = asyncio.get_running_loop().time() - received
+                self.services.metrics.answer_seconds.labels(outcome).observe(seconds)
+                log.info(
+                    "bot turn %s in %.3f s",
+                    outcome,
+                    seconds,
+                    extra=_fields(conversation_id, outcome=outcome, seconds=round(seconds, 3))
+                    | {"seq": message.seq, "text": message.text},
+                )
         except Exception:
-            log.exception("bot turn failed for conversation %s", conversation_id)
+            log.exception(
+                "bot turn failed for conversation %s",
+                conversation_id,
+                extra=_fields(conversation_id),
+            )
 
     async def _still_unanswered(self, conversation_id: str, message: StoredMessage) -> bool:
         async with self.services.sessions() as session:
@@ -165,30 +192,45 @@ class BotTurns:
                 self.rasa, secret, conversation_id, SESSION_START_ACTION, timeout
             )
 
-    async def _bot_turn(self, conversation_id: str, message: StoredMessage, reopened: bool) -> None:
+    async def _bot_turn(
+        self, conversation_id: str, message: StoredMessage, reopened: bool
+    ) -> str | None:
+        """Answer the message, or hand the customer over: which it was ("answered",
+        "handed_over"), None when the bot had no turn (a person has the conversation)."""
         async with self.services.sessions() as session:
             conversation = await get_conversation(session, conversation_id)
             mode, language = conversation.mode, conversation.language
             customer_id = conversation.customer_id
         if mode != Mode.BOT:
-            return  # a person owns the conversation: nothing goes to the bot (N6)
+            return None  # a person owns the conversation: nothing goes to the bot (N6)
         metadata = {"language": language, "customer_id": customer_id}
         try:
             if not self.actions.healthy and not await self.actions.check(self.rasa):
-                raise rasa_client.RasaUnavailable("the action server is not answering")
+                raise rasa_client.RasaUnavailable(
+                    "the action server is not answering", kind="actions_down"
+                )
             if reopened:
                 await self.resume_bot(conversation_id, {}, new_session=True)
             answers = await self._ask_rasa(conversation_id, message.text, metadata)
             if not answers:
                 # Rasa answers 200 with nothing when a custom action fails (the action server
                 # is down, say): in bot mode every message gets an answer, so this is a failure
-                raise rasa_client.RasaUnavailable("the bot gave no answer to this message")
+                raise rasa_client.RasaUnavailable(
+                    "the bot gave no answer to this message", kind="no_answer"
+                )
             _check_not_looping(answers)
         except rasa_client.RasaUnavailable as error:
-            log.warning("bot unavailable for %s: %s", conversation_id, error)
+            log.warning(
+                "bot unavailable for %s: %s",
+                conversation_id,
+                error,
+                extra=_fields(conversation_id, kind=error.kind),
+            )
+            self.services.metrics.bot_failures.labels(error.kind).inc()
             await self._hand_over_unavailable(conversation_id, message, str(error), language)
-            return
+            return "handed_over"
         await self.relay(conversation_id, answers)
+        return "answered"
 
     async def _ask_rasa(
         self, conversation_id: str, text: str, metadata: dict[str, Any]
@@ -211,7 +253,7 @@ class BotTurns:
                 await self._rasa_slots.acquire()
         except TimeoutError:
             raise rasa_client.RasaUnavailable(
-                f"the bot is busy: no turn within {budget:.0f} s"
+                f"the bot is busy: no turn within {budget:.0f} s", kind="busy"
             ) from None
         try:
             left = budget - (loop.time() - started)
@@ -219,7 +261,7 @@ class BotTurns:
             # the budget: a message that did not wait always goes, so the average stays current)
             if left < max(MIN_RASA_SECONDS, min(2 * self._rasa_seconds, budget / 2)):
                 raise rasa_client.RasaUnavailable(
-                    f"the bot is busy: waited {budget - left:.1f} s for a turn"
+                    f"the bot is busy: waited {budget - left:.1f} s for a turn", kind="busy"
                 )
             sent = loop.time()
             answers = await rasa_client.send(self.rasa, conversation_id, text, metadata, left)
@@ -318,7 +360,12 @@ class BotTurns:
                 settings.rasa_timeout_seconds,
             )
         except rasa_client.RasaUnavailable as error:
-            log.warning("bot could not confirm the outcome for %s: %s", conversation_id, error)
+            log.warning(
+                "bot could not confirm the outcome for %s: %s",
+                conversation_id,
+                error,
+                extra=_fields(conversation_id),
+            )
             answers = []
         if not any(answer.get("text") for answer in answers):
             async with self.services.sessions() as session:
@@ -395,7 +442,14 @@ def _check_not_looping(answers: list[dict[str, Any]]) -> None:
     texts = [str(answer["text"]) for answer in answers if answer.get("text")]
     repeats = max((texts.count(text) for text in texts), default=0)
     if repeats >= LOOPING_REPEATS:
-        raise rasa_client.RasaUnavailable(f"the bot gave the same answer {repeats} times at once")
+        raise rasa_client.RasaUnavailable(
+            f"the bot gave the same answer {repeats} times at once", kind="looping"
+        )
+
+
+def _fields(conversation_id: str, **more: Any) -> dict[str, Any]:
+    """A log event's own fields (bot/ops/logs.py): always the conversation it is about."""
+    return {"conversation_id": conversation_id} | more
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -132,9 +132,10 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
         await services.queue_changed()  # waiting customers' estimates change with who is online
     keeper = asyncio.create_task(_keep_present(services, socket, user, token, watching))
     try:
-        async for frame in socket:
-            if frame.type == WSMsgType.TEXT:
-                await _on_frame(services, request, socket, frame.data, watching)
+        with services.metrics.sockets.labels("desk").track_inprogress():
+            async for frame in socket:
+                if frame.type == WSMsgType.TEXT:
+                    await _on_frame(services, request, socket, frame.data, watching)
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
