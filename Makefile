@@ -138,7 +138,7 @@ test-rasa: model
 # The service (with the pages in a real browser, tests/bot/web/pages), and end-to-end tests against
 # real Rasa and action servers.
 test-bot: model
-	$(BOT_PY) -m pytest tests/test_layout.py tests/bot tests/e2e
+	$(BOT_PY) -m pytest tests/test_layout.py tests/bot tests/shop tests/e2e
 
 # The longer fuzz of every route from docs/openapi.yaml (make test runs a bounded one): prints the
 # probe counts, requests sent and 500s found.

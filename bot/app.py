@@ -32,6 +32,7 @@ from bot.rasa.health import ActionServerWatch
 from bot.rasa.turn import TURNS, BotTurns
 from bot.services import DESK_DETACH, DESK_FEED, SERVICES, Services
 from bot.settings import Settings
+from bot.shop.connector import SHOP, open_shop
 from bot.web import http, pages
 from bot.web.security import security_headers
 
@@ -68,7 +69,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         )
         reaper = asyncio.create_task(_release_expired_leases(services))
         left_over = asyncio.create_task(turns.answer_left_over_at_start())
-        yield
+        async with open_shop(services) as app[SHOP]:
+            yield
         await actions.stop()
         await studio.close()
         for task in (reaper, left_over):

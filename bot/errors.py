@@ -80,6 +80,13 @@ class BotUnavailable(ServiceError):
     public = "the bot can't take the conversation now"
 
 
+class Unavailable(ServiceError):
+    """A system the service depends on (the shop's backend) does not answer now; try again."""
+
+    status = 503
+    code = "unavailable"
+
+
 def described(error: ServiceError) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, body and headers of the response an error gets."""
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooMany) else {}

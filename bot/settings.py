@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -73,6 +74,14 @@ class Settings:
     # message texts appear in them only when log_message_text is on
     log_format: str = "text"
     log_message_text: bool = False
+    # The shop's systems (bot/shop/): "builtin" (this service's own tables, the demo) or "http"
+    # (the shop's backend at shop_url, bot/shop/contract.py), with the secret that signs calls.
+    shop_connector: str = "builtin"
+    shop_url: str | None = None
+    shop_secret: str | None = None
+    shop_timeout_seconds: float = 3.0
+    # delivery attempts of one grant before it is given up on (failed, for a supervisor)
+    shop_max_attempts: int = 8
     demo_desk_password: str | None = None
 
     @property
@@ -217,4 +226,24 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         else None,
         log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
         log_message_text=_flag(env, "LOG_MESSAGE_TEXT", False),
+        **_shop(env),
     )
+
+
+def _shop(env: Mapping[str, str]) -> dict[str, Any]:
+    connector = _choice(env, "SHOP_CONNECTOR", "builtin", ("builtin", "http"))
+    if connector == "builtin":
+        return {"shop_connector": connector}
+    url = env.get("SHOP_URL", "").strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"SHOP_URL={url!r}: SHOP_CONNECTOR=http needs the shop backend's base URL "
+            "(https://...; http:// only on a private network)"
+        )
+    return {
+        "shop_connector": connector,
+        "shop_url": url,
+        "shop_secret": _secret(env, "SHOP_SECRET", "signs every call to the shop's backend"),
+        "shop_timeout_seconds": float(_at_least_one(env, "SHOP_TIMEOUT_SECONDS", 3)),
+        "shop_max_attempts": _at_least_one(env, "SHOP_MAX_ATTEMPTS", 8),
+    }

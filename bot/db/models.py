@@ -75,6 +75,15 @@ class ApprovalStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+class DeliveryState(enum.StrEnum):
+    """Where a grant stands with the shop's systems (bot/shop/deliveries.py)."""
+
+    PENDING = "pending"  # committed with its grant, not yet confirmed by the shop
+    DONE = "done"  # the shop executed it (the built-in shop: in the grant's own transaction)
+    FAILED = "failed"  # refused by the shop, or given up on: a supervisor retries or cancels
+    CANCELLED = "cancelled"  # a supervisor decided it will not be delivered
+
+
 class CallbackStatus(enum.StrEnum):
     OPEN = "open"
     REPLACED = "replaced"  # the customer left newer details
@@ -217,6 +226,9 @@ class Customer(Base):
     member_since: Mapped[datetime]
     pets: Mapped[str | None] = mapped_column(String(200))
     credit_balance_cents: Mapped[int] = mapped_column(default=0)
+    # With the shop's own backend (SHOP_CONNECTOR=http) these rows are a copy of its record, made
+    # when it last answered: shown, marked stale, while it does not (bot/shop/records.py).
+    synced_at: Mapped[datetime | None]
 
 
 class Order(Base):
@@ -270,6 +282,25 @@ class Grant(Base):
     flagged_for_audit: Mapped[bool] = mapped_column(default=False)
     approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Delivery(Base):
+    """The outbox: a grant on its way to the shop's systems, written in the grant's transaction
+    and delivered by a worker, exactly once per grant (its id is the idempotency key)."""
+
+    __tablename__ = "deliveries"
+
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # a worker delivering it holds it until then; past it (the worker died), another takes it
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(64))  # the shop's id of what it did
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class Approval(Base):

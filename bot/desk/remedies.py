@@ -6,6 +6,12 @@ are checked here, on the server, whatever a page sends. Every grant is an append
 Data functions take a session and the time (`now`); the caller owns the transaction. (The
 customer panel the desk shows beside a conversation is bot/desk/customers.py.)
 
+Each grant is written with its delivery to the shop's systems (bot/shop/): the built-in shop's
+tables change in the same transaction, so it is done at once; the shop's own backend
+(`deliver_later`) gets it from the outbox after the commit, and until it confirms, the grant is
+pending. Its headroom (what is left to refund or waive, replacements left) then counts the
+grants still pending on the order, and the shop checks again when it executes it.
+
 "Today" for the per-day limits starts at midnight UTC of `now`; what counts towards it is the
 grants' `created_at`, which the database model stamps when the row is made.
 """
@@ -27,6 +33,8 @@ from bot.db.models import (
     ApprovalStatus,
     Conversation,
     Customer,
+    Delivery,
+    DeliveryState,
     Grant,
     Order,
     User,
@@ -204,6 +212,47 @@ async def _apply(
     return await apply(session, order, request.amount_cents, policy, now)
 
 
+async def _pending(session: AsyncSession, order_id: str, kind: str) -> tuple[int, int]:
+    """(how many, how many cents) of `kind` granted on the order the shop has not confirmed."""
+    count, cents = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Grant.amount_cents), 0))
+            .join(Delivery, Delivery.grant_id == Grant.id)
+            .where(
+                Grant.order_id == order_id,
+                Grant.kind == kind,
+                Delivery.state == DeliveryState.PENDING,
+            )
+        )
+    ).one()
+    return int(count), int(cents)
+
+
+async def _check_headroom(
+    session: AsyncSession, order: Order, request: Priced, policy: Policy
+) -> None:
+    """For a grant the shop's backend will execute: refuse what the order, as last read from the
+    shop, cannot take once the grants still on their way are counted."""
+    # one grant at a time per order, so two at once cannot both count the same headroom
+    await session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    count, cents = await _pending(session, order.id, request.kind)
+    if request.kind == "refund":
+        left = order.total_cents - order.refunded_cents - cents
+        if request.amount_cents > left:
+            raise Conflict(f"only {max(0, left)} cents of this order are left to refund")
+    elif request.kind == "fee_waiver":
+        left = order.shipping_cents - order.fees_waived_cents - cents
+        if request.amount_cents > left:
+            raise Conflict(f"only {max(0, left)} cents of fees on this order can be waived")
+    elif request.kind == "replacement":
+        made = await replacements.next_number(session, order, policy.replacements_per_order) - 1
+        if made + count >= policy.replacements_per_order:
+            raise Conflict(
+                f"order {order.id} has a replacement on its way already: refund or credit it "
+                "instead"
+            )
+
+
 async def _record(
     session: AsyncSession,
     conversation: Conversation,
@@ -213,8 +262,13 @@ async def _record(
     policy: Policy,
     now: datetime,
     approval_id: int | None = None,
+    deliver_later: bool = False,
 ) -> tuple[Grant, dict[str, Any]]:
-    applied = await _apply(session, order, request, policy, now)
+    if deliver_later:
+        await _check_headroom(session, order, request, policy)
+        applied: dict[str, Any] = {}
+    else:
+        applied = await _apply(session, order, request, policy, now)
     grant = Grant(
         conversation_id=conversation.id,
         customer_id=order.customer_id,
@@ -238,6 +292,19 @@ async def _record(
             kind=request.kind,
             amount_cents=request.amount_cents,
             order=order.id,
+        )
+    )
+    await session.flush()
+    session.add(
+        Delivery(grant_id=grant.id, state=DeliveryState.PENDING, next_attempt_at=now)
+        if deliver_later
+        else Delivery(
+            grant_id=grant.id,
+            state=DeliveryState.DONE,
+            reference="built-in",
+            result=applied,
+            next_attempt_at=now,
+            finished_at=now,
         )
     )
     await session.flush()
@@ -270,6 +337,7 @@ async def grant(
     request: Request,
     policy: Policy,
     now: datetime,
+    deliver_later: bool = False,
 ) -> tuple[Grant, dict[str, Any]]:
     """Give a remedy within `user`'s authority, or raise AboveAuthority."""
     validate(request)
@@ -278,7 +346,9 @@ async def grant(
     await _within_authority(
         session, user, conversation_id, priced, policy, "send an approval request", now
     )
-    return await _record(session, conversation, order, priced, user, policy, now)
+    return await _record(
+        session, conversation, order, priced, user, policy, now, deliver_later=deliver_later
+    )
 
 
 async def request_approval(
@@ -308,6 +378,7 @@ async def decide(
     approve: bool,
     policy: Policy,
     now: datetime,
+    deliver_later: bool = False,
 ) -> tuple[Approval, Grant | None]:
     """One step: the first decision wins; approving makes the grant, in the supervisor's name."""
     if supervisor.role != "supervisor":
@@ -343,13 +414,14 @@ async def decide(
         now,
     )
     made, _ = await _record(
-        session, conversation, order, priced, supervisor, policy, now, approval.id
+        session, conversation, order, priced, supervisor, policy, now, approval.id, deliver_later
     )
     return approval, made
 
 
-def grant_body(grant: Grant) -> dict[str, Any]:
-    return {
+def grant_body(grant: Grant, delivery: Delivery | None = None) -> dict[str, Any]:
+    """A grant for the desk, with where its delivery to the shop stands when given."""
+    body = {
         "grant_id": grant.id,
         "kind": grant.kind,
         "amount_cents": grant.amount_cents,
@@ -360,6 +432,14 @@ def grant_body(grant: Grant) -> dict[str, Any]:
         "approval_id": grant.approval_id,
         "created_at": grant.created_at.isoformat(),
     }
+    if delivery is not None:
+        body["delivery"] = {
+            "state": delivery.state,
+            "attempts": delivery.attempts,
+            "last_error": delivery.last_error,
+            "reference": delivery.reference,
+        }
+    return body
 
 
 def _dollars(cents: int) -> str:
@@ -424,7 +504,9 @@ async def outcome_slots(
     # two credits are one credit of their sum to the customer; refunds and fee waivers add up
     # per order, and an order is replaced once
     totals: dict[tuple[str, str | None], int] = {}
-    for grant in await grants_of(session, conversation_id):
+    for grant, delivery in await grants_of(session, conversation_id):
+        if delivery.state != DeliveryState.DONE:
+            continue  # the customer is told of what the shop has done, not of what it may do
         key = (grant.kind, None if grant.kind == "credit" else grant.order_id)
         totals[key] = totals.get(key, 0) + grant.amount_cents
     language = (await get_conversation(session, conversation_id)).language
@@ -434,13 +516,15 @@ async def outcome_slots(
     return {"handoff_outcome": outcome, "remedy_summary": summary}
 
 
-async def grants_of(session: AsyncSession, conversation_id: str) -> list[Grant]:
-    """The grants made in a conversation, in the order they were made."""
-    return list(
-        await session.scalars(
-            select(Grant).where(Grant.conversation_id == conversation_id).order_by(Grant.id)
-        )
+async def grants_of(session: AsyncSession, conversation_id: str) -> list[tuple[Grant, Delivery]]:
+    """The grants made in a conversation, in the order they were made, with their deliveries."""
+    rows = await session.execute(
+        select(Grant, Delivery)
+        .join(Delivery, Delivery.grant_id == Grant.id)
+        .where(Grant.conversation_id == conversation_id)
+        .order_by(Grant.id)
     )
+    return [(grant, delivery) for grant, delivery in rows]
 
 
 async def approvals_for(session: AsyncSession, user: User) -> list[tuple[Approval, str]]:

@@ -27,8 +27,10 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import Delivery, DeliveryState
 from bot.desk import stats
 from bot.errors import Unauthorized
 
@@ -86,6 +88,22 @@ class Metrics:
             "bot_queue_assigned", "Conversations with a person", registry=registry
         )
         self.agents_online = Gauge("bot_agents_online", "Agents signed in", registry=registry)
+        self.deliveries = Counter(
+            "bot_grant_deliveries",
+            "Attempts to deliver a grant to the shop's backend, by outcome: done, failed (refused,"
+            " or given up on), retry",
+            ["outcome"],
+            registry=registry,
+        )
+        self.grants = Gauge(
+            "bot_grants", "Grants by delivery state (pending, done, failed, cancelled)",
+            ["state"], registry=registry,
+        )  # fmt: skip
+        self.outbox_lag = Gauge(
+            "bot_grants_outbox_lag_seconds",
+            "How long the oldest grant not yet confirmed by the shop has waited",
+            registry=registry,
+        )
         for side in ("customer", "desk"):
             self.sockets.labels(side)  # a series from the start, at 0
 
@@ -105,6 +123,17 @@ class Metrics:
         self.assigned.set(figures["assigned"])
         self.longest_wait.set(figures["longest_wait_seconds"])
         self.agents_online.set(figures["agents_online"])
+        by_state = dict(
+            (
+                await session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
+            ).all()
+        )
+        for state in DeliveryState:
+            self.grants.labels(str(state)).set(by_state.get(state, 0))
+        oldest = await session.scalar(
+            select(func.min(Delivery.created_at)).where(Delivery.state == DeliveryState.PENDING)
+        )
+        self.outbox_lag.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         body = generate_latest(self.registry)  # the text format every Prometheus reads
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 

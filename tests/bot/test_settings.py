@@ -63,3 +63,30 @@ def test_the_action_server_token_is_shared_by_rasa_and_the_action_server() -> No
     assert given.rasa_environment()["ACTION_SERVER_TOKEN"] == "a" * 40
     with pytest.raises(SettingsError, match="ACTION_SERVER_TOKEN"):
         load_settings(BASE | {"ACTION_SERVER_TOKEN": "short"})
+
+
+def test_the_shop_is_built_in_unless_its_backend_is_configured_whole() -> None:
+    assert load_settings(BASE).shop_connector == "builtin"
+    http = BASE | {"SHOP_CONNECTOR": "http", "SHOP_URL": "https://shop.internal/bot-api/"}
+    with pytest.raises(SettingsError, match="SHOP_SECRET is missing"):
+        load_settings(http)
+    with pytest.raises(SettingsError, match="SHOP_URL=''"):
+        load_settings(BASE | {"SHOP_CONNECTOR": "http", "SHOP_SECRET": "s" * 40})
+    with pytest.raises(SettingsError, match="SHOP_CONNECTOR='sap'"):
+        load_settings(BASE | {"SHOP_CONNECTOR": "sap"})
+    settings = load_settings(http | {"SHOP_SECRET": "s" * 40, "SHOP_MAX_ATTEMPTS": "3"})
+    assert (settings.shop_url, settings.shop_timeout_seconds, settings.shop_max_attempts) == (
+        "https://shop.internal/bot-api",
+        3.0,
+        3,
+    )
+
+
+def test_metrics_and_logs_settings() -> None:
+    assert load_settings(BASE).metrics_token is None
+    with pytest.raises(SettingsError, match="METRICS_TOKEN is missing or shorter"):
+        load_settings(BASE | {"METRICS_TOKEN": "short"})
+    with pytest.raises(SettingsError, match="LOG_FORMAT='xml'"):
+        load_settings(BASE | {"LOG_FORMAT": "xml"})
+    settings = load_settings(BASE | {"LOG_FORMAT": "json", "LOG_MESSAGE_TEXT": "on"})
+    assert (settings.log_format, settings.log_message_text) == ("json", True)

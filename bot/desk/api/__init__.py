@@ -21,6 +21,9 @@ POST /desk/api/conversations/{id}/approvals    the same, above your authority: a
 GET  /desk/api/approvals                       pending (supervisors) or your own requests
 POST /desk/api/approvals/{id}/decide           {approve: true|false}, one step (supervisors)
 GET  /desk/api/audit                           grants at or above the audit threshold
+GET  /desk/api/deliveries                      grants the shop has not confirmed (supervisors)
+POST /desk/api/deliveries/{id}/retry           a failed delivery tried again (supervisors)
+POST /desk/api/deliveries/{id}/cancel          a failed delivery given up (supervisors)
 GET  /desk/api/canned-replies, /desk/api/faq?q=, /desk/api/customers?q=, /desk/api/customers/{id}
 GET  /desk/api/colleagues                      desk users and teams, for transfers
 GET  /desk/api/stats                           live figures (supervisors)
@@ -69,6 +72,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/desk/api/approvals", remedies.pending)
     r.add_post("/desk/api/approvals/{id}/decide", remedies.decide)
     r.add_get("/desk/api/audit", remedies.audit)
+    r.add_get("/desk/api/deliveries", remedies.undelivered)
+    r.add_post("/desk/api/deliveries/{id}/retry", remedies.retry_delivery)
+    r.add_post("/desk/api/deliveries/{id}/cancel", remedies.cancel_delivery)
     r.add_get("/desk/api/canned-replies", tools.canned_replies)
     r.add_get("/desk/api/faq", tools.faq)
     r.add_get("/desk/api/customers", tools.customers)

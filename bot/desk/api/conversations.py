@@ -13,6 +13,7 @@ from bot.desk.api.auth import current_user, lease, sees_customers, supervisor
 from bot.errors import BadRequest, Conflict, Forbidden
 from bot.rasa.turn import TURNS
 from bot.services import SERVICES
+from bot.shop.connector import SHOP
 from bot.web.http import json_body, path_id
 
 
@@ -89,10 +90,14 @@ async def view(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     services, user = request.app[SERVICES], sees_customers(request)
     async with services.sessions() as session:
+        await queue.owned_ticket(session, conversation_id, user)
+        customer_id = (await get_conversation(session, conversation_id)).customer_id
+    # read through to the shop's systems (and copied here) before the rest is read
+    customer = await request.app[SHOP].records.record(customer_id)
+    async with services.sessions() as session:
         ticket = await queue.owned_ticket(session, conversation_id, user)
         found = await get_conversation(session, conversation_id)
         transcript = await messages_since(session, conversation_id, 0, limit=5000)
-        customer = await customers.customer_record(session, found.customer_id)
         authority = await remedies.remaining_authority(
             session, user, conversation_id, services.policy, services.now()
         )
@@ -113,7 +118,7 @@ async def view(request: web.Request) -> web.Response:
                 "audit_threshold_cents": services.policy.audit_threshold_cents,
                 "notes": notes,
                 "callback": callback,
-                "grants": [remedies.grant_body(g) for g in grants],
+                "grants": [remedies.grant_body(g, d) for g, d in grants],
                 "events": [
                     {
                         "kind": e.kind,
@@ -271,6 +276,10 @@ async def link_customer(request: web.Request) -> web.Response:
     """The agent has checked who the customer is (e.g. order number and e-mail) and links them."""
     customer_id = await _field(request, "customer_id", 32)
     services, conversation_id = request.app[SERVICES], request.match_info["id"]
+    try:
+        await request.app[SHOP].records.refresh(customer_id)  # the shop's record, copied here
+    except KeyError:
+        raise Conflict(f"there is no customer {customer_id!r}") from None
     async with services.sessions.begin() as session:
         await queue.owned_ticket(session, conversation_id, current_user(request))
         await customers.link_customer(session, conversation_id, customer_id, current_user(request))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aiohttp import web
 
+from bot.conversations.messages import get_conversation
+from bot.db.models import Approval, Delivery
 from bot.desk import remedies
 from bot.desk.api.auth import current_user, supervisor
 from bot.desk.queue import owned_ticket
 from bot.errors import BadRequest
 from bot.services import SERVICES
+from bot.shop import deliveries
+from bot.shop.connector import SHOP
 from bot.web.http import json_body, path_id
 
 
@@ -27,20 +32,45 @@ def _remedy(data: Any) -> remedies.Request:
     return remedies.Request(kind, order_id, amount, reason)
 
 
+async def _read_from_shop(request: web.Request, conversation_id: str) -> None:
+    """With the shop's own backend: its latest figures for the customer, copied here, so the
+    headroom a grant is checked against is current (when it does not answer, the copy stands:
+    the shop checks again when it executes the grant)."""
+    shop = request.app[SHOP]
+    if shop.applies_in_transaction:
+        return
+    async with request.app[SERVICES].sessions() as session:
+        customer_id = (await get_conversation(session, conversation_id)).customer_id
+    if customer_id is not None:
+        with contextlib.suppress(KeyError):
+            await shop.records.refresh(customer_id)
+
+
 async def give(request: web.Request) -> web.Response:
-    """Within authority it is done at once; above it the answer is 403 above_authority, with
-    what is left, and the page offers an approval request instead."""
+    """Within authority it is done at once (with the shop's own backend: sent to it at once, and
+    pending until it confirms); above it the answer is 403 above_authority, with what is left,
+    and the page offers an approval request instead."""
     remedy = _remedy(await json_body(request))
-    services = request.app[SERVICES]
+    services, shop = request.app[SERVICES], request.app[SHOP]
     conversation_id, user = request.match_info["id"], current_user(request)
+    await _read_from_shop(request, conversation_id)
     async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
-            work.session, conversation_id, user, remedy, services.policy, work.now
+            work.session,
+            conversation_id,
+            user,
+            remedy,
+            services.policy,
+            work.now,
+            deliver_later=not shop.applies_in_transaction,
         )
         if made.flagged_for_audit:
             work.tell_desks({"type": "audit", "grant_id": made.id})
-    return web.json_response(remedies.grant_body(made) | {"applied": applied}, status=201)
+        delivery = await work.session.get(Delivery, made.id)
+    shop.granted()
+    body = remedies.grant_body(made, delivery) | {"applied": applied}
+    return web.json_response(body, status=201)
 
 
 async def ask(request: web.Request) -> web.Response:
@@ -84,10 +114,20 @@ async def decide(request: web.Request) -> web.Response:
     approve = data.get("approve") if isinstance(data, dict) else None
     if not isinstance(approve, bool):
         raise BadRequest("invalid_decision", "approve must be true or false")
-    services = request.app[SERVICES]
+    services, shop = request.app[SERVICES], request.app[SHOP]
+    async with services.sessions() as session:
+        asked = await session.get(Approval, path_id(request))
+    if asked is not None:
+        await _read_from_shop(request, asked.conversation_id)
     async with services.work() as work:
         approval, made = await remedies.decide(
-            work.session, path_id(request), user, approve, services.policy, work.now
+            work.session,
+            path_id(request),
+            user,
+            approve,
+            services.policy,
+            work.now,
+            deliver_later=not shop.applies_in_transaction,
         )
         work.tell_desks(
             {
@@ -99,6 +139,7 @@ async def decide(request: web.Request) -> web.Response:
         )
     body: dict[str, Any] = {"approval_id": approval.id, "status": approval.status}
     if made is not None:
+        shop.granted()
         body["grant_id"] = made.id
     return web.json_response(body)
 
@@ -111,3 +152,29 @@ async def audit(request: web.Request) -> web.Response:
     # the page states the threshold it lists grants from, as policy.yml sets it
     threshold = request.app[SERVICES].policy.audit_threshold_cents
     return web.json_response({"flagged": rows, "threshold_cents": threshold})
+
+
+async def undelivered(request: web.Request) -> web.Response:
+    """Supervisors: grants the shop's systems have not confirmed, failed ones first."""
+    supervisor(request)
+    async with request.app[SERVICES].sessions() as session:
+        found = await deliveries.undelivered(session)
+    rows = [remedies.grant_body(g, d) | {"actor": name} for g, d, name in found]
+    rows.sort(key=lambda row: row["delivery"]["state"] != "failed")
+    return web.json_response({"deliveries": rows})
+
+
+async def retry_delivery(request: web.Request) -> web.Response:
+    supervisor(request)
+    shop = request.app[SHOP]
+    async with request.app[SERVICES].work() as work:
+        await deliveries.retry(work, path_id(request))
+    shop.granted()
+    return web.json_response({"grant_id": path_id(request), "state": "pending"})
+
+
+async def cancel_delivery(request: web.Request) -> web.Response:
+    supervisor(request)
+    async with request.app[SERVICES].work() as work:
+        await deliveries.cancel(work, path_id(request))
+    return web.json_response({"grant_id": path_id(request), "state": "cancelled"})

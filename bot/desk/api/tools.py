@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.desk import customers as customer_records
 from bot.desk import presence, stats
 from bot.desk.api.auth import sees_customers, supervisor
 from bot.desk.faq import FaqIndex
+from bot.errors import Unavailable
 from bot.services import SERVICES
+from bot.shop.connector import SHOP
+from bot.shop.http import ShopUnavailable
 
 FAQ = web.AppKey("faq", FaqIndex)
 
@@ -32,16 +34,20 @@ async def customers(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()[:100]
     if len(query) < 3:
         return web.json_response({"customers": []})
-    async with request.app[SERVICES].sessions() as session:
-        found = await customer_records.search(session, query)
-    rows = [{"id": c.id, "name": c.name, "email": c.email, "phone": c.phone} for c in found]
+    try:
+        rows = await request.app[SHOP].records.search(query)
+    except ShopUnavailable as error:
+        raise Unavailable(
+            f"the shop's systems are not answering ({error}): search again in a moment",
+            code="shop_unavailable",
+        ) from None
     return web.json_response({"customers": rows})
 
 
 async def customer(request: web.Request) -> web.Response:
+    """A customer's record from the shop's systems (marked stale when they do not answer)."""
     sees_customers(request)
-    async with request.app[SERVICES].sessions() as session:
-        record = await customer_records.customer_record(session, request.match_info["id"])
+    record = await request.app[SHOP].records.record(request.match_info["id"])
     if record is None:
         raise web.HTTPNotFound()
     return web.json_response(record)

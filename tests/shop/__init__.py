@@ -1,0 +1,1 @@
+"""The reference shop backend (backend.py) and its tests."""
