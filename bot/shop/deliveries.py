@@ -138,7 +138,8 @@ class Deliveries:
         try:
             confirmed = await self.shop.execute(body)
         except ShopRefused as error:
-            changes |= {"state": DeliveryState.FAILED, "last_error": f"refused: {error}"[:500]}
+            why = f"refused by the shop: {error}"
+            changes |= {"state": DeliveryState.FAILED, "last_error": why[:500]}
         except ShopUnavailable as error:
             if attempts >= self.services.settings.shop_max_attempts:
                 why = f"gave up after {attempts} attempts: {error}"

@@ -86,5 +86,5 @@ class HttpShop:
             return answer
         why = answer.get("message") if isinstance(answer, dict) else None
         if status in contract.REFUSED:
-            raise ShopRefused(f"HTTP {status}: {why or 'refused'}")
+            raise ShopRefused(why or f"HTTP {status}")
         raise ShopUnavailable(f"HTTP {status}" + (f": {why}" if why else ""))

@@ -89,7 +89,7 @@ class ShopRecords:
             record = await self.shop.customer(customer_id)
         except ShopUnavailable as error:
             log.warning("shop record of %s unavailable: %s", customer_id, error)
-            return f"The shop's systems are not answering ({error})"
+            return "The shop's systems are not answering"
         if record is None:
             raise KeyError(customer_id)
         for attempt in range(2):  # two desks copying one customer at once: the second re-reads

@@ -50,7 +50,7 @@ async def test_a_slow_shop_is_not_waited_for_past_the_timeout(
     started = utcnow()
     stale = await agent.json("GET", f"/desk/api/customers/{MAYA}")
     assert utcnow() - started < timedelta(seconds=2.5)
-    assert "no answer within 1 s" in stale["stale"]
+    assert stale["stale"] == "The shop's systems are not answering"
 
 
 async def test_unknown_customers_and_searches_go_to_the_shop(

@@ -13,14 +13,30 @@ export function renderContext() {
   const view = state.views.get(state.selected);
   const box = $("#context");
   if (!view) return;
+  // a record with figures: the shop's (or the copy made when it last answered)
+  const known = Boolean(view.customer?.orders);
   clear(
     box,
     view.callback ? callbackCard(view.callback) : null,
     customerCard(view),
-    view.customer ? remedyCard(view) : null,
-    view.customer ? ordersCard(view) : null,
-    view.customer ? extrasCard(view) : null,
+    known ? remedyCard(view) : null,
+    known ? ordersCard(view) : null,
+    known ? extrasCard(view) : null,
   );
+}
+
+// The shop's systems did not answer: what is shown is from the last time they did, if ever.
+function staleNotice(c) {
+  if (!c.stale) return null;
+  return h("p", {
+    class: "stale-notice",
+    role: "status",
+    text: c.orders
+      ? `${c.stale}. These figures are from ${day(c.as_of)} ${clock(c.as_of)} and may be out ` +
+        "of date."
+      : `${c.stale}, and their record has not been read before: nothing of it can be shown. ` +
+        "Try again in a moment.",
+  });
 }
 
 // The details a customer left when nobody could answer: the agent who claims needs them too.
@@ -49,6 +65,14 @@ function callbackCard(callback) {
 
 function customerCard(view) {
   const c = view.customer;
+  if (c && !c.orders) {
+    return h(
+      "section",
+      { class: "card customer", "aria-labelledby": "customer-title" },
+      h("h2", { id: "customer-title", class: "card-title", text: `Customer ${c.id}` }),
+      staleNotice(c),
+    );
+  }
   if (!c) {
     const q = h("input", {
       type: "search",
@@ -128,6 +152,7 @@ function customerCard(view) {
         }),
       ),
     ),
+    staleNotice(c),
     h(
       "dl",
       { class: "facts" },

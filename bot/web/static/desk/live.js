@@ -68,6 +68,9 @@ function onFrame(frame) {
         }
       }
       break;
+    case "delivery":
+      onDelivery(cid, frame);
+      break;
     case "escalation":
       if (state.me.role === "supervisor") {
         toast(
@@ -106,6 +109,23 @@ export function onNote(cid, note) {
   if (!view || view.notes.some((n) => n.id === note.id)) return;
   view.notes.push(note);
   if (cid === state.selected) appendItem({ ...note, kind: "note" });
+}
+
+// The shop's systems confirmed (or failed) a grant: the conversation's list shows it, and the
+// agent holding it hears of it.
+async function onDelivery(cid, frame) {
+  if (!state.views.has(cid)) return;
+  await reloadView(cid);
+  const made = state.views.get(cid)?.grants.find((g) => g.grant_id === frame.grant_id);
+  if (!made || !["done", "failed"].includes(frame.state)) return;
+  const what = `${REMEDY_LABEL[made.kind]} of ${money(made.amount_cents)}`;
+  toast(
+    frame.state === "done"
+      ? `The shop's systems confirmed the ${what.toLowerCase()}.`
+      : `The shop's systems did not carry out the ${what.toLowerCase()}: don't tell the ` +
+          "customer it is done. A supervisor can send it again.",
+    frame.state === "done" ? "success" : "warn",
+  );
 }
 
 function onMode(cid, frame) {

@@ -221,6 +221,12 @@ async function askApproval(body) {
 
 async function grant(body) {
   const made = await post(`/desk/api/conversations/${state.selected}/grants`, body);
+  if (made.delivery?.state === "pending") {
+    // the shop's own systems carry it out: the list below says when they have
+    const what = `${REMEDY_LABEL[body.kind]} of ${money(made.amount_cents)}`;
+    toast(`${what} sent to the shop's systems. It shows as done here once they confirm it.`);
+    return;
+  }
   const replacement = made.applied?.replacement_order_id;
   const amount = money(body.amount_cents);
   const done = {
@@ -246,10 +252,19 @@ function givenList(grants) {
           { class: "grant" },
           h("strong", { text: `${REMEDY_LABEL[g.kind]} ${money(g.amount_cents)}` }),
           ` on #${g.order_id}`,
+          deliveryBadge(g.delivery),
           g.flagged_for_audit
             ? h("span", { class: "badge badge-escalated", text: "Flagged for audit" })
             : null,
           g.approval_id ? h("span", { class: "badge", text: "Approved" }) : null,
+          g.delivery?.state === "failed"
+            ? h("p", {
+                class: "delivery-error",
+                text:
+                  `The shop's systems did not carry it out (${g.delivery.last_error}). ` +
+                  "Don't tell the customer it is done; a supervisor can send it again.",
+              })
+            : null,
         ),
       ),
     ),
@@ -276,4 +291,19 @@ function requestList(requests) {
       ),
     ),
   );
+}
+
+// Where a grant stands with the shop's systems; the built-in shop's are done when made.
+export function deliveryBadge(delivery) {
+  if (!delivery || (delivery.state === "done" && delivery.reference === "built-in")) return null;
+  const words = {
+    pending: "Sending to the shop…",
+    done: "Done by the shop",
+    failed: "Not done",
+    cancelled: "Cancelled",
+  };
+  return h("span", {
+    class: `badge badge-delivery delivery-${delivery.state}`,
+    text: words[delivery.state] || delivery.state,
+  });
 }

@@ -267,6 +267,85 @@ async function claim(conversation, button) {
   }
 }
 
+// --- deliveries to the shop's systems --------------------------------------------------------
+
+// Grants the shop's systems have not confirmed: the failed ones (refused, or given up on after
+// retries) wait for a decision; the pending ones are on their way. Hidden while there are none.
+async function loadDeliveries() {
+  const { deliveries } = await get("/desk/api/deliveries");
+  $("#deliveries-card").hidden = deliveries.length === 0;
+  $("#deliveries-count").textContent = String(deliveries.length);
+  clear(
+    $("#deliveries"),
+    table(
+      "Grants not yet done by the shop's systems",
+      ["Granted", "By", "Remedy", "Order", "Where it stands", ""],
+      deliveries.map((g) => {
+        const label = REMEDY_LABEL[g.kind] || words(g.kind);
+        const what = `${label} ${money(g.amount_cents)}`;
+        const spoken = `${label.toLowerCase()} of ${money(g.amount_cents)} on order ${g.order_id}`;
+        const failed = g.delivery.state === "failed";
+        return h(
+          "tr",
+          {},
+          h("td", { class: "nowrap", text: `${day(g.created_at)} ${clock(g.created_at)}` }),
+          h("td", { text: g.actor }),
+          h("td", {}, h("strong", { text: what })),
+          h("td", { text: `#${g.order_id}` }),
+          h(
+            "td",
+            { class: "reason-cell" },
+            failed
+              ? h("strong", { text: "Not done: " })
+              : h("span", { text: `On its way (attempt ${g.delivery.attempts + 1}). ` }),
+            g.delivery.last_error || "",
+          ),
+          h(
+            "td",
+            { class: "actions" },
+            failed
+              ? [
+                  h("button", {
+                    type: "button",
+                    class: "btn btn-primary btn-small",
+                    text: "Send again",
+                    "aria-label": `Send the ${spoken} again`,
+                    onclick: (e) => settleDelivery(g, "retry", e.currentTarget),
+                  }),
+                  h("button", {
+                    type: "button",
+                    class: "btn btn-quiet btn-small",
+                    text: "Cancel it",
+                    "aria-label": `Cancel the ${spoken}`,
+                    onclick: (e) => settleDelivery(g, "cancel", e.currentTarget),
+                  }),
+                ]
+              : null,
+          ),
+        );
+      }),
+    ),
+  );
+}
+
+async function settleDelivery(grant, how, button) {
+  button.disabled = true;
+  const what = `${REMEDY_LABEL[grant.kind] || words(grant.kind)} of ${money(grant.amount_cents)}`;
+  try {
+    await post(`/desk/api/deliveries/${grant.grant_id}/${how}`);
+    toast(
+      how === "retry"
+        ? `The ${what.toLowerCase()} is on its way to the shop's systems again.`
+        : `The ${what.toLowerCase()} is cancelled: it will not be sent. Tell the agent ` +
+            "how the customer is to be helped instead.",
+      "success",
+    );
+  } catch (error) {
+    fail(error);
+  }
+  await loadDeliveries().catch(() => {});
+}
+
 // --- audit ---------------------------------------------------------------------------------
 
 async function loadAudit() {
@@ -335,6 +414,7 @@ function refreshSoon(which) {
     const work = [loadStats(), loadOpen()];
     if (which === "approvals") work.push(loadApprovals());
     if (which === "audit" || which === "approvals") work.push(loadAudit());
+    if (which === "delivery" || which === "approvals") work.push(loadDeliveries());
     Promise.all(work).catch(() => {});
   }, 200);
 }
@@ -356,12 +436,18 @@ async function main() {
     onState: showConnection(() => refreshSoon("approvals")),
     onFrame(frame) {
       if (frame.type === "escalation") announceEscalation(frame).catch(() => {});
-      if (["queue", "approvals", "audit", "escalation"].includes(frame.type))
+      if (["queue", "approvals", "audit", "escalation", "delivery"].includes(frame.type))
         refreshSoon(frame.type);
     },
   });
   socket.start();
-  await Promise.all([loadStats(), loadApprovals(), loadOpen(), loadAudit()]).catch(fail);
+  await Promise.all([
+    loadStats(),
+    loadApprovals(),
+    loadOpen(),
+    loadAudit(),
+    loadDeliveries(),
+  ]).catch(fail);
   setInterval(() => Promise.all([loadStats(), loadOpen()]).catch(() => {}), 5000);
 }
 
