@@ -78,8 +78,15 @@ def _start_of_day(now: datetime) -> datetime:
 
 
 async def _granted(session: AsyncSession, user: User, kind: str, **where: Any) -> int:
-    query = select(func.coalesce(func.sum(Grant.amount_cents), 0)).where(
-        Grant.actor_id == user.id, Grant.kind == kind
+    """What `user` has granted of `kind`; a grant a supervisor cancelled gave nothing."""
+    query = (
+        select(func.coalesce(func.sum(Grant.amount_cents), 0))
+        .join(Delivery, Delivery.grant_id == Grant.id)
+        .where(
+            Grant.actor_id == user.id,
+            Grant.kind == kind,
+            Delivery.state != DeliveryState.CANCELLED,
+        )
     )
     if "conversation_id" in where:
         query = query.where(Grant.conversation_id == where["conversation_id"])

@@ -199,6 +199,9 @@ async def test_a_supervisor_sees_what_was_given_up_on_and_retries_or_cancels_it(
     await boss.json("POST", f"/desk/api/deliveries/{second['grant_id']}/cancel")
     assert (await settled(client, first["grant_id"])).state == "done"
     assert (await delivery(client, second["grant_id"])).state == "cancelled"
+    # what was cancelled gave nothing: only the delivered $3 counts against the agent's $25
+    view = await agent.json("GET", f"/desk/api/conversations/{cid}")
+    assert view["authority"]["credit"]["per_conversation"] == 2500 - 300
     assert [row[2] for row in executed(backend)] == [300]
     again = await boss.post(f"/desk/api/deliveries/{second['grant_id']}/retry")
     assert again.status == 409  # only a failed delivery is retried
