@@ -105,7 +105,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Readiness of what the service needs: its database, the Rasa server (a model loaded) and
     the action server. 503, naming the part, while any is down (restarting, say): customers who
-    write then are handed to a person."""
+    write then are handed to a person. With the shop's own backend, whether it answers too."""
     secret = request.app[SETTINGS].rasa_jwt_secret
     rasa_http = request.app[RASA_HTTP]
     try:
@@ -118,6 +118,11 @@ async def readyz(request: web.Request) -> web.Response:
         "actions": await request.app[TURNS].actions.check(rasa_http),
     }
     body = {"service": "ok"} | {k: "ok" if up else "unavailable" for k, up in parts.items()}
+    # The shop's backend is reported, not required: without it customers are still answered and
+    # handed over, and grants wait in the outbox (alert on bot_grants_outbox_lag_seconds).
+    shop = await request.app[SHOP].reachable()
+    if shop is not None:
+        body["shop"] = "ok" if shop else "unavailable"
     return web.json_response(body, status=200 if all(parts.values()) else 503)
 
 

@@ -30,6 +30,10 @@ class Shop:
     def applies_in_transaction(self) -> bool:
         return self.deliveries is None
 
+    async def reachable(self) -> bool | None:
+        """Whether the shop's backend answers; None for the built-in shop (the database)."""
+        return None if self.records.shop is None else await self.records.shop.reachable()
+
     def granted(self) -> None:
         """A grant was committed: deliver it now."""
         if self.deliveries is not None:

@@ -5,6 +5,7 @@ contract as an OpenAPI document, and tests/shop/backend.py a reference implement
 
     GET  /customers/{id}   one customer's record: profile, orders, Autoships (404: unknown)
     GET  /customers?q=...  up to 10 customers whose name, e-mail, phone, id or order id match
+                           (an empty q finds nobody: the service's /readyz asks it so)
     POST /remedies         execute a remedy an agent granted, exactly once per Idempotency-Key
 
 Every request is signed, so the shop knows it comes from the service and was not replayed:

@@ -76,6 +76,14 @@ class HttpShop:
             raise ShopUnavailable(f"the shop answered HTTP {status} to a customer search")
         return [c for c in found if isinstance(c, dict) and isinstance(c.get("id"), str)]
 
+    async def reachable(self) -> bool:
+        """Whether the shop answers a signed call (an empty search: it finds nobody)."""
+        try:
+            await self.search("")
+        except ShopUnavailable:
+            return False
+        return True
+
     async def execute(self, remedy: dict[str, Any]) -> dict[str, Any]:
         """Have the shop execute a remedy (contract.remedy_body); its confirmation."""
         key = remedy["id"]

@@ -73,3 +73,13 @@ async def test_unknown_customers_and_searches_go_to_the_shop(
     down = await agent.get("/desk/api/customers?q=okafor")
     assert down.status == 503
     assert (await down.json())["error"] == "shop_unavailable"
+
+
+async def test_readyz_reports_the_shop_without_making_the_service_unready(
+    client: TestClient, backend: Backend
+) -> None:
+    ready = await client.get("/readyz")
+    assert (ready.status, (await ready.json())["shop"]) == (200, "ok")
+    await backend.control(fail_next=1)
+    down = await client.get("/readyz")
+    assert (down.status, (await down.json())["shop"]) == (200, "unavailable")
