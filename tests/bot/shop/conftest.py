@@ -67,15 +67,13 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 async def shop_client(
     aiohttp_client: Any, database_url: str, rasa_port: int, backend: Backend, **extra: str
 ) -> TestClient:
-    settings = settings_for(
-        database_url,
-        rasa_port,
-        SHOP_CONNECTOR="http",
-        SHOP_URL=backend.url,
-        SHOP_SECRET=SHOP_SECRET,
-        SHOP_TIMEOUT_SECONDS="1",
-        **extra,
-    )
+    shop = {
+        "SHOP_CONNECTOR": "http",
+        "SHOP_URL": backend.url,
+        "SHOP_SECRET": SHOP_SECRET,
+        "SHOP_TIMEOUT_SECONDS": "1",
+    }
+    settings = settings_for(database_url, rasa_port, **(shop | extra))
     client: TestClient = await aiohttp_client(create_app(settings))
     client.app[SERVICES].now = lambda: OPEN_HOURS
     return client

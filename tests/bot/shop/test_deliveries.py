@@ -285,3 +285,29 @@ def test_backoff_doubles_with_jitter_up_to_its_ceiling() -> None:
         ceiling = min(BACKOFF_MOST_SECONDS, deliveries.BACKOFF_FIRST_SECONDS * 2 ** (n - 1))
         assert all(ceiling / 2 <= w <= ceiling for w in drawn)
         assert max(drawn) - min(drawn) > ceiling / 4  # spread, not all at one instant
+
+
+async def test_calls_the_shop_cannot_verify_are_refused_by_it_and_nothing_is_executed(
+    aiohttp_client: Any, database_url: str, fake_rasa: Any, backend: Backend
+) -> None:
+    right = await shop_client(aiohttp_client, database_url, fake_rasa[1], backend)
+    agent, cid = await with_maya(right)
+    await agent.json("GET", f"/desk/api/conversations/{cid}")  # copied with the right secret
+    await right.close()  # its worker would deliver what the other one grants
+    # the same database, a service whose secret the shop does not share
+    wrong = await shop_client(
+        aiohttp_client, database_url, fake_rasa[1], backend,
+        SHOP_SECRET="z" * 40, SHOP_MAX_ATTEMPTS="2",
+    )  # fmt: skip
+    impostor = Agent(wrong, agent.cookie, agent.csrf)
+    view = await impostor.json("GET", f"/desk/api/conversations/{cid}")
+    assert view["customer"]["stale"] == "The shop's systems are not answering"
+    made = await impostor.json(
+        "POST", f"/desk/api/conversations/{cid}/grants", remedy("credit", 400), 201
+    )
+    failed = await settled(wrong, made["grant_id"])
+    assert failed.state == "failed"
+    assert (
+        failed.last_error == "gave up after 2 attempts: HTTP 401: X-Shop-Signature does not match"
+    )
+    assert executed(backend) == []

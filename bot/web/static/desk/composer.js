@@ -4,7 +4,7 @@ import { post } from "./api.js";
 import { faqDialog } from "./dialogs.js";
 import { socket, onNote } from "./live.js";
 import { state, firstName } from "./state.js";
-import { fail } from "./ui.js";
+import { fail, toast } from "./ui.js";
 import { $, h, money } from "../shared/dom.js";
 
 export function composer(view) {
@@ -111,10 +111,22 @@ export function setComposing(kind) {
 }
 
 // A reply about a remedy says the amount just given: the latest such grant in the conversation
-// (grants come oldest first); without one, the sentence reads without it.
+// the shop has done (grants come oldest first); without one, the sentence reads without it. One
+// the shop's systems have not confirmed yet is not "done" to tell the customer.
 function cannedText(reply, view) {
   if (!reply.remedy) return reply.text;
-  const given = (view.grants || []).filter((g) => g.kind === reply.remedy).at(-1);
+  const ofKind = (view.grants || []).filter((g) => g.kind === reply.remedy);
+  if (
+    ofKind.some(
+      (g) => g.delivery && g.delivery.state !== "done" && g.delivery.state !== "cancelled",
+    )
+  )
+    toast(
+      "The shop's systems have not confirmed every such grant yet: wait for “Done by the shop” " +
+        "before telling the customer it is done.",
+      "warn",
+    );
+  const given = ofKind.filter((g) => !g.delivery || g.delivery.state === "done").at(-1);
   return given
     ? reply.text.replaceAll("{amount}", money(given.amount_cents))
     : reply.text.replace(/ (of )?\{amount\}/g, "");
