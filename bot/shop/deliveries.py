@@ -109,27 +109,25 @@ class Deliveries:
                 )
                 if won.rowcount == 1:  # type: ignore[attr-defined]
                     claimed.append(grant_id)
-        await asyncio.gather(*(self._deliver(grant_id) for grant_id in claimed))
+        outcomes = await asyncio.gather(
+            *(self._deliver(grant_id) for grant_id in claimed), return_exceptions=True
+        )
+        for grant_id, outcome in zip(claimed, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # its claim lapses, and it is tried again
+                log.error("delivering grant %s failed", grant_id, exc_info=outcome)
         return len(claimed)
 
     async def _deliver(self, grant_id: int) -> None:
         async with self.services.sessions() as session:
-            grant, actor = (
+            grant, tried, actor = (
                 await session.execute(
-                    select(Grant, User.username)
+                    select(Grant, Delivery.attempts, User.username)
+                    .join(Delivery, Delivery.grant_id == Grant.id)
                     .join(User, User.id == Grant.actor_id)
                     .where(Grant.id == grant_id)
                 )
             ).one()
-            attempts = (
-                int(
-                    await session.scalar(
-                        select(Delivery.attempts).where(Delivery.grant_id == grant_id)
-                    )
-                    or 0
-                )
-                + 1
-            )
+        attempts = tried + 1
         body = contract.remedy_body(
             grant.id, grant.kind, grant.customer_id, grant.order_id, grant.amount_cents,
             grant.reason, grant.conversation_id, actor, grant.created_at.isoformat(),
