@@ -3,7 +3,9 @@
 A quarter of every labelled batch (chosen by a hash of the text, so the same messages always
 split the same way) goes to the held-out set instead of the training data: real customers'
 phrasings are the best test of whether the retrained bot understands real customers. A new FAQ
-topic also gets its answer in domain.yml and a test story written with a held-out phrasing.
+topic also gets its answer in domain.yml (in English, which customers writing in a language
+without its own answer get, and in the messages' language; the others when the designer writes
+them) and a test story written with a held-out phrasing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actions.handoff.policy import LANGUAGES
 from bot.designer.nlu_files import (
     LabelConflict,
     LabelError,
@@ -43,8 +46,10 @@ class LabelRequest:
     texts: list[str]
     intent: str | None = None  # kind "intent": an intent of the training data
     topic: str | None = None  # kind "new_topic": faq/<topic>
-    answer: str | None = None
+    answer: str | None = None  # a new topic's answer in `language`
     file: str | None = None  # data/nlu file for a new topic, e.g. faq_orders.yml
+    # a new topic's answers in other languages: {language: text} (English is required)
+    answers: dict[str, str] = field(default_factory=dict)
     # phrasings the designer writes: more training examples, and held-out ones (new topics)
     examples: list[str] = field(default_factory=list)
     heldout: list[str] = field(default_factory=list)
@@ -59,7 +64,7 @@ class Plan:
     training: list[str]
     heldout: list[str]
     skipped: list[str]
-    response: tuple[str, str] | None = None  # (name, answer)
+    response: tuple[str, dict[str, str]] | None = None  # (name, {language: answer})
     story: str | None = None
     language: str = "en"
     heldout_file: Path | None = None
@@ -81,6 +86,34 @@ class Plan:
 
 def heldout_turn(text: str) -> bool:
     return int(hashlib.sha256(normalised(text).encode()).hexdigest(), 16) % HELDOUT_SHARE == 0
+
+
+def _answers(request: LabelRequest, languages: list[str]) -> dict[str, str]:
+    """A new topic's answers by language, English first: English is what customers in a
+    language without an answer get, and the messages' own language is whom the topic is for."""
+    given = dict(request.answers)
+    if request.answer is not None:
+        given[request.language] = request.answer
+    if unknown := sorted(set(given) - set(languages)):
+        raise LabelError(f"answers are in {', '.join(languages)}, not {', '.join(unknown)}")
+    answers = {}
+    # in domain.yml's order of languages, English (the unconditioned text) first
+    for language in sorted(
+        given, key=lambda code: LANGUAGES.index(code) if code in LANGUAGES else 99
+    ):
+        text = printable(given[language]).strip()
+        if len(text) > 2000:
+            raise LabelError(f"the {language} answer is longer than 2000 characters")
+        if text:
+            answers[language] = text
+    for needed in dict.fromkeys(("en", request.language)):
+        if needed not in answers:
+            raise LabelError(
+                f"a new topic needs its answer in {needed!r}"
+                + (" (what customers in a language without one get)" if needed == "en" else "")
+                + ", up to 2000 characters"
+            )
+    return answers
 
 
 def plan(project: Project, request: LabelRequest) -> Plan:
@@ -111,9 +144,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
             raise LabelConflict(f"{intent} exists already: label the messages with it instead")
         if not request.file or not FAQ_FILE.fullmatch(request.file):
             raise LabelError("say which FAQ file the topic belongs in, e.g. faq_orders.yml")
-        answer = printable(request.answer or "").strip()
-        if not answer or len(answer) > 2000:
-            raise LabelError("a new topic needs its answer, up to 2000 characters")
+        answers = _answers(request, project.languages())
         train_file = project.language_dir(language) / request.file
 
     known, seen = project.known(), set()
@@ -152,7 +183,7 @@ def plan(project: Project, request: LabelRequest) -> Plan:
                 f"examples; this label has {len(training)} and {len(heldout)}: write more "
                 "examples or held-out phrasings, or label more messages with it"
             )
-        result.response = (f"utter_{intent}", answer)
+        result.response = (f"utter_{intent}", answers)
         # a clash with domain.yml is refused here, before apply() has written anything
         check_response(project.domain.read_text("utf-8"), result.response[0])
         result.story = story_block(intent.removeprefix("faq/"), heldout[0])

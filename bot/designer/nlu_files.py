@@ -125,9 +125,20 @@ def remove_examples(text: str, intent: str, examples: Iterable[str]) -> str:
     return empty.sub("\n", result).rstrip("\n") + "\n"
 
 
-def response_block(name: str, answer: str) -> str:
+def response_block(name: str, answers: str | dict[str, str]) -> str:
+    """A response in domain.yml's form: the English text without a condition (what Rasa gives a
+    language with no text of its own), then one variation per other language given. `answers`
+    is {language: text}, or one English text (as labels made before languages recorded it)."""
+    texts = {"en": answers} if isinstance(answers, str) else answers
     # JSON's string syntax is a valid YAML double-quoted scalar
-    return f"  {name}:\n    - text: {json.dumps(printable(answer), ensure_ascii=False)}\n"
+    block = [f"  {name}:\n    - text: {json.dumps(printable(texts['en']), ensure_ascii=False)}\n"]
+    for language, text in texts.items():
+        if language != "en":
+            block.append(
+                f"    - text: {json.dumps(printable(text), ensure_ascii=False)}\n"
+                f"      condition: [{{type: slot, name: language, value: {language}}}]\n"
+            )
+    return "".join(block)
 
 
 def check_response(domain: str, name: str) -> None:
@@ -138,7 +149,7 @@ def check_response(domain: str, name: str) -> None:
         raise LabelConflict("domain.yml has no FAQ answers (utter_faq/...) to add this one to")
 
 
-def add_response(domain: str, name: str, answer: str) -> str:
+def add_response(domain: str, name: str, answer: str | dict[str, str]) -> str:
     """Insert a response after the last FAQ answer in domain.yml."""
     check_response(domain, name)
     lines = domain.splitlines(keepends=True)

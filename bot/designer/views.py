@@ -104,12 +104,18 @@ def _label_request(data: Any) -> tuple[labels.LabelRequest, list[str]]:
     language = data.get("language", "en")
     if not isinstance(language, str):
         raise BadRequest("invalid_label", "language must be a language code such as 'vi'")
+    answers = data.get("answers") or {}
+    if not isinstance(answers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+    ):
+        raise BadRequest("invalid_label", "answers must map language codes to texts")
     request = labels.LabelRequest(
         str(data.get("kind")),
         texts,
         examples=written["examples"],
         heldout=written["heldout"],
         language=language,
+        answers=answers,
         **fields,
     )
     return request, keys

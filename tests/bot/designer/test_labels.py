@@ -111,6 +111,69 @@ def test_a_new_topic_gets_examples_answer_heldout_and_a_story_and_rasa_validates
     assert snapshot(project) == before
 
 
+VI_GIFT_WRAP = [
+    "shop co goi qua khong", "goi qua giup minh nha", "co dich vu goi qua ko shop",
+    "minh muon tang qua, goi giup minh duoc ko", "phi goi qua bao nhieu vay",
+    "co ghi thiep chuc mung duoc khong", "dong goi lam qua tang duoc khong ad",
+    "gói quà sinh nhật được không shop", "có gói quà không ạ", "shop gói quà đẹp giúp em với",
+    "co giau gia tien trong hop duoc khong", "em gui qua cho me, goi giup em",
+]  # fmt: skip
+VI_HELDOUT = [
+    "shop ơi có gói quà tặng không", "goi qua tang ban gai dc ko shop", "co the kem thiep khong",
+    "hop hang co hien gia khong, minh tang qua", "dich vu goi qua mat phi ko",
+]  # fmt: skip
+
+
+CHINESE = "我们暂不提供礼品包装，但所有订单都用无价格的素色盒子寄出。"
+
+
+def test_a_new_topic_from_vietnamese_messages_gets_its_answers_by_language(
+    project: Project,
+) -> None:
+    before = snapshot(project)
+    english = "We don't gift wrap yet, but every order ships in a plain box with no prices."
+    vietnamese = (
+        "Hiện shop chưa có dịch vụ gói quà, nhưng mọi đơn đều giao trong hộp trơn, không ghi giá."
+    )
+    request = labels.LabelRequest(
+        "new_topic", VI_GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml", answer=vietnamese,
+        heldout=VI_HELDOUT, language="vi", answers={"zh": CHINESE, "en": english},
+    )  # fmt: skip
+    planned = labels.plan(project, request)
+    labels.apply(project, planned)
+    domain = yaml.safe_load(project.domain.read_text())
+    variations = domain["responses"]["utter_faq/gift_wrap"]
+    # English first, unconditioned (what an Indonesian customer gets, having no text of theirs)
+    assert [(v["text"][:9], v.get("condition")) for v in variations] == [
+        ("We don't ", None),
+        ("Hiện shop", [{"type": "slot", "name": "language", "value": "vi"}]),
+        ("我们暂不提供礼品包", [{"type": "slot", "name": "language", "value": "zh"}]),
+    ]
+    assert planned.train_file == project.language_dir("vi") / "faq_orders.yml"
+    labels.undo(project, planned.record(project))
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("answer", "answers", "why"),
+    [
+        ("Chưa có gói quà.", {}, "needs its answer in 'en'"),
+        (None, {"en": "Not yet."}, "needs its answer in 'vi'"),
+        ("Chưa có.", {"en": "Not yet.", "fr": "Pas encore."}, "not fr"),
+        ("Chưa có.", {"en": "x" * 2001}, "longer than 2000"),
+    ],
+)
+def test_a_new_topic_needs_english_and_its_own_language(
+    project: Project, answer: str | None, answers: dict[str, str], why: str
+) -> None:
+    request = labels.LabelRequest(
+        "new_topic", VI_GIFT_WRAP, topic="gift_wrap", file="faq_orders.yml", answer=answer,
+        heldout=VI_HELDOUT, language="vi", answers=answers,
+    )  # fmt: skip
+    with pytest.raises(LabelError, match=why):
+        labels.plan(project, request)
+
+
 def test_known_examples_and_repeats_are_skipped_not_duplicated(project: Project) -> None:
     existing = examples_in(project.heldout.read_text())[0][1]  # a held-out phrasing
     training = examples_in((project.nlu_dir / "faq_contact.yml").read_text())[0][1]

@@ -269,3 +269,30 @@ async def test_labelling_a_stored_message_with_control_characters_cannot_break_t
     )  # fmt: skip
     output, _ = await asyncio.wait_for(validate.communicate(), timeout=300)
     assert validate.returncode == 0, output.decode()[-3000:]
+
+
+async def test_answers_must_map_languages_to_texts_and_english_is_needed(
+    designer_client: TestClient, project: Path
+) -> None:
+    designer = await sign_in(designer_client, "jo", role="designer")
+    await queued(designer_client, "hand me over, and can you gift wrap it")
+    [item] = (await designer.json("GET", "/desk/api/designer/inbox"))["items"]
+    wanted = {
+        "kind": "new_topic", "topic": "gift_wrap", "file": "faq_orders.yml",
+        "examples": GIFT_WRAP, "heldout": HELDOUT,
+        "items": [{"key": item["key"], "text": item["text"]}],
+    }  # fmt: skip
+    before = files_of(project)
+    for answers, why in (
+        (["We don't gift wrap yet."], "answers must map language codes to texts"),
+        ({"vi": "Chưa có gói quà."}, "needs its answer in 'en'"),
+    ):
+        refused = await designer.post("/desk/api/designer/labels", wanted | {"answers": answers})
+        assert refused.status == 400
+        assert why in (await refused.json())["message"]
+    assert files_of(project) == before
+    both = {"en": "We don't gift wrap yet.", "zh": "我们暂不提供礼品包装。"}
+    await designer.json("POST", "/desk/api/designer/labels", wanted | {"answers": both}, 201)
+    domain = yaml.safe_load((project / "domain.yml").read_text())
+    texts = [v["text"] for v in domain["responses"]["utter_faq/gift_wrap"]]
+    assert texts == ["We don't gift wrap yet.", "我们暂不提供礼品包装。"]

@@ -502,12 +502,18 @@ function labelRequest() {
   } else if (body.kind === "new_topic") {
     body.topic = $("#topic-name").value.trim();
     body.file = $("#topic-file").value;
-    body.answer = $("#topic-answer").value.trim();
+    body.answers = Object.fromEntries(
+      [...document.querySelectorAll("fieldset.answers textarea")]
+        .map((area) => [area.dataset.language, area.value.trim()])
+        .filter(([, text]) => text),
+    );
     body.examples = lines($("#topic-examples").value);
     body.heldout = lines($("#topic-heldout").value);
     if (!body.topic) throw new Error("Give the new topic a name, like rewards_program.");
     if (!body.file) throw new Error("Choose the FAQ file the topic belongs in.");
-    if (!body.answer) throw new Error("Write the answer the bot should give.");
+    for (const needed of new Set(["en", body.language]))
+      if (!body.answers[needed])
+        throw new Error(`Write the answer the bot should give in ${languageName(needed)}.`);
   }
   return body;
 }
@@ -529,8 +535,10 @@ async function submitLabel(event) {
     const label = await post(`${D}/labels`, body);
     state.selected.clear();
     if (body.kind === "new_topic")
-      for (const id of ["#topic-name", "#topic-answer", "#topic-examples", "#topic-heldout"])
-        $(id).value = "";
+      for (const area of document.querySelectorAll(
+        "#topic-name, fieldset.answers textarea, #topic-examples, #topic-heldout",
+      ))
+        area.value = "";
     showResult(label);
     await Promise.all([
       loadGroups(),

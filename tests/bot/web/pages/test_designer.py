@@ -369,7 +369,9 @@ def test_a_refused_new_topic_and_a_failed_training_say_why(
     expect(page.locator("#topic-rule")).to_contain_text("at least 5 training and 5 held-out")
     page.fill("#topic-name", "rewards_program")
     page.select_option("#topic-file", "faq_orders.yml")
-    page.fill("#topic-answer", "We have no points programme, but Autoship saves 5% on every order.")
+    page.fill(
+        "#topic-answer-en", "We have no points programme, but Autoship saves 5% on every order."
+    )
     page.fill("#topic-heldout", "is there a loyalty club\ndo you reward repeat customers")
     expect(page.locator("#topic-counts")).to_contain_text("2 held-out phrasings")
     domain = (project / "domain.yml").read_text()
