@@ -173,7 +173,13 @@ class LanguageDetector(GraphComponent):
                 {"code": code, "confidence": round(confidence, 4), "words": words},
                 add_to_output=True,
             )
-            if words >= self.config["min_words"] and confidence >= self.config["min_confidence"]:
+            # a tapped button's payload is the shop's words, not the customer's
+            tapped = bool((message.get("metadata") or {}).get("button"))
+            if (
+                not tapped
+                and words >= self.config["min_words"]
+                and confidence >= self.config["min_confidence"]
+            ):
                 entity = {
                     "entity": "language",
                     "value": code,

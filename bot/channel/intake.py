@@ -41,6 +41,8 @@ CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 class Incoming:
     client_msg_id: str
     text: str
+    # a button's payload when the customer tapped one: `text` is its title, what they saw
+    button: str | None = None
 
 
 def parse_message(data: Any, max_chars: int) -> Incoming:
@@ -64,7 +66,17 @@ def parse_message(data: Any, max_chars: int) -> Incoming:
             f"messages are limited to {max_chars} characters",
             max_chars=max_chars,
         )
-    return Incoming(client_msg_id, text)
+    button = data.get("button")
+    if button is not None and (
+        not isinstance(button, str)
+        or not button.strip()
+        or len(button) > max_chars
+        or first_control(button)
+    ):
+        raise BadRequest(
+            "invalid_button", f"button must be a button's payload, up to {max_chars} characters"
+        )
+    return Incoming(client_msg_id, text, button)
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ class Intake:
         return Started(conversation.id, token, expires, contact)
 
     async def receive(
-        self, conversation_id: str, client_msg_id: str, text: str
+        self, conversation_id: str, client_msg_id: str, text: str, button: str | None = None
     ) -> tuple[StoredMessage, bool]:
         """Store a customer message once; returns it and whether it is new (N1, N2).
 
@@ -114,7 +126,12 @@ class Intake:
                         work, conversation_id, Mode.CLOSED, Mode.BOT, "reopened", "customer"
                     )
                 stored = await add_message(
-                    session, conversation_id, Role.CUSTOMER, text, client_msg_id=client_msg_id
+                    session,
+                    conversation_id,
+                    Role.CUSTOMER,
+                    text,
+                    client_msg_id=client_msg_id,
+                    payload={"button": button} if button else None,
                 )
                 work.said(conversation_id, stored)
         except IntegrityError:

@@ -132,7 +132,7 @@ async def _on_frame(
         incoming = parse_message(data, request.app[SERVICES].settings.max_message_chars)
         limit_message(request, conversation_id)
         stored, _ = await request.app[INTAKE].receive(
-            conversation_id, incoming.client_msg_id, incoming.text
+            conversation_id, incoming.client_msg_id, incoming.text, incoming.button
         )
     except TooMany as error:
         await socket.send_json(error_frame(error, client_msg_id=data.get("client_msg_id")))

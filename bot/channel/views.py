@@ -94,7 +94,7 @@ async def send(request: web.Request) -> web.Response:
     incoming = parse_message(await json_body(request), max_chars)
     limit_message(request, conversation_id)
     stored, created = await request.app[INTAKE].receive(
-        conversation_id, incoming.client_msg_id, incoming.text
+        conversation_id, incoming.client_msg_id, incoming.text, incoming.button
     )
     return web.json_response(
         {"id": stored.id, "seq": stored.seq, "client_msg_id": stored.client_msg_id},

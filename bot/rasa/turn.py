@@ -203,7 +203,12 @@ class BotTurns:
             customer_id = conversation.customer_id
         if mode != Mode.BOT:
             return None  # a person owns the conversation: nothing goes to the bot (N6)
-        metadata = {"language": language, "customer_id": customer_id}
+        metadata: dict[str, Any] = {"language": language, "customer_id": customer_id}
+        # a tapped button: Rasa gets its payload, and knows it is not the customer's own writing
+        # (its language detection leaves the conversation's language alone)
+        button = (message.payload or {}).get("button")
+        if isinstance(button, str):
+            metadata["button"] = True
         try:
             if not self.actions.healthy and not await self.actions.check(self.rasa):
                 raise rasa_client.RasaUnavailable(
@@ -211,7 +216,8 @@ class BotTurns:
                 )
             if reopened:
                 await self.resume_bot(conversation_id, {}, new_session=True)
-            answers = await self._ask_rasa(conversation_id, message.text, metadata)
+            text = button if isinstance(button, str) else message.text
+            answers = await self._ask_rasa(conversation_id, text, metadata)
             if not answers:
                 # Rasa answers 200 with nothing when a custom action fails (the action server
                 # is down, say): in bot mode every message gets an answer, so this is a failure

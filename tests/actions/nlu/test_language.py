@@ -91,6 +91,18 @@ def test_a_message_too_short_to_tell_leaves_the_language_as_it_was(
     assert message.get("language")["words"] <= 1
 
 
+def test_a_tapped_buttons_payload_leaves_the_language_as_it_was(
+    detector: LanguageDetector,
+) -> None:
+    """A Vietnamese customer tapping "Đơn hàng của tôi đâu rồi?" sends its English payload."""
+    tapped = Message(data={"text": "Where is my order?", "metadata": {"button": True}})
+    detector.process([tapped])
+    assert tapped.get("language")["code"] == "en"  # still told, for the record
+    assert not [e for e in tapped.get("entities") or [] if e["entity"] == "language"]
+    typed = detect(detector, "Where is my order?")
+    assert [e["value"] for e in typed.get("entities") if e["entity"] == "language"] == ["en"]
+
+
 def test_the_language_entity_comes_after_the_others_and_has_no_span(
     detector: LanguageDetector,
 ) -> None:

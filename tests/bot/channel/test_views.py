@@ -40,6 +40,34 @@ async def test_bot_buttons_are_relayed(client: TestClient) -> None:
     assert body["messages"][1]["buttons"] == [{"title": "Yes", "payload": "yes"}]
 
 
+async def test_a_tapped_button_is_stored_as_its_title_and_reaches_rasa_as_its_payload(
+    client: TestClient, fake_rasa: tuple[FakeRasa, int]
+) -> None:
+    """The customer (and the agent later) read what the chip said, in the customer's language;
+    the bot gets the payload, marked as a button's, so it is not taken for their language."""
+    cid, auth = await start(client, language="vi")
+    tapped = {
+        "client_msg_id": "b1",
+        "text": "Đơn hàng của tôi đâu rồi?",
+        "button": "Where is my order?",
+    }
+    response = await client.post(f"/api/conversations/{cid}/messages", json=tapped, headers=auth)
+    assert response.status == 201
+    body = await wait_for(client, cid, auth, 2)
+    assert body["messages"][0]["text"] == "Đơn hàng của tôi đâu rồi?"
+    [sent] = fake_rasa[0].received
+    assert sent["message"] == "Where is my order?"
+    assert sent["metadata"] == {"language": "vi", "customer_id": None, "button": True}
+    for button in ("", 7, "x" * 501, "go\x07"):
+        refused = await client.post(
+            f"/api/conversations/{cid}/messages",
+            json={"client_msg_id": "b2", "text": "Yes", "button": button},
+            headers=auth,
+        )
+        assert refused.status == 400
+        assert (await refused.json())["error"] == "invalid_button"
+
+
 async def test_same_client_msg_id_five_times_at_once_stores_one_row(client: TestClient) -> None:
     cid, auth = await start(client)
     responses = await asyncio.gather(*(send(client, cid, auth, "hi", "same") for _ in range(5)))

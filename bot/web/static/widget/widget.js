@@ -485,7 +485,12 @@ function start(script) {
           language: state.language,
           customer: customerOf(OPTIONS.customer),
           open: state.open,
-          outbox: state.outbox.map(({ client_msg_id, text, at }) => ({ client_msg_id, text, at })),
+          outbox: state.outbox.map(({ client_msg_id, text, at, button }) => ({
+            client_msg_id,
+            text,
+            at,
+            button,
+          })),
           rated: state.rated,
           callbackDone: state.callbackDone,
           contact: state.contact,
@@ -892,14 +897,16 @@ function start(script) {
     for (const button of buttons.slice(0, 6)) {
       const title = String(button.title || button.payload || "");
       const payload = String(button.payload || title);
-      const text = payload.startsWith("/") ? title : payload; // the service strips commands anyway
       if (!title) continue;
+      // the customer said what the chip says, in their language; the bot gets the payload
+      // (English), which is not the customer's writing: it does not change the language
+      const asked = payload === title || payload.startsWith("/") ? null : payload;
       group.append(
         h("button", {
           type: "button",
           class: "fh-chip",
           text: title,
-          onclick: () => submit(text),
+          onclick: () => submit(title, asked),
         }),
       );
     }
@@ -1377,7 +1384,7 @@ function start(script) {
     return li;
   }
 
-  async function submit(text) {
+  async function submit(text, button = null) {
     text = text.replace(/\s+$/, "");
     if (!text.trim()) return;
     if (text.length > MAX_CHARS) {
@@ -1387,6 +1394,7 @@ function start(script) {
     inputError.textContent = "";
     hideQuickReplies();
     const item = { client_msg_id: newId(), text, at: new Date().toISOString() };
+    if (button) item.button = button;
     state.outbox.push(item);
     persist();
     pendingBubble(item);
@@ -1410,7 +1418,12 @@ function start(script) {
     if (!conn.ready || !conn.ws) return;
     try {
       conn.ws.send(
-        JSON.stringify({ type: "message", client_msg_id: item.client_msg_id, text: item.text }),
+        JSON.stringify({
+          type: "message",
+          client_msg_id: item.client_msg_id,
+          text: item.text,
+          ...(item.button ? { button: item.button } : {}),
+        }),
       );
       item.sentAt = Date.now();
       const li = pending.get(item.client_msg_id);
@@ -1426,6 +1439,7 @@ function start(script) {
       const stored = await api("POST", `/api/conversations/${state.conversationId}/messages`, {
         client_msg_id: item.client_msg_id,
         text: item.text,
+        ...(item.button ? { button: item.button } : {}),
       });
       onAck({ client_msg_id: stored.client_msg_id, seq: stored.seq });
       catchUp().catch(() => {});

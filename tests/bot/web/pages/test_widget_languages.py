@@ -152,3 +152,21 @@ def test_a_chinese_conversation_keeps_its_language_and_follows_the_service(
     expect(page.locator(".fh-customer .fh-state").first).to_have_text("· Đã gửi")
     # what was said stays as it was said
     expect(customer.texts("bot").nth(1)).to_have_text("echo: 运费多少")
+
+
+def test_a_tapped_button_shows_its_own_words_and_sends_the_bot_its_payload(
+    contexts: Any, live: LiveService
+) -> None:
+    """A button from the bot (domain.yml's titles are translated, their payloads English): the
+    customer's bubble, and the agent's transcript, say the title; the bot gets the payload,
+    marked as a button's, so the conversation's language stays. (The widget's own welcome
+    suggestions are the customer's words already: they are sent as they read.)"""
+    page = contexts(viewport=DESKTOP).new_page()
+    customer = _open(page, live.base, "?as=C1001&lang=vi")
+    customer.say("show me buttons")  # the stand-in answers with a button: title Yes, payload yes
+    page.get_by_role("button", name="Yes").click()
+    expect(customer.texts("customer").last).to_have_text("Yes")
+    customer.expect_last("bot", "echo: yes")
+    tapped = live.fake.received[-1]
+    assert (tapped["message"], tapped["metadata"]["button"]) == ("yes", True)
+    assert "button" not in live.fake.received[0]["metadata"]  # what they typed is theirs
