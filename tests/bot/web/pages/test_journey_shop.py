@@ -178,8 +178,6 @@ def test_credits_reach_the_shops_backend_once_through_failures_and_a_killed_serv
         refused = desk.locator(".given .grant").nth(2)
         expect(refused.locator(".badge-delivery")).to_have_text("Not done")
         expect(refused.locator(".delivery-error")).to_contain_text("Don't tell the customer")
-        refused.scroll_into_view_if_needed()
-        desk.screenshot(path=str(screenshots / "desk-shop-refused.png"))
         supervisor = Agent(supervisor_context.new_page(), base)
         supervisor.sign_in("grace", path="/desk/supervisor")
         failed = supervisor.page.locator("#deliveries tbody tr")
