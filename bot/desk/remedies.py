@@ -42,6 +42,10 @@ from bot.db.models import (
 from bot.desk import replacements
 from bot.errors import Conflict, Forbidden
 
+# what an order cannot take, the same whether the built-in shop or the shop's backend will do it
+LEFT_TO_REFUND = "only {left} cents of this order are left to refund"
+LEFT_TO_WAIVE = "only {left} cents of fees on this order can be waived"
+
 
 class AboveAuthority(Forbidden):
     code = "above_authority"
@@ -166,8 +170,7 @@ async def _refund(
         session, Order, order.id, Order.refunded_cents, amount, Order.total_cents
     )
     if new is None:
-        left = order.total_cents - order.refunded_cents
-        raise Conflict(f"only {left} cents of this order are left to refund")
+        raise Conflict(LEFT_TO_REFUND.format(left=order.total_cents - order.refunded_cents))
     return {"refunded_cents": new}
 
 
@@ -178,8 +181,7 @@ async def _waive_fees(
         session, Order, order.id, Order.fees_waived_cents, amount, Order.shipping_cents
     )
     if new is None:
-        left = order.shipping_cents - order.fees_waived_cents
-        raise Conflict(f"only {left} cents of fees on this order can be waived")
+        raise Conflict(LEFT_TO_WAIVE.format(left=order.shipping_cents - order.fees_waived_cents))
     return {"fees_waived_cents": new}
 
 
@@ -246,11 +248,11 @@ async def _check_headroom(
     if request.kind == "refund":
         left = order.total_cents - order.refunded_cents - cents
         if request.amount_cents > left:
-            raise Conflict(f"only {max(0, left)} cents of this order are left to refund")
+            raise Conflict(LEFT_TO_REFUND.format(left=max(0, left)))
     elif request.kind == "fee_waiver":
         left = order.shipping_cents - order.fees_waived_cents - cents
         if request.amount_cents > left:
-            raise Conflict(f"only {max(0, left)} cents of fees on this order can be waived")
+            raise Conflict(LEFT_TO_WAIVE.format(left=max(0, left)))
     elif request.kind == "replacement":
         made = await replacements.next_number(session, order, policy.replacements_per_order) - 1
         if made + count >= policy.replacements_per_order:
@@ -532,6 +534,11 @@ async def grants_of(session: AsyncSession, conversation_id: str) -> list[tuple[G
         .order_by(Grant.id)
     )
     return [(grant, delivery) for grant, delivery in rows]
+
+
+async def conversation_of_approval(session: AsyncSession, approval_id: int) -> str | None:
+    approval = await session.get(Approval, approval_id)
+    return None if approval is None else approval.conversation_id
 
 
 async def approvals_for(session: AsyncSession, user: User) -> list[tuple[Approval, str]]:

@@ -8,6 +8,7 @@ shown marked stale, with the time it was made, so nobody takes old figures for c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversations.messages import get_conversation
 from bot.db.models import Customer, Order, Subscription, utcnow
 from bot.desk import customers
 from bot.shop.http import HttpShop, ShopUnavailable
@@ -104,6 +106,18 @@ class ShopRecords:
                 log.warning("shop record of %s not readable: %r", customer_id, error)
                 return "The shop's systems sent a record this service cannot read"
         return None
+
+    async def refresh_conversation(self, conversation_id: str) -> None:
+        """Before a grant: the shop's latest figures for the conversation's customer, copied
+        here, so its headroom is checked against them (when the shop does not answer, the copy
+        stands: the shop checks again when it executes the grant)."""
+        if self.shop is None:
+            return
+        async with self.sessions() as session:
+            customer_id = (await get_conversation(session, conversation_id)).customer_id
+        if customer_id is not None:
+            with contextlib.suppress(KeyError):
+                await self.refresh(customer_id)
 
     async def record(self, customer_id: str | None) -> dict[str, Any] | None:
         """The desk's customer panel (bot/desk/customers.py), from the shop when it answers.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from aiohttp import web
 
-from bot.conversations.messages import get_conversation
-from bot.db.models import Approval, Delivery
+from bot.db.models import Delivery
 from bot.desk import remedies
 from bot.desk.api.auth import current_user, supervisor
 from bot.desk.queue import owned_ticket
@@ -32,20 +30,6 @@ def _remedy(data: Any) -> remedies.Request:
     return remedies.Request(kind, order_id, amount, reason)
 
 
-async def _read_from_shop(request: web.Request, conversation_id: str) -> None:
-    """With the shop's own backend: its latest figures for the customer, copied here, so the
-    headroom a grant is checked against is current (when it does not answer, the copy stands:
-    the shop checks again when it executes the grant)."""
-    shop = request.app[SHOP]
-    if shop.applies_in_transaction:
-        return
-    async with request.app[SERVICES].sessions() as session:
-        customer_id = (await get_conversation(session, conversation_id)).customer_id
-    if customer_id is not None:
-        with contextlib.suppress(KeyError):
-            await shop.records.refresh(customer_id)
-
-
 async def give(request: web.Request) -> web.Response:
     """Within authority it is done at once (with the shop's own backend: sent to it at once, and
     pending until it confirms); above it the answer is 403 above_authority, with what is left,
@@ -53,7 +37,7 @@ async def give(request: web.Request) -> web.Response:
     remedy = _remedy(await json_body(request))
     services, shop = request.app[SERVICES], request.app[SHOP]
     conversation_id, user = request.match_info["id"], current_user(request)
-    await _read_from_shop(request, conversation_id)
+    await shop.records.refresh_conversation(conversation_id)
     async with services.work() as work:
         await owned_ticket(work.session, conversation_id, user)
         made, applied = await remedies.grant(
@@ -116,9 +100,9 @@ async def decide(request: web.Request) -> web.Response:
         raise BadRequest("invalid_decision", "approve must be true or false")
     services, shop = request.app[SERVICES], request.app[SHOP]
     async with services.sessions() as session:
-        asked = await session.get(Approval, path_id(request))
+        asked = await remedies.conversation_of_approval(session, path_id(request))
     if asked is not None:
-        await _read_from_shop(request, asked.conversation_id)
+        await shop.records.refresh_conversation(asked)
     async with services.work() as work:
         approval, made = await remedies.decide(
             work.session,
